@@ -1,0 +1,36 @@
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+
+const pureTs = ['@tensorflow/*', '@nestjs/*', 'socket.io', 'socket.io-client', '@prisma/*', 'webgpu'];
+
+export default tseslint.config(
+  { ignores: ['**/node_modules', '**/dist', '**/.fedseg', '**/coverage', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  ...tseslint.configs.recommended,
+  prettier,
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // DESIGN.md: apps -> libs; protocol imports no lib; models and aggregation never import each other;
+      // aggregation, imaging and protocol stay pure TypeScript.
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:app'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: [], bannedExternalImports: pureTs },
+            { sourceTag: 'scope:aggregation', onlyDependOnLibsWithTags: ['scope:protocol'], bannedExternalImports: pureTs },
+            { sourceTag: 'scope:imaging', onlyDependOnLibsWithTags: ['scope:protocol'], bannedExternalImports: pureTs },
+            { sourceTag: 'scope:models', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:imaging'] },
+          ],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { ModelConfig } from './model-config';
+import { TrainingConfig } from './training-config';
+
+/**
+ * Messages on the coordinator's /agent socket.io namespace. Binary weights always travel as a separate
+ * Uint8Array argument (a socket.io binary attachment) after the JSON part described here.
+ */
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const SiteName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'letters, digits, dot, dash and underscore only');
+
+export const BackendInfo = z.object({
+  name: z.string().min(1).max(64),
+  adapter: z.string().max(256).optional(),
+  /** Why earlier choices were skipped, for the operator. */
+  skipped: z.array(z.object({ backend: z.string(), reason: z.string().max(1000) })).max(16).default([]),
+});
+export type BackendInfo = z.infer<typeof BackendInfo>;
+
+/** agent -> coordinator, first message after connecting. */
+export const AgentHello = z.object({
+  siteName: SiteName,
+  agentVersion: z.string().max(64),
+  backend: BackendInfo,
+  maxConcurrentStudies: z.int().min(1).max(64).default(2),
+  /** Counts only: no file names, no data. */
+  dataSummary: z.object({ trainCases: z.int().min(0), valCases: z.int().min(0) }),
+});
+export type AgentHello = z.infer<typeof AgentHello>;
+
+export const AgentHelloReply = z.object({ siteId: z.uuid() });
+export type AgentHelloReply = z.infer<typeof AgentHelloReply>;
+
+const TaskBase = z.object({
+  taskId: z.uuid(),
+  studyId: z.uuid(),
+  round: z.int().min(1),
+  model: ModelConfig,
+  /** Digest of the global weights sent alongside. */
+  globalSha256: Sha256,
+  deadlineAt: z.iso.datetime(),
+});
+
+/** coordinator -> agent: train on local data starting from the attached global weights. */
+export const TrainTask = TaskBase.extend({ kind: z.literal('train'), training: TrainingConfig });
+export type TrainTask = z.infer<typeof TrainTask>;
+
+/** coordinator -> agent: score the attached global weights on the local validation split. */
+export const EvaluateTask = TaskBase.extend({ kind: z.literal('evaluate') });
+export type EvaluateTask = z.infer<typeof EvaluateTask>;
+
+export const Task = z.discriminatedUnion('kind', [TrainTask, EvaluateTask]);
+export type Task = z.infer<typeof Task>;
+
+/** agent -> coordinator, with the weights blob attached. */
+export const UpdateSubmit = z.object({
+  taskId: z.uuid(),
+  studyId: z.uuid(),
+  round: z.int().min(1),
+  samples: z.int().positive(),
+  sha256: Sha256,
+  trainLoss: z.number().finite(),
+  steps: z.int().min(0),
+});
+export type UpdateSubmit = z.infer<typeof UpdateSubmit>;
+
+/** agent -> coordinator: aggregate metrics of the global model on the site's validation split. */
+export const MetricsReport = z.object({
+  taskId: z.uuid(),
+  studyId: z.uuid(),
+  round: z.int().min(1),
+  split: z.enum(['train', 'val']),
+  samples: z.int().min(0),
+  metrics: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/).max(64), z.number()),
+});
+export type MetricsReport = z.infer<typeof MetricsReport>;
+
+/** agent -> coordinator, for the live view; no ack needed. */
+export const TaskProgress = z.object({
+  taskId: z.uuid(),
+  studyId: z.uuid(),
+  round: z.int().min(1),
+  epoch: z.int().min(0),
+  epochs: z.int().min(1),
+  step: z.int().min(0),
+  steps: z.int().min(0),
+  loss: z.number().optional(),
+});
+export type TaskProgress = z.infer<typeof TaskProgress>;
+
+/** agent -> coordinator: the site cannot do this task (too busy, incompatible model, ...). */
+export const TaskDeclined = z.object({ taskId: z.uuid(), reason: z.string().min(1).max(1000) });
+export type TaskDeclined = z.infer<typeof TaskDeclined>;
+
+/** Every ack on the socket. */
+export type Ack<T = Record<string, never>> =
+  | ({ ok: true } & T)
+  | { ok: false; error: { code: string; message: string; details?: Record<string, unknown> } };
+
+export const AgentEvents = {
+  hello: 'agent:hello',
+  task: 'task',
+  updateSubmit: 'update:submit',
+  metricsReport: 'metrics:report',
+  taskProgress: 'task:progress',
+  taskDeclined: 'task:declined',
+  /** coordinator -> agent when a message was refused and the sender gave no ack callback. */
+  protocolError: 'protocol:error',
+} as const;

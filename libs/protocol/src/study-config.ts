@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { ModelConfig } from './model-config';
+import { TrainingConfig } from './training-config';
+import { StrategyConfig } from './strategy-config';
+
+
+export const StudyConfig = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    description: z.string().max(5000).optional(),
+    model: ModelConfig.prefault({}),
+    training: TrainingConfig.prefault({}),
+    strategy: StrategyConfig.default({ name: 'fedavg' }),
+    rounds: z.int().min(1).max(100_000),
+    /** A round aggregates once this many sites answered and the deadline passed (or all selected answered). */
+    minSites: z.int().min(1).max(10_000).default(1),
+    /** Sites asked per round; all eligible sites when absent. */
+    sitesPerRound: z.int().min(1).max(10_000).optional(),
+    /** Site names allowed in this study; any connected site when absent. */
+    sites: z.array(z.string().min(1)).max(10_000).optional(),
+    roundDeadlineMs: z.int().min(1_000).max(7 * 24 * 3_600_000).default(10 * 60_000),
+    /** How long the study waits for minSites to be connected before a round, before pausing. */
+    siteWaitMs: z.int().min(0).max(7 * 24 * 3_600_000).default(10 * 60_000),
+  })
+  .refine((c) => c.sitesPerRound === undefined || c.sitesPerRound >= c.minSites, {
+    path: ['sitesPerRound'],
+    message: 'sitesPerRound must be at least minSites',
+  })
+  .refine((c) => c.sites === undefined || c.sites.length >= c.minSites, {
+    path: ['sites'],
+    message: 'fewer allowed sites than minSites',
+  });
+export type StudyConfig = z.infer<typeof StudyConfig>;
+export type StudyConfigInput = z.input<typeof StudyConfig>;

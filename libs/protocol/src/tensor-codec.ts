@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { TensorCodecError } from './errors';
+
+/**
+ * A named set of tensors as one binary blob, sent as a socket.io binary attachment (never JSON arrays):
+ *
+ *   "FSTN" | version u8 | 3 reserved bytes | manifest length u32 LE | manifest JSON (UTF-8) | pad to 8 | payload
+ *
+ * Each tensor's bytes start at an 8-byte aligned offset of the payload, so decoding returns typed-array
+ * views without copying when the blob itself is aligned.
+ */
+export const TensorDtype = z.enum(['float32', 'float16', 'int8', 'uint8', 'int32']);
+export type TensorDtype = z.infer<typeof TensorDtype>;
+
+export const TensorEntry = z.object({
+  name: z.string().min(1).max(256),
+  shape: z.array(z.int().min(0)).max(8),
+  dtype: TensorDtype,
+  byteOffset: z.int().min(0),
+  byteLength: z.int().min(0),
+  /** Codec parameters (int8 scale, top-k length, ...); opaque to the container. */
+  meta: z.record(z.string(), z.number()).optional(),
+});
+export type TensorEntry = z.infer<typeof TensorEntry>;
+
+export const TensorManifest = z.object({ tensors: z.array(TensorEntry).max(100_000) });
+export type TensorManifest = z.infer<typeof TensorManifest>;
+
+export type TypedArrayOf<D extends TensorDtype> = D extends 'float32'
+  ? Float32Array
+  : D extends 'int8'
+    ? Int8Array
+    : D extends 'int32'
+      ? Int32Array
+      : D extends 'float16'
+        ? Uint16Array
+        : Uint8Array;
+
+export type TensorData = Float32Array | Uint16Array | Int8Array | Uint8Array | Int32Array;
+
+export interface NamedTensor {
+  name: string;
+  shape: number[];
+  dtype: TensorDtype;
+  data: TensorData;
+  meta?: Record<string, number>;
+}
+
+const MAGIC = [0x46, 0x53, 0x54, 0x4e]; // "FSTN"
+const VERSION = 1;
+const HEADER_BYTES = 12;
+
+const BYTES_PER_ELEMENT: Record<TensorDtype, number> = { float32: 4, float16: 2, int8: 1, uint8: 1, int32: 4 };
+
+const align8 = (n: number) => (n + 7) & ~7;
+
+export function elementCount(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function expectedArray(dtype: TensorDtype): string {
+  return { float32: 'Float32Array', float16: 'Uint16Array', int8: 'Int8Array', uint8: 'Uint8Array', int32: 'Int32Array' }[
+    dtype
+  ];
+}
+
+export function encodeTensors(tensors: readonly NamedTensor[]): Uint8Array {
+  const entries: TensorEntry[] = [];
+  const seen = new Set<string>();
+  let offset = 0;
+  for (const t of tensors) {
+    if (seen.has(t.name)) throw new TensorCodecError(`Tensor name "${t.name}" appears twice; names must be unique.`);
+    seen.add(t.name);
+    const count = elementCount(t.shape);
+    if (t.data.length !== count) {
+      throw new TensorCodecError(
+        `Tensor "${t.name}" has shape [${t.shape.join(', ')}] (${count} elements) but ${t.data.length} values.`,
+      );
+    }
+    if (t.data.constructor.name !== expectedArray(t.dtype)) {
+      throw new TensorCodecError(`Tensor "${t.name}" is ${t.dtype} but its data is a ${t.data.constructor.name}.`);
+    }
+    const byteLength = count * BYTES_PER_ELEMENT[t.dtype];
+    entries.push({ name: t.name, shape: [...t.shape], dtype: t.dtype, byteOffset: offset, byteLength, meta: t.meta });
+    offset = align8(offset + byteLength);
+  }
+  const manifestBytes = new TextEncoder().encode(JSON.stringify({ tensors: entries } satisfies TensorManifest));
+  const payloadStart = align8(HEADER_BYTES + manifestBytes.length);
+  const out = new Uint8Array(payloadStart + offset);
+  out.set(MAGIC, 0);
+  out[4] = VERSION;
+  new DataView(out.buffer).setUint32(8, manifestBytes.length, true);
+  out.set(manifestBytes, HEADER_BYTES);
+  tensors.forEach((t, i) => {
+    const entry = entries[i]!;
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, entry.byteLength), payloadStart + entry.byteOffset);
+  });
+  return out;
+}
+
+export function decodeTensors(bytes: Uint8Array): NamedTensor[] {
+  if (bytes.length < HEADER_BYTES || MAGIC.some((m, i) => bytes[i] !== m)) {
+    throw new TensorCodecError('Not a fedseg tensor blob: the "FSTN" magic is missing.');
+  }
+  if (bytes[4] !== VERSION) throw new TensorCodecError(`Unsupported tensor blob version ${bytes[4]}; expected ${VERSION}.`);
+  const manifestLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
+  if (HEADER_BYTES + manifestLength > bytes.length) throw new TensorCodecError('Tensor blob is truncated inside its manifest.');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder().decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + manifestLength)));
+  } catch {
+    throw new TensorCodecError('Tensor blob manifest is not valid JSON.');
+  }
+  const parsed = TensorManifest.safeParse(raw);
+  if (!parsed.success) throw new TensorCodecError(`Tensor blob manifest is invalid: ${z.prettifyError(parsed.error)}`);
+  const payloadStart = align8(HEADER_BYTES + manifestLength);
+  return parsed.data.tensors.map((e) => {
+    const count = elementCount(e.shape);
+    if (e.byteLength !== count * BYTES_PER_ELEMENT[e.dtype]) {
+      throw new TensorCodecError(`Tensor "${e.name}": byteLength ${e.byteLength} does not match its shape and dtype.`);
+    }
+    const start = payloadStart + e.byteOffset;
+    if (start + e.byteLength > bytes.length) throw new TensorCodecError(`Tensor blob is truncated inside "${e.name}".`);
+    const slice = bytes.byteOffset + start;
+    // Views need aligned offsets; copy when the blob arrived at an unaligned address.
+    const buffer =
+      slice % BYTES_PER_ELEMENT[e.dtype] === 0 ? bytes.buffer : bytes.slice(start, start + e.byteLength).buffer;
+    const at = buffer === bytes.buffer ? slice : 0;
+    const data = viewOf(e.dtype, buffer as ArrayBuffer, at, count);
+    return { name: e.name, shape: e.shape, dtype: e.dtype, data, ...(e.meta ? { meta: e.meta } : {}) };
+  });
+}
+
+function viewOf(dtype: TensorDtype, buffer: ArrayBuffer, byteOffset: number, length: number): TensorData {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(buffer, byteOffset, length);
+    case 'float16':
+      return new Uint16Array(buffer, byteOffset, length);
+    case 'int8':
+      return new Int8Array(buffer, byteOffset, length);
+    case 'uint8':
+      return new Uint8Array(buffer, byteOffset, length);
+    case 'int32':
+      return new Int32Array(buffer, byteOffset, length);
+  }
+}
