@@ -93,7 +93,13 @@ export const TaskProgress = z.object({
 export type TaskProgress = z.infer<typeof TaskProgress>;
 
 /** agent -> coordinator: the site cannot do this task (too busy, incompatible model, ...). */
-export const TaskDeclined = z.object({ taskId: z.uuid(), reason: z.string().min(1).max(1000) });
+export const TaskDeclined = z.object({
+  taskId: z.uuid(),
+  studyId: z.uuid(),
+  round: z.int().min(1),
+  kind: z.enum(['train', 'evaluate']),
+  reason: z.string().min(1).max(1000),
+});
 export type TaskDeclined = z.infer<typeof TaskDeclined>;
 
 /** Every ack on the socket. */

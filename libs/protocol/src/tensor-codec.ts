@@ -121,12 +121,17 @@ export function decodeTensors(bytes: Uint8Array): NamedTensor[] {
     }
     const start = payloadStart + e.byteOffset;
     if (start + e.byteLength > bytes.length) throw new TensorCodecError(`Tensor blob is truncated inside "${e.name}".`);
-    const slice = bytes.byteOffset + start;
-    // Views need aligned offsets; copy when the blob arrived at an unaligned address.
-    const buffer =
-      slice % BYTES_PER_ELEMENT[e.dtype] === 0 ? bytes.buffer : bytes.slice(start, start + e.byteLength).buffer;
-    const at = buffer === bytes.buffer ? slice : 0;
-    const data = viewOf(e.dtype, buffer as ArrayBuffer, at, count);
+    const absolute = bytes.byteOffset + start;
+    // Views need aligned offsets; copy when the blob arrived at an unaligned address (a Node Buffer from
+    // the socket pool, say). An explicit copy: Buffer#slice would return another unaligned view.
+    let data: TensorData;
+    if (absolute % BYTES_PER_ELEMENT[e.dtype] === 0) {
+      data = viewOf(e.dtype, bytes.buffer as ArrayBuffer, absolute, count);
+    } else {
+      const copy = new Uint8Array(e.byteLength);
+      copy.set(bytes.subarray(start, start + e.byteLength));
+      data = viewOf(e.dtype, copy.buffer, 0, count);
+    }
     return { name: e.name, shape: e.shape, dtype: e.dtype, data, ...(e.meta ? { meta: e.meta } : {}) };
   });
 }

@@ -1,0 +1,20 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { CoordinatorConfig } from './config/coordinator-config';
+import { CoreModule } from './core/core.module';
+import { AuditModule } from './audit/audit.module';
+import { SitesModule } from './sites/sites.module';
+import { RoundsModule } from './rounds/rounds.module';
+import { StudiesModule } from './studies/studies.module';
+import { AgentModule } from './agent/agent.module';
+import { HealthController } from './common/health.controller';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: CoordinatorConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CoreModule.forRoot(config), AuditModule, SitesModule, RoundsModule, StudiesModule, AgentModule],
+      controllers: [HealthController],
+    };
+  }
+}

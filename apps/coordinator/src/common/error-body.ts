@@ -1,0 +1,17 @@
+import { FedsegError, type ErrorBody } from '@fedseg/protocol';
+import type { Logger } from './logger';
+
+/** One mapping from any thrown value to what a client sees; unexpected errors are logged, not leaked. */
+export function toErrorBody(err: unknown, log: Logger): ErrorBody {
+  if (err instanceof FedsegError) return { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
+  log.error({ err }, 'unexpected error');
+  return { code: 'INTERNAL', message: 'The coordinator failed to handle this request; its log has the details.' };
+}
+
+export function httpStatusOf(code: string): number {
+  if (code === 'VALIDATION_FAILED' || code === 'TENSOR_CODEC_INVALID') return 400;
+  if (code.endsWith('_NOT_FOUND')) return 404;
+  if (code.endsWith('_CONFLICT') || code.startsWith('DUPLICATE_')) return 409;
+  if (code === 'INTERNAL') return 500;
+  return 400;
+}

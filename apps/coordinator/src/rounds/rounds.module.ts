@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { SitesModule } from '../sites/sites.module';
+import { StudiesRepository } from '../studies/studies.repository';
+import { GlobalModelService } from './global-model.service';
+import { RoundEvents } from './round-events';
+import { RoundSchedulerService } from './round-scheduler.service';
+import { RoundsRepository } from './rounds.repository';
+import { UpdatesService } from './updates.service';
+
+@Module({
+  imports: [SitesModule],
+  providers: [RoundsRepository, StudiesRepository, GlobalModelService, RoundEvents, RoundSchedulerService, UpdatesService],
+  exports: [RoundsRepository, StudiesRepository, GlobalModelService, RoundEvents, RoundSchedulerService, UpdatesService],
+})
+export class RoundsModule {}

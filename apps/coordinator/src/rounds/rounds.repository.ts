@@ -1,0 +1,106 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Checkpoint, Metric, Prisma, PrismaClient, Round, RoundStatus, SiteUpdate } from '@prisma/client';
+import { PRISMA } from '../core/tokens';
+import type { Db } from '../audit/audit.repository';
+
+export interface MetricInput {
+  studyId: string;
+  roundIndex: number;
+  siteId: string | null;
+  split: string;
+  name: string;
+  value: number;
+  samples?: number | null;
+}
+
+/** Rounds, updates, checkpoints and metrics: the only place that queries them. */
+@Injectable()
+export class RoundsRepository {
+  constructor(@Inject(PRISMA) readonly prisma: PrismaClient) {}
+
+  transaction<T>(work: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+    return this.prisma.$transaction(work, { timeout: 60_000, maxWait: 30_000 });
+  }
+
+  latestRound(studyId: string, db: Db = this.prisma): Promise<Round | null> {
+    return db.round.findFirst({ where: { studyId }, orderBy: { index: 'desc' } });
+  }
+
+  getRound(studyId: string, index: number, db: Db = this.prisma): Promise<Round | null> {
+    return db.round.findUnique({ where: { studyId_index: { studyId, index } } });
+  }
+
+  createRound(
+    data: { studyId: string; index: number; selectedSiteIds: string[]; deadlineAt: Date },
+    db: Db = this.prisma,
+  ): Promise<Round> {
+    return db.round.create({ data: { ...data, status: 'training' } });
+  }
+
+  async setRoundStatus(
+    roundId: string,
+    status: RoundStatus,
+    extra: { failureReason?: string; aggregatedAt?: Date; completedAt?: Date } = {},
+    db: Db = this.prisma,
+  ): Promise<void> {
+    await db.round.update({ where: { id: roundId }, data: { status, ...extra } });
+  }
+
+  listRounds(studyId: string): Promise<Array<Round & { _count: { updates: number } }>> {
+    return this.prisma.round.findMany({
+      where: { studyId },
+      orderBy: { index: 'asc' },
+      include: { _count: { select: { updates: true } } },
+    });
+  }
+
+  updatesOf(roundId: string, db: Db = this.prisma): Promise<SiteUpdate[]> {
+    return db.siteUpdate.findMany({ where: { roundId }, orderBy: { receivedAt: 'asc' } });
+  }
+
+  createUpdate(
+    data: Omit<Prisma.SiteUpdateUncheckedCreateInput, 'id' | 'status' | 'receivedAt'>,
+    db: Db = this.prisma,
+  ): Promise<SiteUpdate> {
+    return db.siteUpdate.create({ data: { ...data, status: 'received' } });
+  }
+
+  async markUpdatesAggregated(roundId: string, db: Db): Promise<void> {
+    await db.siteUpdate.updateMany({ where: { roundId, status: 'received' }, data: { status: 'aggregated' } });
+  }
+
+  createCheckpoint(
+    data: { studyId: string; roundIndex: number; roundId: string | null; storageKey: string; sha256: string; bytes: number },
+    db: Db = this.prisma,
+  ): Promise<Checkpoint> {
+    return db.checkpoint.create({ data });
+  }
+
+  latestCheckpoint(studyId: string, db: Db = this.prisma): Promise<Checkpoint | null> {
+    return db.checkpoint.findFirst({ where: { studyId }, orderBy: { roundIndex: 'desc' } });
+  }
+
+  checkpointOf(studyId: string, roundIndex: number): Promise<Checkpoint | null> {
+    return this.prisma.checkpoint.findUnique({ where: { studyId_roundIndex: { studyId, roundIndex } } });
+  }
+
+  async addMetrics(metrics: readonly MetricInput[], db: Db = this.prisma): Promise<void> {
+    if (metrics.length > 0) await db.metric.createMany({ data: [...metrics] });
+  }
+
+  metricsOf(studyId: string, filter: { roundIndex?: number; split?: string; siteId?: string | null } = {}): Promise<Metric[]> {
+    return this.prisma.metric.findMany({
+      where: { studyId, ...filter },
+      orderBy: [{ roundIndex: 'asc' }, { createdAt: 'asc' }],
+    });
+  }
+
+  async siteMetricKeys(studyId: string, roundIndex: number, split: string): Promise<Set<string>> {
+    const rows = await this.prisma.metric.findMany({
+      where: { studyId, roundIndex, split, siteId: { not: null } },
+      select: { siteId: true },
+      distinct: ['siteId'],
+    });
+    return new Set(rows.map((r) => r.siteId!));
+  }
+}

@@ -1,0 +1,328 @@
+import type { Round } from '@prisma/client';
+import { createAggregator } from '@fedseg/aggregation';
+import { decodeWeights, sameManifest, type Task } from '@fedseg/protocol';
+import type { Logger } from '../common/logger';
+import type { AuditRepository } from '../audit/audit.repository';
+import type { BlobStore } from '../storage/blob-store';
+import { sha256Hex } from '../storage/blob-store';
+import type { SiteRegistry } from '../sites/site-registry.service';
+import type { StudiesRepository, StudyRecord } from '../studies/studies.repository';
+import type { GlobalModel, GlobalModelService } from './global-model.service';
+import type { RoundEvents } from './round-events';
+import type { MetricInput, RoundsRepository } from './rounds.repository';
+import { selectSites } from './site-selection';
+import { taskIdFor } from './task-id';
+import { Wakeup } from './wakeup';
+import { weightedMean } from './weighted-mean';
+
+export interface StudyRunnerDeps {
+  studies: StudiesRepository;
+  rounds: RoundsRepository;
+  audit: AuditRepository;
+  globalModels: GlobalModelService;
+  registry: SiteRegistry;
+  blobs: BlobStore;
+  events: RoundEvents;
+  log: Logger;
+}
+
+/**
+ * Drives one study's rounds: select -> train -> aggregate -> commit -> evaluate -> next. Every step reads
+ * its state from the database and writes the transition before announcing it, so a runner started after a
+ * coordinator restart picks up exactly where the previous one stopped.
+ */
+export class StudyRunner {
+  private readonly wake = new Wakeup();
+  private stopped = false;
+  /** siteId -> connection the current task was sent on; resend when the site reconnects. */
+  private sentOn = new Map<string, string>();
+  private declined = new Set<string>();
+  private readonly offRegistry: () => void;
+  readonly done: Promise<void>;
+
+  constructor(
+    readonly studyId: string,
+    private readonly deps: StudyRunnerDeps,
+  ) {
+    const onChange = () => this.wake.notify();
+    deps.registry.events.on('online', onChange);
+    deps.registry.events.on('released', onChange);
+    this.offRegistry = () => {
+      deps.registry.events.off('online', onChange);
+      deps.registry.events.off('released', onChange);
+    };
+    this.done = this.loop();
+  }
+
+  notify(): void {
+    this.wake.notify();
+  }
+
+  declineTask(siteId: string, kind: 'train' | 'evaluate'): void {
+    this.declined.add(`${kind}:${siteId}`);
+    this.wake.notify();
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true;
+    this.wake.notify();
+    return this.done;
+  }
+
+  private async loop(): Promise<void> {
+    const { log } = this.deps;
+    try {
+      while (!this.stopped) {
+        const study = await this.deps.studies.get(this.studyId);
+        if (study.status !== 'running') return;
+        const round = await this.deps.rounds.latestRound(study.id);
+        if (!round || round.status === 'completed' || round.status === 'failed') {
+          if (study.roundsDone >= study.config.rounds) {
+            await this.finishStudy(study);
+            return;
+          }
+          await this.startRound(study, (round?.index ?? 0) + 1);
+          continue;
+        }
+        if (round.status === 'training') await this.collectUpdates(study, round);
+        else if (round.status === 'aggregating') await this.aggregate(study, round);
+        else if (round.status === 'evaluating') await this.collectEvaluations(study, round);
+      }
+    } catch (err) {
+      log.error({ err, studyId: this.studyId }, 'study runner failed; the study is paused');
+      await this.pause(`internal error: ${(err as Error).message}`).catch(() => undefined);
+    } finally {
+      this.offRegistry();
+    }
+  }
+
+  private async pause(reason: string): Promise<void> {
+    await this.deps.rounds.transaction(async (tx) => {
+      await this.deps.studies.setStatus(this.studyId, 'paused', reason, tx);
+      await this.deps.audit.record({ actor: 'system', action: 'study.paused', subject: this.studyId, details: { reason } }, tx);
+    });
+    this.deps.events.emit({ type: 'study-status', studyId: this.studyId, status: 'paused', reason });
+    this.deps.log.warn({ studyId: this.studyId, reason }, 'study paused');
+  }
+
+  private async finishStudy(study: StudyRecord): Promise<void> {
+    await this.deps.rounds.transaction(async (tx) => {
+      await this.deps.studies.setStatus(study.id, 'completed', null, tx);
+      await this.deps.audit.record({ actor: 'system', action: 'study.completed', subject: study.id }, tx);
+    });
+    this.deps.events.emit({ type: 'study-status', studyId: study.id, status: 'completed', reason: null });
+    this.deps.log.info({ studyId: study.id, rounds: study.roundsDone }, 'study completed');
+  }
+
+  private async startRound(study: StudyRecord, index: number): Promise<void> {
+    const cfg = study.config;
+    await this.deps.globalModels.latest(study); // make sure round 0 exists before anyone is asked to train
+    const waitUntil = Date.now() + cfg.siteWaitMs;
+    let eligible = this.deps.registry.eligible(study.id, cfg.sites);
+    while (eligible.length < cfg.minSites) {
+      if (this.stopped) return;
+      if (Date.now() >= waitUntil) {
+        await this.pause(
+          `only ${eligible.length} eligible site(s) connected after ${Math.round(cfg.siteWaitMs / 1000)} s; minSites is ${cfg.minSites}. Start the study again once agents are online.`,
+        );
+        return;
+      }
+      await this.wake.wait(Math.min(1000, waitUntil - Date.now()));
+      if ((await this.deps.studies.get(study.id)).status !== 'running') return;
+      eligible = this.deps.registry.eligible(study.id, cfg.sites);
+    }
+    const selected = selectSites(
+      eligible.map((s) => s.siteId),
+      cfg.sitesPerRound,
+      cfg.training.seed * 100_003 + index,
+    );
+    const deadlineAt = new Date(Date.now() + cfg.roundDeadlineMs);
+    const round = await this.deps.rounds.transaction(async (tx) => {
+      const created = await this.deps.rounds.createRound({ studyId: study.id, index, selectedSiteIds: selected, deadlineAt }, tx);
+      await this.deps.audit.record(
+        { actor: 'system', action: 'round.started', subject: study.id, details: { round: index, sites: selected } },
+        tx,
+      );
+      return created;
+    });
+    this.deps.registry.markBusy(selected, study.id);
+    this.sentOn = new Map();
+    this.declined = new Set();
+    this.deps.events.emit({ type: 'round-started', studyId: study.id, round: index, siteIds: selected, deadlineAt: deadlineAt.toISOString() });
+    this.deps.log.info({ studyId: study.id, round: index, sites: selected.length }, 'round started');
+    void round;
+  }
+
+  /** Sends the task to every listed site that is online and has not had it on its current connection. */
+  private sendTasks(study: StudyRecord, round: Round, siteIds: Iterable<string>, kind: 'train' | 'evaluate', global: GlobalModel, deadlineAt: Date): void {
+    for (const siteId of siteIds) {
+      const online = this.deps.registry.get(siteId);
+      if (!online || this.sentOn.get(`${kind}:${siteId}`) === online.connection.connectionId) continue;
+      const base = {
+        taskId: taskIdFor(study.id, round.index, siteId, kind),
+        studyId: study.id,
+        round: round.index,
+        model: study.config.model,
+        globalSha256: global.sha256,
+        deadlineAt: deadlineAt.toISOString(),
+      };
+      const task: Task = kind === 'train' ? { ...base, kind, training: study.config.training } : { ...base, kind };
+      this.deps.registry.sendTask(siteId, task, global.blob);
+      this.sentOn.set(`${kind}:${siteId}`, online.connection.connectionId);
+    }
+  }
+
+  private async collectUpdates(study: StudyRecord, round: Round): Promise<void> {
+    const cfg = study.config;
+    this.deps.registry.markBusy(round.selectedSiteIds, study.id); // after a restart, busy marks are rebuilt here
+    const global = await this.deps.globalModels.latest(study);
+    while (!this.stopped) {
+      const updates = await this.deps.rounds.updatesOf(round.id);
+      const answered = new Set(updates.map((u) => u.siteId));
+      const pending = round.selectedSiteIds.filter((id) => !answered.has(id) && !this.declined.has(`train:${id}`));
+      const now = Date.now();
+      if (pending.length === 0 && updates.length >= cfg.minSites) return this.transition(round, 'aggregating');
+      if (now >= round.deadlineAt.getTime() || pending.length === 0) {
+        if (updates.length >= cfg.minSites) return this.transition(round, 'aggregating');
+        return this.failRound(
+          study,
+          round,
+          `round ${round.index} got ${updates.length} update(s) before its deadline; minSites is ${cfg.minSites}`,
+        );
+      }
+      this.sendTasks(study, round, pending, 'train', global, round.deadlineAt);
+      await this.wake.wait(Math.min(round.deadlineAt.getTime() - now, 5_000));
+      if ((await this.deps.studies.get(study.id)).status !== 'running') return;
+    }
+  }
+
+  private async transition(round: Round, status: 'aggregating'): Promise<void> {
+    await this.deps.rounds.setRoundStatus(round.id, status);
+  }
+
+  private async failRound(study: StudyRecord, round: Round, reason: string): Promise<void> {
+    await this.deps.rounds.transaction(async (tx) => {
+      await this.deps.rounds.setRoundStatus(round.id, 'failed', { failureReason: reason }, tx);
+      await this.deps.studies.setStatus(study.id, 'paused', reason, tx);
+      await this.deps.audit.record({ actor: 'system', action: 'round.failed', subject: study.id, details: { round: round.index, reason } }, tx);
+    });
+    this.deps.registry.release(round.selectedSiteIds, study.id);
+    this.deps.events.emit({ type: 'round-failed', studyId: study.id, round: round.index, reason });
+    this.deps.events.emit({ type: 'study-status', studyId: study.id, status: 'paused', reason });
+    this.deps.log.warn({ studyId: study.id, round: round.index, reason }, 'round failed');
+  }
+
+  private async aggregate(study: StudyRecord, round: Round): Promise<void> {
+    const global = await this.deps.globalModels.latest(study);
+    const updates = (await this.deps.rounds.updatesOf(round.id)).filter((u) => u.status !== 'rejected');
+    const aggregator = createAggregator(study.config.strategy, {
+      global: global.weights.data,
+      state: null,
+      expectedSites: updates.length,
+    });
+    // Streamed: one update in memory at a time (FedAvg needs O(P) whatever the number of sites).
+    for (const update of updates) {
+      const blob = await this.deps.blobs.get(update.storageKey);
+      if (sha256Hex(blob) !== update.sha256) throw new Error(`stored update ${update.id} no longer matches its digest`);
+      const weights = decodeWeights(blob);
+      if (!sameManifest(weights.manifest, global.weights.manifest)) throw new Error(`stored update ${update.id} has another manifest`);
+      aggregator.add({ siteId: update.siteId, samples: update.samples, weights: weights.data });
+    }
+    const result = aggregator.finish();
+    const stored = await this.deps.globalModels.store(study.id, round.index, { manifest: global.weights.manifest, data: result.weights });
+    const trainLoss = weightedMean(updates.map((u) => ({ value: u.trainLoss ?? Number.NaN, samples: u.samples })));
+    const metrics: MetricInput[] = updates
+      .filter((u) => u.trainLoss !== null)
+      .map((u) => ({ studyId: study.id, roundIndex: round.index, siteId: u.siteId, split: 'train', name: 'loss', value: u.trainLoss!, samples: u.samples }));
+    if (trainLoss !== null) {
+      metrics.push({
+        studyId: study.id,
+        roundIndex: round.index,
+        siteId: null,
+        split: 'train',
+        name: 'loss',
+        value: trainLoss,
+        samples: updates.reduce((n, u) => n + u.samples, 0),
+      });
+    }
+    await this.deps.rounds.transaction(async (tx) => {
+      await this.deps.globalModels.commitRow(
+        { studyId: study.id, roundIndex: round.index, roundId: round.id, key: stored.key, sha256: stored.sha256, bytes: stored.bytes },
+        tx,
+      );
+      await this.deps.rounds.markUpdatesAggregated(round.id, tx);
+      await this.deps.rounds.addMetrics(metrics, tx);
+      await this.deps.rounds.setRoundStatus(round.id, 'evaluating', { aggregatedAt: new Date() }, tx);
+      await this.deps.audit.record(
+        { actor: 'system', action: 'round.aggregated', subject: study.id, details: { round: round.index, updates: updates.length, sha256: stored.sha256 } },
+        tx,
+      );
+    });
+    this.deps.globalModels.remember(study.id, round.index, stored.blob, stored.sha256);
+    this.deps.events.emit({ type: 'round-aggregated', studyId: study.id, round: round.index, sites: updates.length, trainLoss });
+    this.deps.log.info({ studyId: study.id, round: round.index, updates: updates.length, trainLoss }, 'round aggregated');
+  }
+
+  private async collectEvaluations(study: StudyRecord, round: Round): Promise<void> {
+    const global = await this.deps.globalModels.latest(study);
+    const deadline = new Date((round.aggregatedAt ?? new Date()).getTime() + study.config.roundDeadlineMs);
+    // Every connected site of the study scores the new global model, not only the ones that trained.
+    const evaluators = new Set([
+      ...round.selectedSiteIds.filter((id) => this.deps.registry.isOnline(id)),
+      ...this.deps.registry.eligible(study.id, study.config.sites).map((s) => s.siteId),
+    ]);
+    while (!this.stopped) {
+      const reported = await this.deps.rounds.siteMetricKeys(study.id, round.index, 'val');
+      const pending = [...evaluators].filter((id) => !reported.has(id) && !this.declined.has(`evaluate:${id}`));
+      if (pending.length === 0 || Date.now() >= deadline.getTime()) break;
+      this.sendTasks(study, round, pending, 'evaluate', global, deadline);
+      await this.wake.wait(Math.min(deadline.getTime() - Date.now(), 5_000));
+    }
+    if (this.stopped) return;
+    await this.completeRound(study, round);
+  }
+
+  private async completeRound(study: StudyRecord, round: Round): Promise<void> {
+    const siteMetrics = (await this.deps.rounds.metricsOf(study.id, { roundIndex: round.index, split: 'val' })).filter(
+      (m) => m.siteId !== null,
+    );
+    const names = [...new Set(siteMetrics.map((m) => m.name))];
+    const aggregates: MetricInput[] = [];
+    for (const name of names) {
+      const mean = weightedMean(siteMetrics.filter((m) => m.name === name).map((m) => ({ value: m.value, samples: m.samples ?? 0 })));
+      if (mean !== null) {
+        aggregates.push({
+          studyId: study.id,
+          roundIndex: round.index,
+          siteId: null,
+          split: 'val',
+          name,
+          value: mean,
+          samples: siteMetrics.filter((m) => m.name === name).reduce((n, m) => n + (m.samples ?? 0), 0),
+        });
+      }
+    }
+    const updates = await this.deps.rounds.updatesOf(round.id);
+    await this.deps.rounds.transaction(async (tx) => {
+      await this.deps.rounds.addMetrics(aggregates, tx);
+      await this.deps.rounds.setRoundStatus(round.id, 'completed', { completedAt: new Date() }, tx);
+      const fresh = await this.deps.studies.get(study.id, tx);
+      await this.deps.studies.setRoundsDone(study.id, fresh.roundsDone + 1, tx);
+      await this.deps.audit.record({ actor: 'system', action: 'round.completed', subject: study.id, details: { round: round.index } }, tx);
+    });
+    this.deps.registry.release(round.selectedSiteIds, study.id);
+    const trainLoss = (await this.deps.rounds.metricsOf(study.id, { roundIndex: round.index, split: 'train', siteId: null })).find(
+      (m) => m.name === 'loss',
+    );
+    const valDice = aggregates.find((m) => m.name === 'dice')?.value ?? null;
+    this.deps.events.emit({
+      type: 'round-completed',
+      studyId: study.id,
+      round: round.index,
+      sites: updates.length,
+      trainLoss: trainLoss?.value ?? null,
+      valDice,
+    });
+    this.deps.log.info({ studyId: study.id, round: round.index, valDice }, 'round completed');
+  }
+}

@@ -1,0 +1,122 @@
+import crypto from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { Prisma } from '@prisma/client';
+import { decodeWeights, sameManifest, type MetricsReport, type UpdateSubmit } from '@fedseg/protocol';
+import { AuditRepository } from '../audit/audit.repository';
+import { UpdateRejectedError } from '../common/errors';
+import { BLOB_STORE } from '../core/tokens';
+import { sha256Hex, type BlobStore } from '../storage/blob-store';
+import { StudiesRepository } from '../studies/studies.repository';
+import { GlobalModelService } from './global-model.service';
+import { RoundEvents } from './round-events';
+import { RoundSchedulerService } from './round-scheduler.service';
+import { RoundsRepository } from './rounds.repository';
+
+export interface SubmittingSite {
+  siteId: string;
+  name: string;
+}
+
+/**
+ * Accepts what agents send. Everything is checked before anything is written; a refused message changes
+ * nothing. An accepted update is on disk and in the database before the agent's ack says so.
+ */
+@Injectable()
+export class UpdatesService {
+  constructor(
+    private readonly rounds: RoundsRepository,
+    private readonly studies: StudiesRepository,
+    private readonly audit: AuditRepository,
+    private readonly globalModels: GlobalModelService,
+    private readonly scheduler: RoundSchedulerService,
+    private readonly events: RoundEvents,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+  ) {}
+
+  async submitUpdate(site: SubmittingSite, meta: UpdateSubmit, blob: Uint8Array): Promise<{ updateId: string }> {
+    const study = await this.studies.get(meta.studyId);
+    const round = await this.rounds.getRound(meta.studyId, meta.round);
+    if (!round) throw new UpdateRejectedError('ROUND_NOT_FOUND', `Study ${meta.studyId} has no round ${meta.round}.`);
+    if (round.status !== 'training') {
+      throw new UpdateRejectedError('ROUND_CLOSED', `Round ${meta.round} is ${round.status}; it no longer accepts updates.`);
+    }
+    if (!round.selectedSiteIds.includes(site.siteId)) {
+      throw new UpdateRejectedError('SITE_NOT_SELECTED', `Site ${site.name} was not selected for round ${meta.round}.`);
+    }
+    const digest = sha256Hex(blob);
+    if (digest !== meta.sha256) {
+      throw new UpdateRejectedError('DIGEST_MISMATCH', `The update's bytes hash to ${digest.slice(0, 12)}…, not the declared sha256.`);
+    }
+    const weights = decodeWeights(blob);
+    const global = await this.globalModels.latest(study);
+    if (!sameManifest(weights.manifest, global.weights.manifest)) {
+      throw new UpdateRejectedError('MANIFEST_MISMATCH', 'The update does not have the global model\'s tensors and shapes.');
+    }
+    for (let i = 0; i < weights.data.length; i++) {
+      if (!Number.isFinite(weights.data[i]!)) {
+        throw new UpdateRejectedError('NON_FINITE_UPDATE', `The update holds a non-finite value at index ${i}.`);
+      }
+    }
+    const key = `updates/${study.id}/round-${meta.round}/${site.siteId}-${crypto.randomUUID()}.fstn`;
+    await this.blobs.put(key, blob);
+    let updateId: string;
+    try {
+      updateId = await this.rounds.transaction(async (tx) => {
+        const row = await this.rounds.createUpdate(
+          {
+            roundId: round.id,
+            siteId: site.siteId,
+            samples: meta.samples,
+            wireBytes: blob.length,
+            bytes: weights.data.byteLength,
+            sha256: digest,
+            storageKey: key,
+            trainLoss: meta.trainLoss,
+          },
+          tx,
+        );
+        await this.audit.record(
+          { actor: `site:${site.name}`, action: 'update.received', subject: study.id, details: { round: meta.round, samples: meta.samples, sha256: digest } },
+          tx,
+        );
+        return row.id;
+      });
+    } catch (err) {
+      await this.blobs.delete(key);
+      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+        throw new UpdateRejectedError('DUPLICATE_UPDATE', `Site ${site.name} already sent its update for round ${meta.round}.`);
+      }
+      throw err;
+    }
+    this.events.emit({ type: 'update-received', studyId: study.id, round: meta.round, siteId: site.siteId, samples: meta.samples, trainLoss: meta.trainLoss });
+    this.scheduler.notify(study.id);
+    return { updateId };
+  }
+
+  async reportMetrics(site: SubmittingSite, report: MetricsReport): Promise<void> {
+    const round = await this.rounds.getRound(report.studyId, report.round);
+    if (!round) throw new UpdateRejectedError('ROUND_NOT_FOUND', `Study ${report.studyId} has no round ${report.round}.`);
+    if (report.split === 'val' && round.status !== 'evaluating') {
+      throw new UpdateRejectedError('ROUND_CLOSED', `Round ${report.round} is ${round.status}; it is not collecting evaluations.`);
+    }
+    const already = await this.rounds.siteMetricKeys(report.studyId, report.round, report.split);
+    if (already.has(site.siteId)) {
+      throw new UpdateRejectedError('DUPLICATE_METRICS', `Site ${site.name} already reported ${report.split} metrics for round ${report.round}.`);
+    }
+    // `cases` is always written, so a site whose metrics are all undefined (NaN: empty masks) still counts as reported.
+    const rows = Object.entries({ ...report.metrics, cases: report.samples })
+      .filter(([, value]) => Number.isFinite(value))
+      .map(([name, value]) => ({
+        studyId: report.studyId,
+        roundIndex: report.round,
+        siteId: site.siteId,
+        split: report.split,
+        name,
+        value,
+        samples: report.samples,
+      }));
+    await this.rounds.addMetrics(rows);
+    this.events.emit({ type: 'metrics-received', studyId: report.studyId, round: report.round, siteId: site.siteId, metrics: report.metrics });
+    this.scheduler.notify(report.studyId);
+  }
+}

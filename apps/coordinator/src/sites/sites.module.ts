@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { SitesController } from './sites.controller';
+import { SitesRepository } from './sites.repository';
+import { SiteRegistry } from './site-registry.service';
+
+@Module({
+  controllers: [SitesController],
+  providers: [SitesRepository, SiteRegistry],
+  exports: [SitesRepository, SiteRegistry],
+})
+export class SitesModule {}

@@ -1,0 +1,117 @@
+import { Injectable } from '@nestjs/common';
+import type { Metric, Round } from '@prisma/client';
+import { StudyConfig, parseOrThrow } from '@fedseg/protocol';
+import { AuditRepository } from '../audit/audit.repository';
+import { StudyStateError } from '../common/errors';
+import { RoundSchedulerService } from '../rounds/round-scheduler.service';
+import { RoundEvents } from '../rounds/round-events';
+import { RoundsRepository } from '../rounds/rounds.repository';
+import { GlobalModelService } from '../rounds/global-model.service';
+import { StudiesRepository, type StudyRecord } from './studies.repository';
+
+export interface RoundSummary {
+  index: number;
+  status: Round['status'];
+  selectedSites: number;
+  updates: number;
+  deadlineAt: string;
+  startedAt: string;
+  completedAt: string | null;
+  failureReason: string | null;
+  trainLoss: number | null;
+  valDice: number | null;
+}
+
+/** Study rules shared by REST, the CLI and (later) the dashboard. */
+@Injectable()
+export class StudiesService {
+  constructor(
+    private readonly studies: StudiesRepository,
+    private readonly rounds: RoundsRepository,
+    private readonly scheduler: RoundSchedulerService,
+    private readonly audit: AuditRepository,
+    private readonly events: RoundEvents,
+    private readonly globalModels: GlobalModelService,
+  ) {}
+
+  async create(input: unknown, actor = 'user:anonymous'): Promise<StudyRecord> {
+    const config = parseOrThrow(StudyConfig, input, 'study config');
+    return this.rounds.transaction(async (tx) => {
+      const study = await this.studies.create(config, tx);
+      await this.audit.record({ actor, action: 'study.created', subject: study.id, details: { name: config.name } }, tx);
+      return study;
+    });
+  }
+
+  get(id: string): Promise<StudyRecord> {
+    return this.studies.get(id);
+  }
+
+  list(): Promise<StudyRecord[]> {
+    return this.studies.list();
+  }
+
+  async start(id: string, actor = 'user:anonymous'): Promise<StudyRecord> {
+    const study = await this.studies.get(id);
+    if (study.status === 'completed' || study.status === 'failed') {
+      throw new StudyStateError(`Study ${id} is ${study.status}; create a new study to train again.`, { status: study.status });
+    }
+    if (study.status !== 'running') {
+      await this.rounds.transaction(async (tx) => {
+        await this.studies.setStatus(id, 'running', null, tx);
+        await this.audit.record({ actor, action: 'study.started', subject: id }, tx);
+      });
+      this.events.emit({ type: 'study-status', studyId: id, status: 'running', reason: null });
+    }
+    this.scheduler.ensureRunning(id);
+    return this.studies.get(id);
+  }
+
+  /** Takes effect between steps: no new round starts; the current one may still finish its step. */
+  async pause(id: string, actor = 'user:anonymous'): Promise<StudyRecord> {
+    const study = await this.studies.get(id);
+    if (study.status !== 'running') {
+      throw new StudyStateError(`Study ${id} is ${study.status}; only a running study can be paused.`, { status: study.status });
+    }
+    await this.rounds.transaction(async (tx) => {
+      await this.studies.setStatus(id, 'paused', 'paused by a user', tx);
+      await this.audit.record({ actor, action: 'study.paused', subject: id }, tx);
+    });
+    this.events.emit({ type: 'study-status', studyId: id, status: 'paused', reason: 'paused by a user' });
+    this.scheduler.notify(id);
+    return this.studies.get(id);
+  }
+
+  async roundSummaries(id: string): Promise<RoundSummary[]> {
+    await this.studies.get(id);
+    const [rounds, metrics] = await Promise.all([this.rounds.listRounds(id), this.rounds.metricsOf(id, { siteId: null })]);
+    const pick = (index: number, split: string, name: string) =>
+      metrics.find((m) => m.roundIndex === index && m.split === split && m.name === name)?.value ?? null;
+    return rounds.map((r) => ({
+      index: r.index,
+      status: r.status,
+      selectedSites: r.selectedSiteIds.length,
+      updates: r._count.updates,
+      deadlineAt: r.deadlineAt.toISOString(),
+      startedAt: r.startedAt.toISOString(),
+      completedAt: r.completedAt?.toISOString() ?? null,
+      failureReason: r.failureReason,
+      trainLoss: pick(r.index, 'train', 'loss'),
+      valDice: pick(r.index, 'val', 'dice'),
+    }));
+  }
+
+  async metrics(id: string, filter: { roundIndex?: number; split?: string }): Promise<Metric[]> {
+    await this.studies.get(id);
+    return this.rounds.metricsOf(id, filter);
+  }
+
+  /** The encoded global model after `round` (latest when absent), for download. */
+  async model(id: string, round?: number): Promise<{ blob: Uint8Array; sha256: string; round: number }> {
+    await this.studies.get(id);
+    const index = round ?? (await this.rounds.latestCheckpoint(id))?.roundIndex ?? 0;
+    const found = await this.globalModels.blobOf(id, index);
+    if (!found) throw new StudyStateError(`Study ${id} has no checkpoint for round ${index} yet.`);
+    return { ...found, round: index };
+  }
+}

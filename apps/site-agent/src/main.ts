@@ -1,0 +1,39 @@
+
+const USAGE = `fedseg-agent: the fedseg site agent
+
+  fedseg-agent run --coordinator URL --site NAME --data DIR [--backend auto|tensorflow|webgpu|wasm|cpu]
+  fedseg-agent check-data DIR
+
+Add --verbose for stack traces.`;
+
+type Command = (argv: string[], io: { out(line: string): void; err(line: string): void }) => Promise<number>;
+
+// Loaded on demand: `run` pulls in tfjs, `check-data` does not need it.
+const commands: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./commands/run')).runCommand,
+  'check-data': async () => (await import('./commands/check-data')).checkDataCommand,
+};
+
+async function main(): Promise<number> {
+  const [verb, ...rest] = process.argv.slice(2);
+  const io = { out: (line: string) => console.log(line), err: (line: string) => console.error(line) };
+  if (!verb || verb === 'help' || verb === '--help') {
+    io.out(USAGE);
+    return verb ? 0 : 2;
+  }
+  const load = commands[verb];
+  if (!load) {
+    io.err(`fedseg-agent: unknown command "${verb}"\n\n${USAGE}`);
+    return 2;
+  }
+  return (await load())(rest, io);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`fedseg-agent: ${err instanceof Error ? err.message : String(err)}`);
+    if (process.argv.includes('--verbose') && err instanceof Error) console.error(err.stack);
+    process.exit(1);
+  },
+);

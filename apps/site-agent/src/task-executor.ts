@@ -1,0 +1,104 @@
+import {
+  createSegmentationModel,
+  evaluateSegmentation,
+  getFlatWeights,
+  setFlatWeights,
+  trainLocal,
+  type SegmentationModel,
+} from '@fedseg/models';
+import { decodeWeights, encodeWeights, type EvaluateTask, type MetricsReport, type TrainTask, type UpdateSubmit } from '@fedseg/protocol';
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { AgentLog } from './console-log';
+import type { SiteData } from './site-data';
+
+export class TaskRefusedError extends Error {}
+
+export interface TrainResult {
+  meta: UpdateSubmit;
+  blob: Uint8Array;
+}
+
+/**
+ * Runs tasks on local data with tfjs. One model per (study, architecture) is kept between rounds so its
+ * variables are allocated once; the global weights are loaded into it at each task.
+ */
+export class TaskExecutor {
+  private readonly models = new Map<string, SegmentationModel>();
+
+  constructor(
+    private readonly data: SiteData,
+    private readonly log: AgentLog,
+    private readonly options: { site: string; dumpUpdates?: string },
+  ) {}
+
+  private modelFor(task: TrainTask | EvaluateTask): SegmentationModel {
+    const key = `${task.studyId}:${JSON.stringify(task.model)}`;
+    let model = this.models.get(key);
+    if (!model) {
+      model = createSegmentationModel(task.model, 0);
+      this.models.set(key, model);
+    }
+    return model;
+  }
+
+  private loadGlobal(task: TrainTask | EvaluateTask, blob: Uint8Array, model: SegmentationModel) {
+    const digest = crypto.createHash('sha256').update(blob).digest('hex');
+    if (digest !== task.globalSha256) throw new TaskRefusedError('the global weights do not match their announced sha256');
+    const global = decodeWeights(blob);
+    setFlatWeights(model, global);
+    return global;
+  }
+
+  async train(
+    task: TrainTask,
+    blob: Uint8Array,
+    onProgress: (p: { epoch: number; epochs: number; step: number; steps: number; loss?: number }) => void,
+  ): Promise<TrainResult> {
+    if (this.data.train.length === 0) throw new TaskRefusedError('this site has no training cases');
+    const model = this.modelFor(task);
+    const global = this.loadGlobal(task, blob, model);
+    const result = await trainLocal(model, this.data.epochSampler(task.training, task.round), task.training, {
+      globalWeights: global,
+      onProgress,
+    });
+    const weights = getFlatWeights(model);
+    const encoded = encodeWeights(weights);
+    const meta: UpdateSubmit = {
+      taskId: task.taskId,
+      studyId: task.studyId,
+      round: task.round,
+      // FedAvg weights sites by their number of training cases (McMahan et al., 2017).
+      samples: this.data.train.length,
+      sha256: crypto.createHash('sha256').update(encoded).digest('hex'),
+      trainLoss: result.meanLoss,
+      steps: result.steps,
+    };
+    if (this.options.dumpUpdates) {
+      const base = path.join(this.options.dumpUpdates, `${task.studyId}-round-${task.round}-${this.options.site}`);
+      await fs.mkdir(this.options.dumpUpdates, { recursive: true });
+      await fs.writeFile(`${base}.fstn`, encoded);
+      await fs.writeFile(`${base}.json`, JSON.stringify(meta));
+    }
+    return { meta, blob: encoded };
+  }
+
+  async evaluate(task: EvaluateTask, blob: Uint8Array): Promise<MetricsReport> {
+    const model = this.modelFor(task);
+    this.loadGlobal(task, blob, model);
+    const metrics: Record<string, number> = {};
+    if (this.data.val.length > 0) {
+      const scores = await evaluateSegmentation(model, this.data.val);
+      // NaN (e.g. Dice with empty masks) cannot travel as JSON; leaving it out means "undefined here".
+      if (Number.isFinite(scores.dice)) metrics.dice = scores.dice;
+      if (Number.isFinite(scores.loss)) metrics.loss = scores.loss;
+    }
+    return { taskId: task.taskId, studyId: task.studyId, round: task.round, split: 'val', samples: this.data.val.length, metrics };
+  }
+
+  dispose(): void {
+    for (const m of this.models.values()) m.dispose();
+    this.models.clear();
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * `npm run bench -- train-step [--steps 3] [--rounds 3] [--warmup 2] [--backends wasm,cpu] [--before]
+ *                              [--no-peer] [--size 48] [--batch 2]`
+ * One optimizer step of bench-unet3d (BENCHMARKS.md: 2 x 48^3 x 1 input, 2 classes, filters 8/16/32, two
+ * 3x3x3 conv + instance norm + ReLU per level, max-pool 2, transposed-conv 2 up, concatenated skips, 1x1x1
+ * head, soft Dice (foreground) + cross-entropy, Adam 1e-3), built by libs/models, on each portable backend
+ * with the fast kernels (and, with --before, with tfjs's own kernels). The PyTorch peer
+ * (../shared/peer/unet3d_torch.py, same network) runs before each round of each engine when /usr/bin/python3
+ * has torch; the ratio to it is the median of the per-round ratios.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { createSegmentationModel } from '@fedseg/models';
+import { registerFastKernels, restoreOriginalKernels } from '../libs/models/src/kernels';
+import { fmt, median, option, printTable, startableBackends } from './bench-util';
+
+const PYTHON = '/usr/bin/python3';
+const PEER =
+  process.env['FEDSEG_TORCH_PEER'] ??
+  path.resolve(__dirname, '..', '..', 'shared', 'peer', 'unet3d_torch.py');
+
+/** Convolution multiply-adds x 2 of one forward pass of bench-unet3d; a training step is 3x (fwd + 2 bwd). */
+export function unetForwardFlops(size: number, batch: number): number {
+  const conv = (side: number, cin: number, cout: number, k: number): number =>
+    2 * batch * side ** 3 * cout * cin * k ** 3;
+  const s1 = size;
+  const s2 = size / 2;
+  const s3 = size / 4;
+  return (
+    conv(s1, 1, 8, 3) +
+    conv(s1, 8, 8, 3) + // encoder level 1
+    conv(s2, 8, 16, 3) +
+    conv(s2, 16, 16, 3) + // encoder level 2
+    conv(s3, 16, 32, 3) +
+    conv(s3, 32, 32, 3) + // bottleneck
+    conv(s3, 32, 16, 2) +
+    conv(s2, 32, 16, 3) +
+    conv(s2, 16, 16, 3) + // up 2 (transposed: input-side count), decoder 2
+    conv(s2, 16, 8, 2) +
+    conv(s1, 16, 8, 3) +
+    conv(s1, 8, 8, 3) + // up 1, decoder 1
+    conv(s1, 8, 2, 1) // head
+  );
+}
+
+interface Measured {
+  engine: string;
+  msPerStep: number;
+  steps: number[];
+  /** tfjs ms/step over the peer's ms/step, per round (each round runs the peer right before). */
+  roundRatios: number[];
+  peerMs: number[];
+  leakedTensors?: number;
+}
+
+/** Soft Dice on the foreground probability plus mean cross-entropy: exactly the peer's loss. */
+function benchLoss(logits: tf.Tensor5D, oneHot: tf.Tensor5D): tf.Scalar {
+  return tf.tidy(() => {
+    const logProbs = tf.logSoftmax(logits, -1);
+    const foreground = tf.exp(tf.slice(logProbs, [0, 0, 0, 0, 1], [-1, -1, -1, -1, 1]));
+    const target = tf.slice(oneHot, [0, 0, 0, 0, 1], [-1, -1, -1, -1, 1]);
+    const dice = tf.sub(
+      1,
+      tf.div(
+        tf.add(tf.mul(2, tf.sum(tf.mul(foreground, target))), 1),
+        tf.add(tf.add(tf.sum(foreground), tf.sum(target)), 1),
+      ),
+    );
+    const crossEntropy = tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logProbs), -1)));
+    return tf.add(dice, crossEntropy) as tf.Scalar;
+  });
+}
+
+/**
+ * Trains bench-unet3d on `backend` for `rounds` rounds of `steps` steps after `warmup` steps. When
+ * `peer` is given it runs right before each round: on a shared machine the load changes by the minute, so
+ * the ratio is taken per round and its median reported.
+ */
+async function measureBackend(
+  backend: string,
+  fast: boolean,
+  shape: { size: number; batch: number },
+  plan: { steps: number; warmup: number; rounds: number },
+  peer: (() => number | null) | null,
+): Promise<Measured> {
+  const { size, batch } = shape;
+  await tf.setBackend(backend);
+  if (fast) await registerFastKernels(backend, (m) => console.log(`  ${m}`));
+  else restoreOriginalKernels(backend);
+  const model = createSegmentationModel(
+    {
+      architecture: 'unet3d',
+      inChannels: 1,
+      numClasses: 2,
+      baseFilters: 8,
+      depth: 3,
+      normalization: 'instance',
+      groupNormGroups: 4,
+    },
+    0,
+  );
+  const optimizer = tf.train.adam(1e-3);
+  const x = tf.randomNormal([batch, size, size, size, 1], 0, 1, 'float32', 1);
+  const labels = tf.tidy(() =>
+    tf.cast(tf.greater(tf.randomUniform([batch, size, size, size], 0, 1, 'float32', 2), 0.5), 'int32'),
+  );
+  const oneHot = tf.oneHot(labels, 2) as tf.Tensor5D;
+  const step = async (): Promise<void> => {
+    const loss = optimizer.minimize(
+      () => benchLoss(model.network.apply(x, { training: true }) as tf.Tensor5D, oneHot),
+      true,
+    );
+    if (!loss) throw new Error('optimizer returned no loss');
+    await loss.data();
+    loss.dispose();
+  };
+  for (let i = 0; i < plan.warmup; i++) await step();
+  const tensorsBefore = tf.memory().numTensors;
+  const times: number[] = [];
+  const roundRatios: number[] = [];
+  const peerMs: number[] = [];
+  for (let round = 0; round < plan.rounds; round++) {
+    const peerRound = peer ? peer() : null;
+    const roundTimes: number[] = [];
+    for (let i = 0; i < plan.steps; i++) {
+      const start = performance.now();
+      await step();
+      roundTimes.push(performance.now() - start);
+    }
+    times.push(...roundTimes);
+    if (peerRound !== null) {
+      peerMs.push(peerRound);
+      roundRatios.push(median(roundTimes) / peerRound);
+    }
+  }
+  const leakedTensors = tf.memory().numTensors - tensorsBefore;
+  tf.dispose([x, labels, oneHot]);
+  optimizer.dispose();
+  model.dispose();
+  if (fast) restoreOriginalKernels(backend);
+  return {
+    engine: `tfjs ${backend}${fast ? ' + fast kernels' : ' (stock kernels)'}`,
+    msPerStep: median(times),
+    steps: times,
+    roundRatios,
+    peerMs,
+    leakedTensors: leakedTensors / times.length,
+  };
+}
+
+function torchAvailable(): boolean {
+  if (!fs.existsSync(PYTHON) || !fs.existsSync(PEER)) return false;
+  return spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+}
+
+function runPeer(size: number, batch: number, steps: number): number | null {
+  const result = spawnSync(
+    PYTHON,
+    [PEER, '--threads', '2', '--size', String(size), '--batch', String(batch), '--steps', String(steps)],
+    {
+      encoding: 'utf8',
+    },
+  );
+  const last = result.stdout.trim().split('\n').pop() ?? '';
+  try {
+    const parsed = JSON.parse(last) as { ms_per_step?: unknown };
+    return typeof parsed.ms_per_step === 'number' ? parsed.ms_per_step : null;
+  } catch {
+    console.log(`PyTorch peer failed: ${result.stderr.trim().split('\n').pop() ?? 'no output'}`);
+    return null;
+  }
+}
+
+export async function run(args: string[]): Promise<void> {
+  const steps = Number(option(args, 'steps') ?? 3);
+  const rounds = Number(option(args, 'rounds') ?? 3);
+  const warmup = Number(option(args, 'warmup') ?? 2);
+  const size = Number(option(args, 'size') ?? 48);
+  const batch = Number(option(args, 'batch') ?? 2);
+  const withPeer = !args.includes('--no-peer') && torchAvailable();
+  const backends = await startableBackends((option(args, 'backends') ?? 'wasm,cpu').split(','));
+  const flopsPerStep = 3 * unetForwardFlops(size, batch);
+  const voxels = batch * size ** 3;
+  console.log(
+    `train-step: bench-unet3d, batch ${batch} x ${size}^3, ${(flopsPerStep / 1e9).toFixed(2)} GFLOP of convolutions per step; ` +
+      `${rounds} rounds of ${steps} steps per engine${withPeer ? ', PyTorch before each round' : ''}`,
+  );
+  if (!withPeer)
+    console.log('PyTorch peer skipped (needs /usr/bin/python3 with torch: apt-get install -y python3-torch)');
+  const peer = withPeer ? (): number | null => runPeer(size, batch, steps) : null;
+
+  const results: Measured[] = [];
+  for (const backend of backends) {
+    results.push(await measureBackend(backend, true, { size, batch }, { steps, warmup, rounds }, peer));
+    if (args.includes('--before')) {
+      // tfjs's own kernels take 20-45 s a step here: one round of two steps, one peer run.
+      results.push(
+        await measureBackend(backend, false, { size, batch }, { steps: 2, warmup: 1, rounds: 1 }, peer),
+      );
+    }
+  }
+  const allPeer = results.flatMap((r) => r.peerMs);
+  const peerMs = allPeer.length > 0 ? median(allPeer) : NaN;
+  const rows = results.map((r) => ({ ...r, ratio: r.roundRatios.length > 0 ? median(r.roundRatios) : NaN }));
+
+  console.log('');
+  printTable(
+    [
+      'engine',
+      'ms/step (median)',
+      'voxels/s',
+      'GFLOP/s',
+      'x PyTorch (median of rounds)',
+      'tensors leaked/step',
+    ],
+    [
+      ...rows.map((r) => [
+        r.engine,
+        fmt(r.msPerStep, 0),
+        fmt(voxels / (r.msPerStep / 1000), 0),
+        fmt(flopsPerStep / (r.msPerStep * 1e6), 1),
+        fmt(r.ratio, 2),
+        fmt(r.leakedTensors ?? NaN, 1),
+      ]),
+      ...(Number.isFinite(peerMs)
+        ? [
+            [
+              'PyTorch CPU, 2 threads (peer)',
+              fmt(peerMs, 0),
+              fmt(voxels / (peerMs / 1000), 0),
+              fmt(flopsPerStep / (peerMs * 1e6), 1),
+              '1.00',
+              '-',
+            ],
+          ]
+        : []),
+    ],
+  );
+  const fastRows = rows.filter((r) => r.engine.includes('fast kernels'));
+  const best = fastRows.reduce<(typeof rows)[number] | undefined>(
+    (b, r) => (!b || r.msPerStep < b.msPerStep ? r : b),
+    undefined,
+  );
+  const round2 = (v: number): number | null => (Number.isFinite(v) ? Math.round(v * 100) / 100 : null);
+  const json = {
+    bench: 'train-step',
+    model: 'bench-unet3d',
+    batch,
+    size,
+    gflop_per_step: round2(flopsPerStep / 1e9),
+    best_backend: best?.engine ?? null,
+    ms_per_step: best ? Math.round(best.msPerStep) : null,
+    voxels_per_s: best ? Math.round(voxels / (best.msPerStep / 1000)) : null,
+    gflops: best ? round2(flopsPerStep / (best.msPerStep * 1e6)) : null,
+    pytorch_ms_per_step: Number.isFinite(peerMs) ? peerMs : null,
+    ratio_to_pytorch: best ? round2(best.ratio) : null,
+    results: rows.map((r) => ({
+      engine: r.engine,
+      ms_per_step: Math.round(r.msPerStep),
+      ratio_to_pytorch: round2(r.ratio),
+      steps_ms: r.steps.map((t) => Math.round(t)),
+      peer_ms: r.peerMs,
+    })),
+  };
+  console.log(JSON.stringify(json));
+}

@@ -1,0 +1,36 @@
+import { stateVector, type FedOptOptions } from './server-state';
+import type { StrategyState } from './site-update';
+
+// Math functions bound once: hot loops then skip a global lookup, which is slow inside jest's vm context.
+const { sqrt } = Math;
+
+
+/**
+ * FedAdam (Reddi et al., 2021, "Adaptive Federated Optimization", Algorithm 2), on delta = mean(w_k) - x:
+ *   m' = b1 m + (1 - b1) delta;   v' = b2 v + (1 - b2) delta^2;   out = x + eta m' / (sqrt(v') + tau)
+ * First round: m = 0, v = tau^2 (the paper's v_{-1} >= tau^2); no bias correction, as in the paper.
+ * `state` is not modified; the next state is returned. `out` may be the same array as `delta`.
+ */
+export function fedAdam(
+  out: Float32Array,
+  global: Float32Array,
+  delta: Float32Array,
+  state: StrategyState | null,
+  options: FedOptOptions,
+): StrategyState {
+  const n = global.length;
+  const { serverLearningRate: eta, beta1, beta2, tau } = options;
+  const m0 = stateVector(state, 'm', n, 0);
+  const v0 = stateVector(state, 'v', n, tau * tau);
+  const m = new Float32Array(n);
+  const v = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const d = delta[i];
+    const mi = beta1 * m0[i] + (1 - beta1) * d;
+    const vi = beta2 * v0[i] + (1 - beta2) * d * d;
+    m[i] = mi;
+    v[i] = vi;
+    out[i] = global[i] + (eta * mi) / (sqrt(vi) + tau);
+  }
+  return { step: (state?.step ?? 0) + 1, vectors: { m, v } };
+}

@@ -1,0 +1,86 @@
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-layers registers all of tfjs-core's gradients, which tf.grads needs.
+import '@tensorflow/tfjs-layers';
+import { expectClose, runOn } from './test-support';
+
+/**
+ * The portable kernels (Slice, SplitV, Concat, Sum, Mean) against the cpu backend's own kernels, which
+ * are tfjs's reference loops, on odd 5-D shapes and the axes a U-Net uses plus a few it does not.
+ */
+const random = (shape: number[], seed: number): tf.Tensor => tf.randomNormal(shape, 0, 1, 'float32', seed);
+
+const CASES: [string, () => tf.Tensor[]][] = [
+  [
+    'Slice of 5-D boxes (inner, channel, whole-row and scalar-like runs)',
+    () => {
+      const x = random([2, 5, 7, 3, 6], 1);
+      return [
+        tf.slice(x, [1, 1, 2, 0, 1], [1, 3, 4, 3, 4]),
+        tf.slice(x, [0, 0, 0, 0, 5], [-1, -1, -1, -1, 1]),
+        tf.slice(x, [1, 2, 0, 0, 0], [1, 2, 7, 3, 6]),
+        tf.slice(x, [1, 4, 6, 2, 5], [1, 1, 1, 1, 1]),
+        tf.slice(random([3, 4, 5, 6], 2), [1, 0, 2, 1], [2, 4, 2, 5]),
+      ];
+    },
+  ],
+  [
+    'SplitV along channels, depth and batch, with -1 and equal splits',
+    () => {
+      const x = random([2, 3, 5, 4, 7], 3);
+      return [...tf.split(x, [3, 4], -1), ...tf.split(x, [1, -1], 1), ...tf.split(x, 2, 0)];
+    },
+  ],
+  [
+    'Concat along channels (U-Net skips), a middle axis and batch, of unequal parts',
+    () => {
+      const a = random([2, 3, 5, 4, 3], 4);
+      const b = random([2, 3, 5, 4, 5], 5);
+      const c = random([2, 3, 2, 4, 5], 6);
+      return [tf.concat([a, b], -1), tf.concat([b, c], 2), tf.concat([a, a, a], 0), tf.concat([c], 1)];
+    },
+  ],
+  [
+    'Sum and Mean over spatial axes, all-but-channels, the last axis, everything; keepDims both ways',
+    () => {
+      const x = random([2, 5, 6, 7, 3], 7);
+      return [
+        tf.sum(x, [1, 2, 3], true),
+        tf.sum(x, [0, 1, 2, 3]),
+        tf.sum(x, -1),
+        tf.sum(x),
+        tf.mean(x, [1, 2, 3], true),
+        tf.mean(x, [3, 4]),
+        tf.mean(x, [0, 2]),
+        tf.sum(tf.cast(tf.greater(x, 0), 'int32'), [1, 2]),
+      ];
+    },
+  ],
+  [
+    'gradients of concat and of instance-norm statistics',
+    () => {
+      const a = random([1, 4, 3, 5, 2], 8);
+      const b = random([1, 4, 3, 5, 3], 9);
+      const f = (p: tf.Tensor, q: tf.Tensor): tf.Tensor => {
+        const cat = tf.concat([p, q], -1);
+        const { mean, variance } = tf.moments(cat, [1, 2, 3], true);
+        return tf.sum(tf.mul(tf.div(tf.sub(cat, mean), tf.sqrt(tf.add(variance, 1e-5))), tf.range(1, 6)));
+      };
+      return tf.grads(f)([a, b]);
+    },
+  ],
+];
+
+describe.each(['cpu', 'wasm'])('portable copy and reduction kernels on the %s backend', (backendName) => {
+  it.each(CASES)('match the reference kernels: %s', async (_name, fn) => {
+    const expected = await runOn('cpu', false, fn);
+    const actual = await runOn(backendName, true, fn);
+    expect(actual.length).toBe(expected.length);
+    actual.forEach((t, i) => {
+      expect(t.dtype).toBe(expected[i].dtype);
+      expectClose(t, expected[i], `output ${i}`);
+    });
+    tf.dispose([...expected, ...actual]);
+  });
+});

@@ -1,0 +1,3 @@
+export { registerFastKernels, restoreOriginalKernels, type KernelLog } from './register';
+export { loadNativeKernels, type NativeKernels } from './native-addon';
+export { conv3dFlops } from './conv3d-params';

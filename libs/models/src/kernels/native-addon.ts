@@ -1,0 +1,64 @@
+import { createRequire } from 'node:module';
+
+/**
+ * The optional oneDNN addon (libs/native-kernels), typed here from what its src/addon.cc exports. It is
+ * loaded at run time, not imported: `npm install` may have skipped building it, and then the portable
+ * kernels are used instead.
+ */
+export interface NativeKernels {
+  /**
+   * kind 0: (x, filter) -> y; 1: (dy, filter) -> dx; 2: (x, dy) -> dFilter; params from `conv3dParams`;
+   * mode 0 plain NDHWC, 1 oneDNN's blocked layout, 2 pick the faster per shape. Throws when oneDNN refuses.
+   */
+  conv3d(
+    kind: 0 | 1 | 2,
+    params: Int32Array,
+    mode: 0 | 1 | 2,
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+  ): boolean;
+  info(): { onednn: string; cachedPlans: number };
+}
+
+export interface NativeLoad {
+  kernels: NativeKernels | null;
+  /** Why `kernels` is null; empty when loaded. */
+  reason: string;
+}
+
+let cached: NativeLoad | undefined;
+
+function isNativeKernels(value: unknown): value is NativeKernels {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return typeof candidate['conv3d'] === 'function' && typeof candidate['info'] === 'function';
+}
+
+/** Loads the addon once per process; never throws. */
+export function loadNativeKernels(): NativeLoad {
+  if (cached) return cached;
+  try {
+    // oneDNN runs on OpenMP (libgomp), whose idle threads spin by default. On a machine shared with other
+    // work (2 cores, load 6) spinning threads stall every barrier: the kernel training spec took 7.8 s on
+    // cpu with spinning and 1.4 s with passive waiting. libgomp reads this once, when it loads.
+    process.env['OMP_WAIT_POLICY'] ??= 'passive';
+    const load = createRequire(__filename);
+    const mod: unknown = load('@fedseg/native-kernels');
+    const record = (typeof mod === 'object' && mod !== null ? mod : {}) as Record<string, unknown>;
+    const binding = record['binding'];
+    if (isNativeKernels(binding)) {
+      binding.info();
+      cached = { kernels: binding, reason: '' };
+    } else {
+      const reason = typeof record['reason'] === 'string' ? record['reason'] : 'unexpected exports';
+      cached = { kernels: null, reason: `@fedseg/native-kernels: ${reason}` };
+    }
+  } catch (err) {
+    cached = {
+      kernels: null,
+      reason: `@fedseg/native-kernels unavailable: ${err instanceof Error ? err.message : String(err)}`,
+    };
+  }
+  return cached;
+}

@@ -1,0 +1,37 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { registerFastKernels, restoreOriginalKernels } from './register';
+
+/**
+ * Helpers for the kernel specs: run the same computation on a backend with its own kernels or with ours,
+ * and compare within float32 tolerance. Not imported by library code.
+ */
+
+/** Runs `fn` on `backendName` with its fast kernels or its own, and returns plain copies of the outputs. */
+export async function runOn(backendName: string, fast: boolean, fn: () => tf.Tensor[]): Promise<tf.Tensor[]> {
+  await tf.setBackend(backendName);
+  if (fast) await registerFastKernels(backendName, () => undefined);
+  try {
+    const outputs = fn();
+    const copies = outputs.map((t) => ({ shape: t.shape, dtype: t.dtype, values: t.dataSync().slice() }));
+    tf.dispose(outputs);
+    return copies.map((c) => tf.tensor(c.values, c.shape, c.dtype));
+  } finally {
+    if (fast) restoreOriginalKernels(backendName);
+  }
+}
+
+/** Max abs difference within `relative` of the largest expected magnitude (and no NaN where none was). */
+export function expectClose(actual: tf.Tensor, expected: tf.Tensor, what: string, relative = 1e-5): void {
+  expect(actual.shape).toEqual(expected.shape);
+  const a = actual.dataSync();
+  const e = expected.dataSync();
+  let scale = 0;
+  for (let i = 0; i < e.length; i++) scale = Math.max(scale, Math.abs(e[i]));
+  const tolerance = relative * Math.max(1, scale) + 1e-6;
+  let worst = 0;
+  for (let i = 0; i < e.length; i++) {
+    const diff = Math.abs(a[i] - e[i]);
+    worst = Number.isNaN(diff) && !Number.isNaN(e[i]) ? Infinity : Math.max(worst, diff || 0);
+  }
+  if (worst > tolerance) throw new Error(`${what}: max abs error ${worst} > ${tolerance}`);
+}

@@ -1,0 +1,12 @@
+{
+  "targets": [
+    {
+      "target_name": "fedseg_native",
+      "sources": ["src/addon.cc", "src/conv3d.cc"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fexceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++14", "-std=gnu++17"],
+      "defines": ["NAPI_VERSION=8"],
+      "libraries": ["-ldnnl"]
+    }
+  ]
+}

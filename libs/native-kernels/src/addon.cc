@@ -1,0 +1,150 @@
+// N-API entry points (plain node_api.h, so the binary works across Node versions with N-API 8).
+// Every function works on the caller's Float32Arrays without copying: tfjs's cpu backend keeps tensors in
+// plain typed arrays and the wasm backend in views of its WebAssembly memory, both readable in place.
+#include <node_api.h>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <string>
+
+#include "conv3d.h"
+
+namespace {
+
+constexpr size_t kConvParamCount = 24;
+
+bool check(napi_env env, napi_status status, const char* what) {
+  if (status == napi_ok) return true;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) napi_throw_error(env, "FEDSEG_NATIVE_ARGS", what);
+  return false;
+}
+
+// Reads a typed array argument of the expected type; returns nullptr (with a JS exception) otherwise.
+void* typedArrayData(napi_env env, napi_value value, napi_typedarray_type expected, size_t* length,
+                     const char* name) {
+  bool isTyped = false;
+  if (!check(env, napi_is_typedarray(env, value, &isTyped), name)) return nullptr;
+  if (!isTyped) {
+    napi_throw_type_error(env, "FEDSEG_NATIVE_ARGS", (std::string(name) + " must be a typed array").c_str());
+    return nullptr;
+  }
+  napi_typedarray_type type;
+  void* data = nullptr;
+  napi_value buffer;
+  size_t offset = 0;
+  if (!check(env, napi_get_typedarray_info(env, value, &type, length, &data, &buffer, &offset), name)) {
+    return nullptr;
+  }
+  if (type != expected) {
+    napi_throw_type_error(env, "FEDSEG_NATIVE_ARGS", (std::string(name) + " has the wrong element type").c_str());
+    return nullptr;
+  }
+  return data;
+}
+
+bool expectLength(napi_env env, size_t actual, long expected, const char* name) {
+  if (static_cast<long>(actual) == expected) return true;
+  std::string msg = std::string(name) + " has " + std::to_string(actual) + " elements, expected " +
+                    std::to_string(expected);
+  napi_throw_range_error(env, "FEDSEG_NATIVE_ARGS", msg.c_str());
+  return false;
+}
+
+// conv3d(kind: 0|1|2, params: Int32Array(24), mode: 0|1|2, a: Float32Array, b: Float32Array,
+//        out: Float32Array): boolean   (see conv3d.h for what a, b and out hold per kind and mode;
+//        returns whether oneDNN's blocked layout ran)
+napi_value Conv3d(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  if (!check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "arguments")) return nullptr;
+  if (argc != 6) {
+    napi_throw_type_error(env, "FEDSEG_NATIVE_ARGS", "conv3d takes 6 arguments");
+    return nullptr;
+  }
+  int32_t kindValue = 0;
+  if (!check(env, napi_get_value_int32(env, argv[0], &kindValue), "kind must be a number")) return nullptr;
+  if (kindValue < 0 || kindValue > 2) {
+    napi_throw_range_error(env, "FEDSEG_NATIVE_ARGS", "kind must be 0, 1 or 2");
+    return nullptr;
+  }
+  size_t paramLength = 0;
+  auto* raw = static_cast<int32_t*>(typedArrayData(env, argv[1], napi_int32_array, &paramLength, "params"));
+  if (raw == nullptr) return nullptr;
+  if (!expectLength(env, paramLength, kConvParamCount, "params")) return nullptr;
+  int32_t modeValue = 0;
+  if (!check(env, napi_get_value_int32(env, argv[2], &modeValue), "mode must be a number")) return nullptr;
+  if (modeValue < 0 || modeValue > 2) {
+    napi_throw_range_error(env, "FEDSEG_NATIVE_ARGS", "mode must be 0 (plain), 1 (blocked) or 2 (auto)");
+    return nullptr;
+  }
+
+  fedseg::Conv3dParams p{raw[0],  raw[1],  raw[2],  raw[3],  raw[4],  raw[5],  raw[6],  raw[7],
+                         raw[8],  raw[9],  raw[10], raw[11], raw[12], raw[13], raw[14], raw[15],
+                         raw[16], raw[17], raw[18], raw[19], raw[20], raw[21], raw[22], raw[23]};
+  const long xSize = p.batch * p.inD * p.inH * p.inW * p.inC;
+  const long ySize = p.batch * p.outD * p.outH * p.outW * p.outC;
+  const long wSize = p.kD * p.kH * p.kW * p.inC * p.outC;
+  const auto kind = static_cast<fedseg::Conv3dKind>(kindValue);
+  long aSize = xSize, bSize = wSize, outSize = ySize;
+  if (kind == fedseg::Conv3dKind::BackwardData) {
+    aSize = ySize;
+    outSize = xSize;
+  } else if (kind == fedseg::Conv3dKind::BackwardWeights) {
+    bSize = ySize;
+    outSize = wSize;
+  }
+
+  size_t aLength = 0, bLength = 0, outLength = 0;
+  auto* a = static_cast<float*>(typedArrayData(env, argv[3], napi_float32_array, &aLength, "a"));
+  if (a == nullptr || !expectLength(env, aLength, aSize, "a")) return nullptr;
+  auto* b = static_cast<float*>(typedArrayData(env, argv[4], napi_float32_array, &bLength, "b"));
+  if (b == nullptr || !expectLength(env, bLength, bSize, "b")) return nullptr;
+  auto* out = static_cast<float*>(typedArrayData(env, argv[5], napi_float32_array, &outLength, "out"));
+  if (out == nullptr || !expectLength(env, outLength, outSize, "out")) return nullptr;
+
+  bool usedBlocked = false;
+  try {
+    usedBlocked = fedseg::conv3d(kind, p, static_cast<fedseg::ConvMode>(modeValue), a, b, out);
+  } catch (const dnnl::error& e) {
+    napi_throw_error(env, "FEDSEG_NATIVE_DNNL", (std::string("oneDNN: ") + e.what()).c_str());
+    return nullptr;
+  } catch (const std::exception& e) {
+    napi_throw_error(env, "FEDSEG_NATIVE_FAILED", e.what());
+    return nullptr;
+  }
+  napi_value result;
+  napi_get_boolean(env, usedBlocked, &result);
+  return result;
+}
+
+// info(): { onednn: "2.6.3", cachedPlans: number }
+napi_value Info(napi_env env, napi_callback_info) {
+  napi_value result, version, plans;
+  const dnnl_version_t* v = dnnl_version();
+  const std::string text = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+  if (!check(env, napi_create_object(env, &result), "info")) return nullptr;
+  if (!check(env, napi_create_string_utf8(env, text.c_str(), text.size(), &version), "info")) return nullptr;
+  if (!check(env, napi_create_uint32(env, static_cast<uint32_t>(fedseg::conv3dCachedPlans()), &plans), "info")) {
+    return nullptr;
+  }
+  napi_set_named_property(env, result, "onednn", version);
+  napi_set_named_property(env, result, "cachedPlans", plans);
+  return result;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"conv3d", nullptr, Conv3d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,27 @@
+// 3D convolution on oneDNN; see conv3d.cc.
+#pragma once
+
+#include <cstddef>
+
+namespace fedseg {
+
+enum class Conv3dKind { Forward = 0, BackwardData = 1, BackwardWeights = 2 };
+
+// Plain: NDHWC in place. Blocked: oneDNN's own layout with reorders. Auto: time both once per shape.
+enum class ConvMode { Plain = 0, Blocked = 1, Auto = 2 };
+
+// Shapes in tfjs's terms (NDHWC activations, [kD, kH, kW, inC, outC] filters); dilations count from 1.
+struct Conv3dParams {
+  long batch, inD, inH, inW, inC, outD, outH, outW, outC, kD, kH, kW, sD, sH, sW, dD, dH, dW;
+  long padFront, padTop, padLeft, padBack, padBottom, padRight;
+};
+
+// Forward:         a = x,  b = filter, out = y
+// BackwardData:    a = dy, b = filter, out = dx
+// BackwardWeights: a = x,  b = dy,     out = dFilter
+// Returns whether the blocked layout ran. Throws dnnl::error when oneDNN refuses the shape.
+bool conv3d(Conv3dKind kind, const Conv3dParams& p, ConvMode mode, const float* a, const float* b, float* out);
+
+size_t conv3dCachedPlans();
+
+}  // namespace fedseg
