@@ -1,7 +1,8 @@
 // Temporary profiling script (not a bench): per-kernel time of one bench-unet3d training step.
 import * as tf from '@tensorflow/tfjs-core';
 import { createSegmentationModel } from '@fedseg/models';
-import { registerFastKernels } from '../libs/models/src/kernels';
+import { instanceNorm, registerFastKernels } from '../libs/models/src/kernels';
+import { InstanceNormalization3D } from '../libs/models/src/layers/instance-normalization';
 import { startableBackends } from './bench-util';
 
 async function main(): Promise<void> {
@@ -9,6 +10,13 @@ async function main(): Promise<void> {
   await startableBackends([backend]);
   await tf.setBackend(backend);
   console.log(await registerFastKernels(backend));
+  if (process.argv[3] === 'fused') {
+    const proto = InstanceNormalization3D.prototype as unknown as { call(i: tf.Tensor | tf.Tensor[]): tf.Tensor };
+    proto.call = function (this: { weights: { read(): tf.Tensor }[] }, inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      return instanceNorm(x, this.weights[0].read(), this.weights[1].read(), 1e-5);
+    };
+  }
   const model = createSegmentationModel(
     {
       architecture: 'unet3d',

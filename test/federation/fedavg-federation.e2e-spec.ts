@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { generateConsortium } from '@fedseg/imaging';
-import { decodeWeights, type StudyConfigInput } from '@fedseg/protocol';
+import { decodeTensors, decodeWeights, type StudyConfigInput } from '@fedseg/protocol';
 import { startCoordinator, CoordinatorConfig, DATABASE, spawnAgent, stopAgent, type OpenDatabase, type RunningCoordinator } from '@fedseg/coordinator';
 import { createTestDatabase } from '../support/postgres';
 import { getJson, postJson, waitFor } from '../support/http';
@@ -11,7 +11,8 @@ import { getJson, postJson, waitFor } from '../support/http';
 /**
  * A whole federation: the coordinator in this process, three agents as real child processes over real
  * socket.io, on PostgreSQL and on PGlite. After the study, every committed checkpoint is compared with a
- * sample-weighted average of the updates the agents wrote down, computed here in float64.
+ * sample-weighted average of the updates the agents wrote down, computed here in float64. Agents send
+ * deltas from the global model (uncompressed: one float32 tensor), so a site's weights are global + delta.
  */
 const SITES = 3;
 const ROUNDS = 2;
@@ -85,25 +86,31 @@ describe.each([
     );
     expect(final.status).toBe('completed');
 
+    const checkpoint = async (round: number) => {
+      const res = await fetch(`${coordinator.url}/studies/${studyId}/model?round=${round}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-fedseg-round')).toBe(String(round));
+      return decodeWeights(new Uint8Array(await res.arrayBuffer())).data;
+    };
     for (let round = 1; round <= ROUNDS; round++) {
+      const previous = await checkpoint(round - 1);
       const sent = fs
         .readdirSync(dumpDir)
         .filter((f) => f.startsWith(`${studyId}-round-${round}-`) && f.endsWith('.json'))
         .map((f) => {
           const meta = JSON.parse(fs.readFileSync(path.join(dumpDir, f), 'utf8')) as { samples: number };
           const blob = fs.readFileSync(path.join(dumpDir, f.replace(/\.json$/, '.fstn')));
-          return { samples: meta.samples, weights: decodeWeights(new Uint8Array(blob)).data };
+          const [tensor] = decodeTensors(new Uint8Array(blob));
+          expect(tensor!.name).toBe('update.f32');
+          return { samples: meta.samples, delta: tensor!.data as Float32Array };
         });
       expect(sent).toHaveLength(SITES);
-      // Independent FedAvg in float64: sum_k n_k w_k / sum_k n_k.
+      // Independent FedAvg in float64: sum_k n_k (global + delta_k) / sum_k n_k.
       const total = sent.reduce((n, s) => n + s.samples, 0);
-      const expected = new Float64Array(sent[0]!.weights.length);
-      for (const s of sent) for (let i = 0; i < expected.length; i++) expected[i]! += (s.samples / total) * s.weights[i]!;
+      const expected = Float64Array.from(previous);
+      for (const s of sent) for (let i = 0; i < expected.length; i++) expected[i]! += (s.samples / total) * s.delta[i]!;
 
-      const res = await fetch(`${coordinator.url}/studies/${studyId}/model?round=${round}`);
-      expect(res.status).toBe(200);
-      expect(res.headers.get('x-fedseg-round')).toBe(String(round));
-      const committed = decodeWeights(new Uint8Array(await res.arrayBuffer())).data;
+      const committed = await checkpoint(round);
       expect(committed.length).toBe(expected.length);
       let maxError = 0;
       for (let i = 0; i < expected.length; i++) maxError = Math.max(maxError, Math.abs(committed[i]! - expected[i]!));

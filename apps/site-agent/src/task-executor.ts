@@ -6,7 +6,15 @@ import {
   trainLocal,
   type SegmentationModel,
 } from '@fedseg/models';
-import { decodeWeights, encodeWeights, type EvaluateTask, type MetricsReport, type TrainTask, type UpdateSubmit } from '@fedseg/protocol';
+import { encodeUpdate, privatizeUpdate, type CodecSiteState } from '@fedseg/aggregation';
+import {
+  decodeWeights,
+  encodeTensors,
+  type EvaluateTask,
+  type MetricsReport,
+  type TrainTask,
+  type UpdateSubmit,
+} from '@fedseg/protocol';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -26,6 +34,8 @@ export interface TrainResult {
  */
 export class TaskExecutor {
   private readonly models = new Map<string, SegmentationModel>();
+  /** Per study: what the update codec keeps at the site between rounds (top-k residual). Never sent. */
+  private readonly codecState = new Map<string, CodecSiteState | null>();
 
   constructor(
     private readonly data: SiteData,
@@ -43,11 +53,12 @@ export class TaskExecutor {
     return model;
   }
 
-  private loadGlobal(task: TrainTask | EvaluateTask, blob: Uint8Array, model: SegmentationModel) {
+  /** FedBN: a study that keeps normalization local sends and receives weights without it. */
+  private loadGlobal(task: TrainTask | EvaluateTask, blob: Uint8Array, model: SegmentationModel, fedBn: boolean) {
     const digest = crypto.createHash('sha256').update(blob).digest('hex');
     if (digest !== task.globalSha256) throw new TaskRefusedError('the global weights do not match their announced sha256');
     const global = decodeWeights(blob);
-    setFlatWeights(model, global);
+    setFlatWeights(model, global, { excludeNormalization: fedBn });
     return global;
   }
 
@@ -58,13 +69,20 @@ export class TaskExecutor {
   ): Promise<TrainResult> {
     if (this.data.train.length === 0) throw new TaskRefusedError('this site has no training cases');
     const model = this.modelFor(task);
-    const global = this.loadGlobal(task, blob, model);
+    const fedBn = task.excludeNormalization;
+    const global = this.loadGlobal(task, blob, model, fedBn);
     const result = await trainLocal(model, this.data.epochSampler(task.training, task.round), task.training, {
       globalWeights: global,
       onProgress,
     });
-    const weights = getFlatWeights(model);
-    const encoded = encodeWeights(weights);
+    const local = getFlatWeights(model, { excludeNormalization: fedBn });
+    // What leaves the site: the delta from the global model, clipped/noised for DP, then compressed.
+    const delta = new Float32Array(local.data.length);
+    for (let i = 0; i < delta.length; i++) delta[i] = local.data[i]! - global.data[i]!;
+    privatizeUpdate(delta, task.privacy);
+    const encodedUpdate = encodeUpdate(task.compression, delta, this.codecState.get(task.studyId) ?? null, { manifest: local.manifest });
+    this.codecState.set(task.studyId, encodedUpdate.siteState);
+    const encoded = encodeTensors(encodedUpdate.tensors);
     const meta: UpdateSubmit = {
       taskId: task.taskId,
       studyId: task.studyId,
@@ -86,7 +104,7 @@ export class TaskExecutor {
 
   async evaluate(task: EvaluateTask, blob: Uint8Array): Promise<MetricsReport> {
     const model = this.modelFor(task);
-    this.loadGlobal(task, blob, model);
+    this.loadGlobal(task, blob, model, task.excludeNormalization);
     const metrics: Record<string, number> = {};
     if (this.data.val.length > 0) {
       const scores = await evaluateSegmentation(model, this.data.val);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "conv3d.h"
+#include "elementwise.h"
 
 namespace {
 
@@ -136,10 +137,99 @@ napi_value Info(napi_env env, napi_callback_info) {
   return result;
 }
 
+// Reads argument `index` as a Float32Array of exactly `expected` elements (JS exception otherwise).
+float* floatArg(napi_env env, napi_value* argv, size_t index, long expected, const char* name) {
+  size_t length = 0;
+  auto* data = static_cast<float*>(typedArrayData(env, argv[index], napi_float32_array, &length, name));
+  if (data == nullptr || !expectLength(env, length, expected, name)) return nullptr;
+  return data;
+}
+
+// Reads argument `index` as an Int32Array of `count` positive dimensions.
+bool dimsArg(napi_env env, napi_value* argv, size_t index, size_t count, long* dims) {
+  size_t length = 0;
+  auto* raw = static_cast<int32_t*>(typedArrayData(env, argv[index], napi_int32_array, &length, "dims"));
+  if (raw == nullptr || !expectLength(env, length, static_cast<long>(count), "dims")) return false;
+  for (size_t i = 0; i < count; ++i) {
+    if (raw[i] <= 0) {
+      napi_throw_range_error(env, "FEDSEG_NATIVE_ARGS", "dims must be positive");
+      return false;
+    }
+    dims[i] = raw[i];
+  }
+  return true;
+}
+
+bool argsOf(napi_env env, napi_callback_info info, size_t expected, napi_value* argv, const char* name) {
+  size_t argc = expected;
+  if (!check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "arguments")) return false;
+  if (argc != expected) {
+    napi_throw_type_error(env, "FEDSEG_NATIVE_ARGS", (std::string(name) + " takes " + std::to_string(expected) + " arguments").c_str());
+    return false;
+  }
+  return true;
+}
+
+// instanceNormForward(x, gamma, beta, dims: Int32Array [n, s, c], epsilon, y, stats [n * c * 2]): void
+napi_value InstanceNormForward(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  if (!argsOf(env, info, 7, argv, "instanceNormForward")) return nullptr;
+  long d[3];
+  if (!dimsArg(env, argv, 3, 3, d)) return nullptr;
+  const long size = d[0] * d[1] * d[2];
+  double epsilon = 0;
+  if (!check(env, napi_get_value_double(env, argv[4], &epsilon), "epsilon must be a number")) return nullptr;
+  const float* x = floatArg(env, argv, 0, size, "x");
+  const float* gamma = x ? floatArg(env, argv, 1, d[2], "gamma") : nullptr;
+  const float* beta = gamma ? floatArg(env, argv, 2, d[2], "beta") : nullptr;
+  float* y = beta ? floatArg(env, argv, 5, size, "y") : nullptr;
+  float* stats = y ? floatArg(env, argv, 6, d[0] * d[2] * 2, "stats") : nullptr;
+  if (stats == nullptr) return nullptr;
+  fedseg::instanceNormForward(x, gamma, beta, d[0], d[1], d[2], epsilon, y, stats);
+  return nullptr;
+}
+
+// instanceNormBackward(dy, x, gamma, stats, dims [n, s, c], dx, dGamma, dBeta): void
+napi_value InstanceNormBackward(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  if (!argsOf(env, info, 8, argv, "instanceNormBackward")) return nullptr;
+  long d[3];
+  if (!dimsArg(env, argv, 4, 3, d)) return nullptr;
+  const long size = d[0] * d[1] * d[2];
+  const float* dy = floatArg(env, argv, 0, size, "dy");
+  const float* x = dy ? floatArg(env, argv, 1, size, "x") : nullptr;
+  const float* gamma = x ? floatArg(env, argv, 2, d[2], "gamma") : nullptr;
+  const float* stats = gamma ? floatArg(env, argv, 3, d[0] * d[2] * 2, "stats") : nullptr;
+  float* dx = stats ? floatArg(env, argv, 5, size, "dx") : nullptr;
+  float* dGamma = dx ? floatArg(env, argv, 6, d[2], "dGamma") : nullptr;
+  float* dBeta = dGamma ? floatArg(env, argv, 7, d[2], "dBeta") : nullptr;
+  if (dBeta == nullptr) return nullptr;
+  fedseg::instanceNormBackward(dy, x, gamma, stats, d[0], d[1], d[2], dx, dGamma, dBeta);
+  return nullptr;
+}
+
+// sumBlock(x, dims [outer, reduce, inner], scale, out [outer * inner]): void
+napi_value SumBlock(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!argsOf(env, info, 4, argv, "sumBlock")) return nullptr;
+  long d[3];
+  if (!dimsArg(env, argv, 1, 3, d)) return nullptr;
+  double scale = 1;
+  if (!check(env, napi_get_value_double(env, argv[2], &scale), "scale must be a number")) return nullptr;
+  const float* x = floatArg(env, argv, 0, d[0] * d[1] * d[2], "x");
+  float* out = x ? floatArg(env, argv, 3, d[0] * d[2], "out") : nullptr;
+  if (out == nullptr) return nullptr;
+  fedseg::sumBlock(x, d[0], d[1], d[2], scale, out);
+  return nullptr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"conv3d", nullptr, Conv3d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"instanceNormForward", nullptr, InstanceNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"instanceNormBackward", nullptr, InstanceNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumBlock", nullptr, SumBlock, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ModelConfig } from './model-config';
 import { TrainingConfig } from './training-config';
+import { CompressionConfig, PrivacyConfig } from './strategy-config';
 
 /**
  * Messages on the coordinator's /agent socket.io namespace. Binary weights always travel as a separate
@@ -43,10 +44,18 @@ const TaskBase = z.object({
   /** Digest of the global weights sent alongside. */
   globalSha256: Sha256,
   deadlineAt: z.iso.datetime(),
+  /** FedBN: the attached weights leave out normalization parameters, which stay at each site. */
+  excludeNormalization: z.boolean().default(false),
 });
 
 /** coordinator -> agent: train on local data starting from the attached global weights. */
-export const TrainTask = TaskBase.extend({ kind: z.literal('train'), training: TrainingConfig });
+export const TrainTask = TaskBase.extend({
+  kind: z.literal('train'),
+  training: TrainingConfig,
+  /** Site side of DP: clip (central) or clip + noise (local) the delta before it leaves. */
+  privacy: PrivacyConfig,
+  compression: CompressionConfig,
+});
 export type TrainTask = z.infer<typeof TrainTask>;
 
 /** coordinator -> agent: score the attached global weights on the local validation split. */
@@ -56,7 +65,10 @@ export type EvaluateTask = z.infer<typeof EvaluateTask>;
 export const Task = z.discriminatedUnion('kind', [TrainTask, EvaluateTask]);
 export type Task = z.infer<typeof Task>;
 
-/** agent -> coordinator, with the weights blob attached. */
+/**
+ * agent -> coordinator, with the update blob attached: the site's delta (local minus global weights),
+ * privatised and compressed per the study, as the tensors of @fedseg/aggregation's update codec.
+ */
 export const UpdateSubmit = z.object({
   taskId: z.uuid(),
   studyId: z.uuid(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ModelConfig } from './model-config';
 import { TrainingConfig } from './training-config';
-import { StrategyConfig } from './strategy-config';
+import { CompressionConfig, PrivacyConfig, StrategyConfig } from './strategy-config';
 
 
 export const StudyConfig = z
@@ -11,6 +11,10 @@ export const StudyConfig = z
     model: ModelConfig.prefault({}),
     training: TrainingConfig.prefault({}),
     strategy: StrategyConfig.default({ name: 'fedavg' }),
+    /** Differential privacy (DP-FedAvg, central or local); the study stops once its epsilon budget is spent. */
+    privacy: PrivacyConfig.default({ mode: 'none' }),
+    /** How sites compress their updates for the uplink. */
+    compression: CompressionConfig.default({ codec: 'none' }),
     rounds: z.int().min(1).max(100_000),
     /** A round aggregates once this many sites answered and the deadline passed (or all selected answered). */
     minSites: z.int().min(1).max(10_000).default(1),

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateConsortium } from '@fedseg/imaging';
-import type { StudyConfigInput } from '@fedseg/protocol';
+import { StudyConfig } from '@fedseg/protocol';
+import { z } from 'zod';
 import { startCoordinator } from '../coordinator';
 import { CoordinatorConfig } from '../config/coordinator-config';
 import { RoundEvents, type RoundEvent } from '../rounds/round-events';
@@ -12,12 +13,18 @@ import { spawnAgent, stopAgent, REPO_ROOT } from './spawn-agent';
  * `npm run demo`: a whole federation on one machine. Synthetic hospitals (phantom volumes that differ
  * per site like scanners do), the coordinator on the embedded database, one agent process per site.
  */
+const USAGE = `usage: npm run demo -- [--sites N] [--rounds N] [--backend auto|wasm|cpu|webgpu]
+       [--strategy fedavg|fedavgm|fedadam|fedyogi|fedadagrad|median|trimmed-mean|krum|multi-krum]
+       [--compression none|fp16|int8|top-k]`;
+
 async function main(): Promise<number> {
   const { values: flags } = parseArgs({
     options: {
       sites: { type: 'string', default: '3' },
       rounds: { type: 'string', default: '5' },
       backend: { type: 'string', default: 'auto' },
+      strategy: { type: 'string', default: 'fedavg' },
+      compression: { type: 'string', default: 'none' },
       home: { type: 'string', default: '.fedseg/demo' },
       'timeout-s': { type: 'string', default: '900' },
     },
@@ -27,7 +34,7 @@ async function main(): Promise<number> {
   const backend = flags.backend!;
   const home = path.resolve(REPO_ROOT, flags.home!);
   if (!Number.isInteger(sites) || sites < 1 || !Number.isInteger(rounds) || rounds < 1) {
-    console.error('usage: npm run demo -- [--sites N] [--rounds N] [--backend auto|wasm|cpu|webgpu]');
+    console.error(USAGE);
     return 2;
   }
   const started = Date.now();
@@ -45,16 +52,24 @@ async function main(): Promise<number> {
   const coordinator = await startCoordinator(config);
   say(`coordinator on ${coordinator.url}, embedded PGlite database in ${path.relative(process.cwd(), home)}/db`);
 
-  const study: StudyConfigInput = {
+  const study: Record<string, unknown> = {
     name: 'demo: synthetic organ + lesion segmentation',
     model: { architecture: 'unet3d', inChannels: 1, numClasses: 3, baseFilters: 4, depth: 3, normalization: 'instance' },
-    training: { epochs: 2, batchSize: 2, learningRate: 3e-3, patchSize: [16, 16, 16], loss: 'dice-ce', seed: 1 },
+    training: { epochs: 3, batchSize: 2, learningRate: 5e-3, patchSize: [32, 32, 32], loss: 'dice-ce', seed: 1 },
+    strategy: { name: flags.strategy },
+    compression: { codec: flags.compression },
     rounds,
     minSites: sites,
     roundDeadlineMs: 5 * 60_000,
     siteWaitMs: 2 * 60_000,
   };
-  const created = (await post(`${coordinator.url}/studies`, study)) as { id: string };
+  const checked = StudyConfig.safeParse(study);
+  if (!checked.success) {
+    console.error(`${USAGE}\n\n${z.prettifyError(checked.error)}`);
+    await coordinator.close();
+    return 2;
+  }
+  const created = (await post(`${coordinator.url}/studies`, checked.data)) as { id: string };
   await post(`${coordinator.url}/studies/${created.id}/start`, {});
   say(`study ${created.id.slice(0, 8)} created and started; launching ${sites} site agents (logs in ${path.relative(process.cwd(), home)}/logs)`);
 

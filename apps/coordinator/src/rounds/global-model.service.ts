@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Prisma } from '@prisma/client';
+import { decodeStrategyState, encodeStrategyState, type StrategyState } from '@fedseg/aggregation';
 import { decodeWeights, encodeWeights, type FlatWeights } from '@fedseg/protocol';
+import { z } from 'zod';
 import { BLOB_STORE } from '../core/tokens';
 import { sha256Hex, type BlobStore } from '../storage/blob-store';
 import type { StudyRecord } from '../studies/studies.repository';
@@ -13,7 +15,12 @@ export interface GlobalModel {
   /** The encoded blob exactly as stored and sent to sites. */
   blob: Uint8Array;
   sha256: string;
+  /** Server-optimizer state checkpointed with these weights (FedOpt moments); null for stateless strategies. */
+  state: StrategyState | null;
 }
+
+/** What Checkpoint.strategyState holds: where the encoded state blob lives. */
+const StateRef = z.object({ storageKey: z.string(), sha256: z.string() });
 
 export function checkpointKey(studyId: string, roundIndex: number): string {
   return `checkpoints/${studyId}/round-${String(roundIndex).padStart(5, '0')}.fstn`;
@@ -33,9 +40,13 @@ export class GlobalModelService {
     const row = await this.rounds.latestCheckpoint(study.id);
     const cached = this.cache.get(study.id);
     if (row && cached && cached.roundIndex === row.roundIndex) return cached;
-    if (row) return this.remember(study.id, row.roundIndex, await this.blobs.get(row.storageKey), row.sha256);
+    if (row) {
+      const ref = row.strategyState === null ? null : StateRef.parse(row.strategyState);
+      const state = ref ? decodeStrategyState(await this.blobs.get(ref.storageKey)) : null;
+      return this.remember(study.id, row.roundIndex, await this.blobs.get(row.storageKey), row.sha256, state);
+    }
     // Round 0: the initial model, committed before any site sees it.
-    const weights = await createInitialWeights(study.config.model, study.config.training.seed);
+    const weights = await createInitialWeights(study.config.model, study.config.training.seed, { fedBn: study.config.training.fedBn });
     const blob = encodeWeights(weights);
     const key = checkpointKey(study.id, 0);
     const stored = await this.blobs.put(key, blob);
@@ -47,29 +58,55 @@ export class GlobalModelService {
       sha256: stored.sha256,
       bytes: stored.bytes,
     });
-    return this.remember(study.id, 0, blob, stored.sha256);
+    return this.remember(study.id, 0, blob, stored.sha256, null);
   }
 
   /** Stores the blob; the caller writes the Checkpoint row inside its round transaction. */
-  async store(studyId: string, roundIndex: number, weights: FlatWeights): Promise<{ key: string; sha256: string; bytes: number; blob: Uint8Array }> {
+  async store(
+    studyId: string,
+    roundIndex: number,
+    weights: FlatWeights,
+    state: StrategyState | null,
+  ): Promise<{ key: string; sha256: string; bytes: number; blob: Uint8Array; stateRef: z.infer<typeof StateRef> | null }> {
     const blob = encodeWeights(weights);
     const key = checkpointKey(studyId, roundIndex);
     const stored = await this.blobs.put(key, blob);
-    return { key, ...stored, blob };
+    let stateRef: z.infer<typeof StateRef> | null = null;
+    if (state) {
+      const stateKey = key.replace(/\.fstn$/, '.state.fstn');
+      stateRef = { storageKey: stateKey, sha256: (await this.blobs.put(stateKey, encodeStrategyState(state))).sha256 };
+    }
+    return { key, ...stored, blob, stateRef };
   }
 
   async commitRow(
-    data: { studyId: string; roundIndex: number; roundId: string; key: string; sha256: string; bytes: number },
+    data: {
+      studyId: string;
+      roundIndex: number;
+      roundId: string;
+      key: string;
+      sha256: string;
+      bytes: number;
+      stateRef: z.infer<typeof StateRef> | null;
+    },
     tx: Prisma.TransactionClient,
   ): Promise<void> {
     await this.rounds.createCheckpoint(
-      { studyId: data.studyId, roundIndex: data.roundIndex, roundId: data.roundId, storageKey: data.key, sha256: data.sha256, bytes: data.bytes },
+      {
+        studyId: data.studyId,
+        roundIndex: data.roundIndex,
+        roundId: data.roundId,
+        storageKey: data.key,
+        sha256: data.sha256,
+        bytes: data.bytes,
+        strategyState: data.stateRef ?? undefined,
+      },
       tx,
     );
   }
 
-  remember(studyId: string, roundIndex: number, blob: Uint8Array, sha256 = sha256Hex(blob)): GlobalModel {
-    const model = { roundIndex, weights: decodeWeights(blob), blob, sha256 };
+  remember(studyId: string, roundIndex: number, blob: Uint8Array, sha256 = sha256Hex(blob), state: StrategyState | null): GlobalModel {
+    const model = { roundIndex, weights: decodeWeights(blob), blob, sha256, state };
     this.cache.set(studyId, model);
     return model;
   }

@@ -70,7 +70,15 @@ export class RoundsRepository {
   }
 
   createCheckpoint(
-    data: { studyId: string; roundIndex: number; roundId: string | null; storageKey: string; sha256: string; bytes: number },
+    data: {
+      studyId: string;
+      roundIndex: number;
+      roundId: string | null;
+      storageKey: string;
+      sha256: string;
+      bytes: number;
+      strategyState?: Prisma.InputJsonValue;
+    },
     db: Db = this.prisma,
   ): Promise<Checkpoint> {
     return db.checkpoint.create({ data });

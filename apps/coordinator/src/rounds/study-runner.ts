@@ -1,6 +1,6 @@
 import type { Round } from '@prisma/client';
-import { createAggregator } from '@fedseg/aggregation';
-import { decodeWeights, sameManifest, type Task } from '@fedseg/protocol';
+import { applyDelta, createAggregator, decodeUpdate, privacyStatus } from '@fedseg/aggregation';
+import { decodeTensors, type Task } from '@fedseg/protocol';
 import type { Logger } from '../common/logger';
 import type { AuditRepository } from '../audit/audit.repository';
 import type { BlobStore } from '../storage/blob-store';
@@ -78,7 +78,16 @@ export class StudyRunner {
         const round = await this.deps.rounds.latestRound(study.id);
         if (!round || round.status === 'completed' || round.status === 'failed') {
           if (study.roundsDone >= study.config.rounds) {
-            await this.finishStudy(study);
+            await this.finishStudy(study, null);
+            return;
+          }
+          const privacy = privacyStatus(study.config.privacy, study.roundsDone);
+          if (privacy.exhausted) {
+            await this.finishStudy(
+              study,
+              `privacy budget spent: epsilon ${privacy.epsilon.toFixed(3)} after ${study.roundsDone} round(s); one more would reach ` +
+                `${privacy.epsilonNextRound.toFixed(3)} > ${privacy.epsilonBudget} (delta ${privacy.delta})`,
+            );
             return;
           }
           await this.startRound(study, (round?.index ?? 0) + 1);
@@ -105,12 +114,12 @@ export class StudyRunner {
     this.deps.log.warn({ studyId: this.studyId, reason }, 'study paused');
   }
 
-  private async finishStudy(study: StudyRecord): Promise<void> {
+  private async finishStudy(study: StudyRecord, reason: string | null): Promise<void> {
     await this.deps.rounds.transaction(async (tx) => {
-      await this.deps.studies.setStatus(study.id, 'completed', null, tx);
-      await this.deps.audit.record({ actor: 'system', action: 'study.completed', subject: study.id }, tx);
+      await this.deps.studies.setStatus(study.id, 'completed', reason, tx);
+      await this.deps.audit.record({ actor: 'system', action: 'study.completed', subject: study.id, details: { reason } }, tx);
     });
-    this.deps.events.emit({ type: 'study-status', studyId: study.id, status: 'completed', reason: null });
+    this.deps.events.emit({ type: 'study-status', studyId: study.id, status: 'completed', reason });
     this.deps.log.info({ studyId: study.id, rounds: study.roundsDone }, 'study completed');
   }
 
@@ -165,8 +174,12 @@ export class StudyRunner {
         model: study.config.model,
         globalSha256: global.sha256,
         deadlineAt: deadlineAt.toISOString(),
+        excludeNormalization: study.config.training.fedBn,
       };
-      const task: Task = kind === 'train' ? { ...base, kind, training: study.config.training } : { ...base, kind };
+      const task: Task =
+        kind === 'train'
+          ? { ...base, kind, training: study.config.training, privacy: study.config.privacy, compression: study.config.compression }
+          : { ...base, kind };
       this.deps.registry.sendTask(siteId, task, global.blob);
       this.sentOn.set(`${kind}:${siteId}`, online.connection.connectionId);
     }
@@ -217,19 +230,24 @@ export class StudyRunner {
     const updates = (await this.deps.rounds.updatesOf(round.id)).filter((u) => u.status !== 'rejected');
     const aggregator = createAggregator(study.config.strategy, {
       global: global.weights.data,
-      state: null,
+      state: global.state,
       expectedSites: updates.length,
+      privacy: study.config.privacy,
     });
-    // Streamed: one update in memory at a time (FedAvg needs O(P) whatever the number of sites).
+    // Streamed: one update in memory at a time (FedAvg/FedOpt need O(P) whatever the number of sites).
     for (const update of updates) {
       const blob = await this.deps.blobs.get(update.storageKey);
       if (sha256Hex(blob) !== update.sha256) throw new Error(`stored update ${update.id} no longer matches its digest`);
-      const weights = decodeWeights(blob);
-      if (!sameManifest(weights.manifest, global.weights.manifest)) throw new Error(`stored update ${update.id} has another manifest`);
-      aggregator.add({ siteId: update.siteId, samples: update.samples, weights: weights.data });
+      const delta = decodeUpdate(decodeTensors(blob));
+      aggregator.add({ siteId: update.siteId, samples: update.samples, weights: applyDelta(global.weights.data, delta) });
     }
     const result = aggregator.finish();
-    const stored = await this.deps.globalModels.store(study.id, round.index, { manifest: global.weights.manifest, data: result.weights });
+    const stored = await this.deps.globalModels.store(
+      study.id,
+      round.index,
+      { manifest: global.weights.manifest, data: result.weights },
+      result.state,
+    );
     const trainLoss = weightedMean(updates.map((u) => ({ value: u.trainLoss ?? Number.NaN, samples: u.samples })));
     const metrics: MetricInput[] = updates
       .filter((u) => u.trainLoss !== null)
@@ -247,7 +265,15 @@ export class StudyRunner {
     }
     await this.deps.rounds.transaction(async (tx) => {
       await this.deps.globalModels.commitRow(
-        { studyId: study.id, roundIndex: round.index, roundId: round.id, key: stored.key, sha256: stored.sha256, bytes: stored.bytes },
+        {
+          studyId: study.id,
+          roundIndex: round.index,
+          roundId: round.id,
+          key: stored.key,
+          sha256: stored.sha256,
+          bytes: stored.bytes,
+          stateRef: stored.stateRef,
+        },
         tx,
       );
       await this.deps.rounds.markUpdatesAggregated(round.id, tx);
@@ -258,7 +284,7 @@ export class StudyRunner {
         tx,
       );
     });
-    this.deps.globalModels.remember(study.id, round.index, stored.blob, stored.sha256);
+    this.deps.globalModels.remember(study.id, round.index, stored.blob, stored.sha256, result.state);
     this.deps.events.emit({ type: 'round-aggregated', studyId: study.id, round: round.index, sites: updates.length, trainLoss });
     this.deps.log.info({ studyId: study.id, round: round.index, updates: updates.length, trainLoss }, 'round aggregated');
   }
@@ -307,7 +333,8 @@ export class StudyRunner {
       await this.deps.rounds.addMetrics(aggregates, tx);
       await this.deps.rounds.setRoundStatus(round.id, 'completed', { completedAt: new Date() }, tx);
       const fresh = await this.deps.studies.get(study.id, tx);
-      await this.deps.studies.setRoundsDone(study.id, fresh.roundsDone + 1, tx);
+      const epsilon = study.config.privacy.mode === 'none' ? null : privacyStatus(study.config.privacy, fresh.roundsDone + 1).epsilon;
+      await this.deps.studies.setRoundsDone(study.id, fresh.roundsDone + 1, epsilon, tx);
       await this.deps.audit.record({ actor: 'system', action: 'round.completed', subject: study.id, details: { round: round.index } }, tx);
     });
     this.deps.registry.release(round.selectedSiteIds, study.id);

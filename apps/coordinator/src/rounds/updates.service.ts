@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
-import { decodeWeights, sameManifest, type MetricsReport, type UpdateSubmit } from '@fedseg/protocol';
+import { decodeUpdate } from '@fedseg/aggregation';
+import { decodeTensors, weightCount, type MetricsReport, type UpdateSubmit } from '@fedseg/protocol';
 import { AuditRepository } from '../audit/audit.repository';
 import { UpdateRejectedError } from '../common/errors';
 import { BLOB_STORE } from '../core/tokens';
@@ -47,13 +48,14 @@ export class UpdatesService {
     if (digest !== meta.sha256) {
       throw new UpdateRejectedError('DIGEST_MISMATCH', `The update's bytes hash to ${digest.slice(0, 12)}…, not the declared sha256.`);
     }
-    const weights = decodeWeights(blob);
+    const delta = decodeUpdate(decodeTensors(blob));
     const global = await this.globalModels.latest(study);
-    if (!sameManifest(weights.manifest, global.weights.manifest)) {
-      throw new UpdateRejectedError('MANIFEST_MISMATCH', 'The update does not have the global model\'s tensors and shapes.');
+    const expected = weightCount(global.weights.manifest);
+    if (delta.length !== expected) {
+      throw new UpdateRejectedError('MANIFEST_MISMATCH', `The update has ${delta.length} values; the global model has ${expected}.`);
     }
-    for (let i = 0; i < weights.data.length; i++) {
-      if (!Number.isFinite(weights.data[i]!)) {
+    for (let i = 0; i < delta.length; i++) {
+      if (!Number.isFinite(delta[i]!)) {
         throw new UpdateRejectedError('NON_FINITE_UPDATE', `The update holds a non-finite value at index ${i}.`);
       }
     }
@@ -68,7 +70,7 @@ export class UpdatesService {
             siteId: site.siteId,
             samples: meta.samples,
             wireBytes: blob.length,
-            bytes: weights.data.byteLength,
+            bytes: delta.byteLength,
             sha256: digest,
             storageKey: key,
             trainLoss: meta.trainLoss,

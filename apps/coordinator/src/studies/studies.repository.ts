@@ -45,7 +45,7 @@ export class StudiesRepository {
     await db.study.update({ where: { id }, data: { status, statusReason } });
   }
 
-  async setRoundsDone(id: string, roundsDone: number, db: Db): Promise<void> {
-    await db.study.update({ where: { id }, data: { roundsDone } });
+  async setRoundsDone(id: string, roundsDone: number, epsilonSpent: number | null, db: Db): Promise<void> {
+    await db.study.update({ where: { id }, data: { roundsDone, epsilonSpent } });
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Metric, Round } from '@prisma/client';
+import { checkStrategyPrivacy } from '@fedseg/aggregation';
 import { StudyConfig, parseOrThrow } from '@fedseg/protocol';
 import { AuditRepository } from '../audit/audit.repository';
 import { StudyStateError } from '../common/errors';
@@ -36,6 +37,7 @@ export class StudiesService {
 
   async create(input: unknown, actor = 'user:anonymous'): Promise<StudyRecord> {
     const config = parseOrThrow(StudyConfig, input, 'study config');
+    checkStrategyPrivacy(config.strategy, config.privacy);
     return this.rounds.transaction(async (tx) => {
       const study = await this.studies.create(config, tx);
       await this.audit.record({ actor, action: 'study.created', subject: study.id, details: { name: config.name } }, tx);

@@ -5,19 +5,19 @@ import type { BackendInfo } from '@fedseg/protocol';
 import { BackendUnavailableError } from '../errors';
 import '../register';
 import { registerOptionalFastKernels, restoreStockKernels } from './fast-kernels';
-import { startWebGpu } from './start-webgpu';
 import { optionalRequire } from './optional-require';
+import { startWebGpuBackend } from './webgpu-backend';
 
 export type BackendPreference = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 type Candidate = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
 /**
- * What each preference tries, in order. 'auto' skips webgpu for now: on machines without a GPU, Dawn only
- * offers a software adapter, which is slower than wasm. An explicit choice still falls back (and says why)
- * rather than leaving a site unable to train.
+ * What each preference tries, in order. Under 'auto', webgpu takes only a hardware adapter: on machines
+ * without a GPU, Dawn offers a software one (lavapipe), slower than wasm. An explicit choice still falls
+ * back (and says why) rather than leaving a site unable to train.
  */
 const ORDER: Record<BackendPreference, Candidate[]> = {
-  auto: ['tensorflow', 'wasm', 'cpu'],
+  auto: ['tensorflow', 'webgpu', 'wasm', 'cpu'],
   tensorflow: ['tensorflow', 'wasm', 'cpu'],
   webgpu: ['webgpu', 'wasm', 'cpu'],
   wasm: ['wasm', 'cpu'],
@@ -36,7 +36,7 @@ async function activate(name: string): Promise<void> {
 }
 
 /** Tries one backend; returns its adapter description, or throws with the reason it cannot run here. */
-async function tryCandidate(candidate: Candidate): Promise<string | undefined> {
+async function tryCandidate(candidate: Candidate, preference: BackendPreference): Promise<string | undefined> {
   switch (candidate) {
     case 'tensorflow': {
       // Native TensorFlow bindings: optional dependencies that download libtensorflow at install time.
@@ -52,7 +52,7 @@ async function tryCandidate(candidate: Candidate): Promise<string | undefined> {
       throw new Error(reasons.join('; '));
     }
     case 'webgpu':
-      return startWebGpu(activate);
+      return startWebGpuBackend({ allowSoftware: preference === 'webgpu' }, activate);
     case 'wasm':
       // Threaded wasm spawns its workers from a blob URL, which Node cannot load: use the SIMD build.
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
@@ -93,7 +93,7 @@ export function initBackend(preference: BackendPreference = 'auto', options: Ini
     const skipped: BackendInfo['skipped'] = [];
     for (const candidate of order) {
       try {
-        const adapter = await tryCandidate(candidate);
+        const adapter = await tryCandidate(candidate, preference);
         if (!fastKernels) {
           restoreStockKernels(candidate);
           return { name: candidate, adapter, skipped };

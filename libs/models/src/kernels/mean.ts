@@ -16,7 +16,16 @@ export const meanKernel: FastKernel = {
       if (!block) return runOriginal(ctx, args);
       const mem = allocateAndView(ctx.backendName, backendOf(args), [x], block.outShape);
       if (!mem) return runOriginal(ctx, args);
-      sumBlock(mem.inputs[0], block, 1 / block.reduce, mem.outValues);
+      if (ctx.native) {
+        ctx.native.sumBlock(
+          mem.inputs[0],
+          Int32Array.of(block.outer, block.reduce, block.inner),
+          1 / block.reduce,
+          mem.outValues,
+        );
+      } else {
+        sumBlock(mem.inputs[0], block, 1 / block.reduce, mem.outValues);
+      }
       return mem.out;
     },
   }),

@@ -19,6 +19,28 @@ export interface NativeKernels {
     out: Float32Array,
   ): boolean;
   info(): { onednn: string; cachedPlans: number };
+  /** Fused instance norm over NDHWC seen as [n, s, c]; stats gets mean and invStd per (n, c). */
+  instanceNormForward(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    dims: Int32Array,
+    epsilon: number,
+    y: Float32Array,
+    stats: Float32Array,
+  ): void;
+  instanceNormBackward(
+    dy: Float32Array,
+    x: Float32Array,
+    gamma: Float32Array,
+    stats: Float32Array,
+    dims: Int32Array,
+    dx: Float32Array,
+    dGamma: Float32Array,
+    dBeta: Float32Array,
+  ): void;
+  /** out[o, i] = scale * sum_r x[o, r, i] over dims [outer, reduce, inner]. */
+  sumBlock(x: Float32Array, dims: Int32Array, scale: number, out: Float32Array): void;
 }
 
 export interface NativeLoad {
@@ -32,7 +54,10 @@ let cached: NativeLoad | undefined;
 function isNativeKernels(value: unknown): value is NativeKernels {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Record<string, unknown>;
-  return typeof candidate['conv3d'] === 'function' && typeof candidate['info'] === 'function';
+  // An addon built from older sources lacks some functions: treat it as absent rather than half-present.
+  return ['conv3d', 'info', 'instanceNormForward', 'instanceNormBackward', 'sumBlock'].every(
+    (name) => typeof candidate[name] === 'function',
+  );
 }
 
 /** Loads the addon once per process; never throws. */
@@ -51,7 +76,10 @@ export function loadNativeKernels(): NativeLoad {
       binding.info();
       cached = { kernels: binding, reason: '' };
     } else {
-      const reason = typeof record['reason'] === 'string' ? record['reason'] : 'unexpected exports';
+      const reason =
+        typeof record['reason'] === 'string' && record['reason'] !== ''
+          ? record['reason']
+          : 'its exports do not match these kernels (rebuild it: npm rebuild @fedseg/native-kernels)';
       cached = { kernels: null, reason: `@fedseg/native-kernels: ${reason}` };
     }
   } catch (err) {

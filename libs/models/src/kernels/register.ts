@@ -5,11 +5,12 @@ import { conv3dBackpropInputKernel } from './conv3d-backprop-input';
 import { concatKernel } from './concat';
 import type { FastKernel } from './kernel-context';
 import { meanKernel } from './mean';
-import { loadNativeKernels } from './native-addon';
+import { loadNativeKernels, type NativeKernels } from './native-addon';
 import { sliceKernel } from './slice';
 import { splitVKernel } from './split-v';
 import { sumKernel } from './sum';
-import { isPortableBackend } from './tensor-memory';
+import { isPortableBackend, type PortableBackendName } from './tensor-memory';
+import { instanceNormGradKernel, instanceNormKernel } from './fedseg-instance-norm';
 
 /**
  * Every fast kernel, in one list. The convolutions need the oneDNN addon; the others are portable
@@ -27,10 +28,21 @@ const FAST_KERNELS: readonly FastKernel[] = [
   meanKernel,
 ];
 
+/** Kernels tfjs does not have at all (fused ops of ours), registered beside the replacements. */
+const NEW_KERNELS: readonly ((
+  backendName: PortableBackendName,
+  native: NativeKernels | null,
+) => KernelConfig)[] = [instanceNormKernel, instanceNormGradKernel];
+
 /** The backend's own kernels we replaced, per `${backend}/${kernel}`, so they can be called and restored. */
 const originals = new Map<string, KernelConfig>();
 
 export type KernelLog = (message: string) => void;
+
+export interface FastKernelOptions {
+  /** false: register only the portable kernels, as on a machine where the addon did not build. */
+  native?: boolean;
+}
 
 const defaultLog: KernelLog = (message) => console.warn(`[fedseg kernels] ${message}`);
 
@@ -43,14 +55,16 @@ const defaultLog: KernelLog = (message) => console.warn(`[fedseg kernels] ${mess
 export async function registerFastKernels(
   backendName: string,
   log: KernelLog = defaultLog,
+  options: FastKernelOptions = {},
 ): Promise<string[]> {
   try {
     if (!isPortableBackend(backendName)) {
       log(`no fast kernels for backend '${backendName}' (only cpu and wasm need them)`);
       return [];
     }
-    const { kernels: native, reason } = loadNativeKernels();
-    if (!native) log(`native convolutions unavailable: ${reason}`);
+    const { kernels: loaded, reason } = loadNativeKernels();
+    const native = options.native === false ? null : loaded;
+    if (!loaded) log(`native convolutions unavailable: ${reason}`);
     const registered: string[] = [];
     for (const fast of FAST_KERNELS) {
       const key = `${backendName}/${fast.kernelName}`;
@@ -65,6 +79,12 @@ export async function registerFastKernels(
       unregisterKernel(fast.kernelName, backendName);
       registerKernel(config);
       registered.push(fast.kernelName);
+    }
+    for (const make of NEW_KERNELS) {
+      const config = make(backendName, native);
+      if (getKernel(config.kernelName, backendName)) unregisterKernel(config.kernelName, backendName);
+      registerKernel(config);
+      registered.push(config.kernelName);
     }
     return registered;
   } catch (err) {
@@ -82,6 +102,10 @@ export function restoreOriginalKernels(backendName: string): string[] {
     registerKernel(config);
     originals.delete(key);
     restored.push(config.kernelName);
+  }
+  for (const make of NEW_KERNELS) {
+    const { kernelName } = make('cpu', null);
+    if (getKernel(kernelName, backendName)) unregisterKernel(kernelName, backendName);
   }
   return restored;
 }

@@ -20,7 +20,16 @@ export const sumKernel: FastKernel = {
       if (!block) return runOriginal(ctx, args);
       const mem = allocateAndView(ctx.backendName, backendOf(args), [x], block.outShape);
       if (!mem) return runOriginal(ctx, args);
-      sumBlock(mem.inputs[0], block, 1, mem.outValues);
+      if (ctx.native) {
+        ctx.native.sumBlock(
+          mem.inputs[0],
+          Int32Array.of(block.outer, block.reduce, block.inner),
+          1,
+          mem.outValues,
+        );
+      } else {
+        sumBlock(mem.inputs[0], block, 1, mem.outValues);
+      }
       return mem.out;
     },
   }),

@@ -65,3 +65,20 @@ export function allocateAndView(
 export function releaseOutput(backend: KernelBackend, out: TensorInfo): void {
   backend.disposeData(out.dataId, true);
 }
+
+/**
+ * A fresh float32 view of a tensor's values. On wasm, take it after the last allocation: growing the
+ * WebAssembly memory detaches earlier views.
+ */
+export function float32View(
+  backendName: PortableBackendName,
+  backend: KernelBackend,
+  t: TensorInfo,
+): Float32Array {
+  if (backendName === 'cpu') {
+    const values = (backend as unknown as MathBackendCPU).data.get(t.dataId)?.values;
+    if (!(values instanceof Float32Array)) throw new Error(`expected float32 values, got ${t.dtype}`);
+    return values;
+  }
+  return (backend as unknown as BackendWasm).typedArrayFromHeap(t) as Float32Array;
+}

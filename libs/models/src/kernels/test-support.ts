@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { registerFastKernels, restoreOriginalKernels } from './register';
+import { registerFastKernels, restoreOriginalKernels, type FastKernelOptions } from './register';
 
 /**
  * Helpers for the kernel specs: run the same computation on a backend with its own kernels or with ours,
@@ -7,9 +7,14 @@ import { registerFastKernels, restoreOriginalKernels } from './register';
  */
 
 /** Runs `fn` on `backendName` with its fast kernels or its own, and returns plain copies of the outputs. */
-export async function runOn(backendName: string, fast: boolean, fn: () => tf.Tensor[]): Promise<tf.Tensor[]> {
+export async function runOn(
+  backendName: string,
+  fast: boolean,
+  fn: () => tf.Tensor[],
+  options: FastKernelOptions = {},
+): Promise<tf.Tensor[]> {
   await tf.setBackend(backendName);
-  if (fast) await registerFastKernels(backendName, () => undefined);
+  if (fast) await registerFastKernels(backendName, () => undefined, options);
   try {
     const outputs = fn();
     const copies = outputs.map((t) => ({ shape: t.shape, dtype: t.dtype, values: t.dataSync().slice() }));

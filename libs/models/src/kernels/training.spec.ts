@@ -2,10 +2,11 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
-import { registerFastKernels, restoreOriginalKernels } from './register';
+import { instanceNorm } from './instance-norm';
+import { registerFastKernels, restoreOriginalKernels, type FastKernelOptions } from './register';
 
 /**
- * A short training run of a small 3D U-Net-shaped network (conv, instance-norm statistics, max-pool,
+ * A short training run of a small 3D U-Net-shaped network (conv, instance norm fused and composed, max-pool,
  * strided transposed conv, channel concat, softmax loss, Adam) converges the same with the fast kernels
  * as with the cpu backend's own kernels: same losses step by step, within float32 drift.
  */
@@ -24,15 +25,19 @@ function trainLosses(): number[] {
   const target = tf.tidy(() =>
     tf.oneHot(tf.reshape(tf.cast(tf.greater(x, tf.avgPool3d(x, 3, 1, 'same')), 'int32'), [2, 8, 8, 8]), 2),
   );
-  const norm = (t: tf.Tensor5D): tf.Tensor5D => {
+  const gamma = tf.variable(tf.ones([4]));
+  const beta = tf.variable(tf.zeros([4]));
+  // The fused instance norm on one level, the composite of tfjs ops on the others.
+  const norm = (t: tf.Tensor5D, fused = false): tf.Tensor5D => {
+    if (fused) return tf.relu(instanceNorm(t, gamma, beta)) as tf.Tensor5D;
     const { mean, variance } = tf.moments(t, [1, 2, 3], true);
-    return tf.relu(tf.div(tf.sub(t, mean), tf.sqrt(tf.add(variance, 1e-5))));
+    return tf.relu(tf.div(tf.sub(t, mean), tf.sqrt(tf.add(variance, 1e-5)))) as tf.Tensor5D;
   };
   const optimizer = tf.train.adam(0.01);
   const losses: number[] = [];
   for (let step = 0; step < STEPS; step++) {
     const loss = optimizer.minimize(() => {
-      const e1 = norm(tf.conv3d(x, w1 as tf.Tensor5D, 1, 'same'));
+      const e1 = norm(tf.conv3d(x, w1 as tf.Tensor5D, 1, 'same'), true);
       const e2 = norm(tf.conv3d(tf.maxPool3d(e1, 2, 2, 'valid'), w2 as tf.Tensor5D, 1, 'same'));
       const u = tf.conv3dTranspose(e2, up as tf.Tensor5D, [2, 8, 8, 8, 4], 2, 'same');
       const d = norm(tf.conv3d(tf.concat([u, e1], -1), w3 as tf.Tensor5D, 1, 'same'));
@@ -42,14 +47,18 @@ function trainLosses(): number[] {
     losses.push(loss?.dataSync()[0] ?? NaN);
     loss?.dispose();
   }
-  tf.dispose([w1, w2, up, w3, head, x, target]);
+  tf.dispose([w1, w2, up, w3, head, gamma, beta, x, target]);
   optimizer.dispose();
   return losses;
 }
 
-async function lossesOn(backendName: string, fast: boolean): Promise<number[]> {
+async function lossesOn(
+  backendName: string,
+  fast: boolean,
+  options: FastKernelOptions = {},
+): Promise<number[]> {
   await tf.setBackend(backendName);
-  if (fast) await registerFastKernels(backendName, () => undefined);
+  if (fast) await registerFastKernels(backendName, () => undefined, options);
   try {
     return trainLosses();
   } finally {
@@ -67,16 +76,17 @@ describe('training with the fast kernels', () => {
       inputsToSave: ['dy', 'filter'],
       gradFunc: (ddx, saved, attrs) => {
         const [dy, filter] = saved as [tf.Tensor5D, tf.Tensor5D];
+        const g = ddx as tf.Tensor5D;
         const { strides, pad } = attrs as unknown as tf.Conv3DBackpropInputV2Attrs;
         return {
-          dy: () => tf.conv3d(ddx as tf.Tensor5D, filter, strides, pad),
+          dy: () => tf.conv3d(g, filter, strides, pad),
           // dx = A_f^T dy is bilinear in (dy, f): d<ddx, A_f^T dy>/df = d<A_f ddx, dy>/df.
           filter: () =>
             tf
               .engine()
               .runKernel(
                 tf.Conv3DBackpropFilterV2,
-                { x: ddx, dy },
+                { x: g, dy },
                 { strides, pad, filterShape: filter.shape },
               ) as tf.Tensor,
         };
@@ -93,8 +103,13 @@ describe('training with the fast kernels', () => {
     expect(reference[STEPS - 1]).toBeLessThan(0.9 * reference[0]);
   });
 
-  it.each(['cpu', 'wasm'])('follows the same loss curve on %s', async (backendName) => {
-    const losses = await lossesOn(backendName, true);
+  it.each([
+    ['cpu', true],
+    ['wasm', true],
+    ['cpu', false],
+    ['wasm', false],
+  ] as const)('follows the same loss curve on %s (addon allowed: %s)', async (backendName, native) => {
+    const losses = await lossesOn(backendName, true, { native });
     losses.forEach((loss, i) =>
       expect(Math.abs(loss - reference[i])).toBeLessThan(1e-3 * Math.max(1, reference[i])),
     );

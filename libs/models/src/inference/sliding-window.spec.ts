@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ModelConfig } from '@fedseg/protocol';
+import { initBackend } from '../backend/init-backend';
+import { SampleShapeError } from '../errors';
+import { createSegmentationModel } from '../model/segmentation-model';
+import { spherePhantom } from '../testing/sphere-phantom';
+import { diceScore, nanMean } from './dice-score';
+import { gaussianImportance } from './gaussian-importance';
+import { argmaxLabels, predictLabels, predictProbabilities } from './sliding-window';
+
+describe('gaussianImportance', () => {
+  it('peaks at 1 in the centre, is symmetric and never zero', () => {
+    const g = gaussianImportance([5, 4, 3]);
+    const at = (x: number, y: number, z: number): number => g[(z * 4 + y) * 5 + x]!;
+    expect(at(2, 1, 1)).toBeLessThanOrEqual(1);
+    expect(Math.max(...g)).toBe(1);
+    expect(at(0, 0, 0)).toBeCloseTo(at(4, 3, 2), 7);
+    expect(at(0, 1, 1)).toBeLessThan(at(1, 1, 1));
+    expect(Math.min(...g)).toBeGreaterThan(0);
+  });
+});
+
+describe('sliding-window inference', () => {
+  beforeAll(async () => {
+    await initBackend('wasm', { fastKernels: false });
+  });
+
+  it('with one window covering the volume equals a single forward pass', () => {
+    const model = createSegmentationModel(ModelConfig.parse({ baseFilters: 2, depth: 2 }), 3);
+    const volume = spherePhantom({ shape: [8, 6, 4], radius: 2 });
+    const probs = predictProbabilities(model, volume.image, volume.shape, 1);
+    const direct = tf.tidy(() => tf.softmax(model.network.predict(tf.tensor5d(volume.image, [1, 4, 6, 8, 1])) as tf.Tensor).dataSync());
+    // Equal up to the float32 rounding of (g * p) / g.
+    expect(probs.length).toBe(direct.length);
+    expect(Math.max(...probs.map((p, i) => Math.abs(p - direct[i]!)))).toBeLessThan(1e-6);
+    model.dispose();
+  });
+
+  it('stitches overlapping windows over an odd-shaped volume into normalized probabilities', () => {
+    const model = createSegmentationModel(ModelConfig.parse({ baseFilters: 2, depth: 3, numClasses: 3 }), 3);
+    const volume = spherePhantom({ shape: [13, 9, 11], radius: 3, innerRadius: 1.5 });
+    const probs = predictProbabilities(model, volume.image, volume.shape, 1, { windowSize: [8, 4, 8], overlap: 0.5 });
+    expect(probs.length).toBe(13 * 9 * 11 * 3);
+    for (let v = 0; v < probs.length; v += 3) expect(probs[v]! + probs[v + 1]! + probs[v + 2]!).toBeCloseTo(1, 5);
+    const labels = predictLabels(model, volume.image, volume.shape, 1, { windowSize: [8, 4, 8] });
+    expect(labels).toEqual(argmaxLabels(probs, 3));
+    model.dispose();
+  });
+
+  it('pads volumes that are not a multiple of 2^(depth-1) and refuses a bad window size', () => {
+    const model = createSegmentationModel(ModelConfig.parse({ baseFilters: 2, depth: 3 }), 3);
+    const volume = spherePhantom({ shape: [5, 7, 3], radius: 2 });
+    expect(predictLabels(model, volume.image, volume.shape, 1)).toHaveLength(5 * 7 * 3);
+    expect(() => predictLabels(model, volume.image, volume.shape, 1, { windowSize: [6, 8, 8] })).toThrow(SampleShapeError);
+    model.dispose();
+  });
+});
+
+describe('diceScore', () => {
+  it('follows 2|P and T| / (|P| + |T|), with NaN for a class absent from both', () => {
+    const truth = Uint8Array.from([0, 1, 1, 1, 0, 0]);
+    const predicted = Uint8Array.from([0, 1, 1, 0, 1, 0]);
+    expect(diceScore(predicted, truth, 1)).toBeCloseTo((2 * 2) / (3 + 3), 10);
+    expect(diceScore(predicted, truth, 2)).toBeNaN();
+    expect(nanMean([NaN, 0.5, 1])).toBe(0.75);
+    expect(nanMean([NaN])).toBeNaN();
+  });
+});

@@ -1,0 +1,129 @@
+// See elementwise.h. Same math as libs/models/src/kernels/instance-norm-loops.ts (the portable path):
+// forward  mean, var over s (biased); invStd = 1 / sqrt(var + eps); y = gamma * (x - mean) * invStd + beta
+// backward xhat = (x - mean) * invStd; dBeta = sum dy; dGamma = sum dy * xhat;
+//          dx = gamma * invStd * (dy - mean_s(dy) - xhat * mean_s(dy * xhat))
+// Samples run in parallel (OpenMP, already loaded by oneDNN); within a sample the channel loop is innermost
+// and contiguous, which the compiler vectorizes.
+#include "elementwise.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace fedseg {
+
+void instanceNormForward(const float* x, const float* gamma, const float* beta, long n, long s, long c,
+                         double epsilon, float* y, float* stats) {
+#pragma omp parallel for schedule(static)
+  for (long b = 0; b < n; ++b) {
+    std::vector<double> sum(c, 0.0), sumSq(c, 0.0);
+    std::vector<float> scale(c), shift(c);
+    const float* xb = x + b * s * c;
+    float* yb = y + b * s * c;
+    for (long v = 0; v < s; ++v) {
+      const float* row = xb + v * c;
+      for (long k = 0; k < c; ++k) {
+        const double value = row[k];
+        sum[k] += value;
+        sumSq[k] += value * value;
+      }
+    }
+    for (long k = 0; k < c; ++k) {
+      const double mean = sum[k] / static_cast<double>(s);
+      const double variance = std::max(0.0, sumSq[k] / static_cast<double>(s) - mean * mean);
+      const double invStd = 1.0 / std::sqrt(variance + epsilon);
+      stats[(b * c + k) * 2] = static_cast<float>(mean);
+      stats[(b * c + k) * 2 + 1] = static_cast<float>(invStd);
+      scale[k] = static_cast<float>(gamma[k] * invStd);
+      shift[k] = static_cast<float>(beta[k] - mean * gamma[k] * invStd);
+    }
+    for (long v = 0; v < s; ++v) {
+      const float* row = xb + v * c;
+      float* out = yb + v * c;
+      for (long k = 0; k < c; ++k) out[k] = row[k] * scale[k] + shift[k];
+    }
+  }
+}
+
+void instanceNormBackward(const float* dy, const float* x, const float* gamma, const float* stats, long n, long s,
+                          long c, float* dx, float* dGamma, float* dBeta) {
+  std::vector<double> gammaTotal(n * c, 0.0), betaTotal(n * c, 0.0);
+#pragma omp parallel for schedule(static)
+  for (long b = 0; b < n; ++b) {
+    std::vector<float> mean(c), invStd(c), meanDy(c), meanDyXhat(c), coef(c);
+    std::vector<double> sumDy(c, 0.0), sumDyXhat(c, 0.0);
+    for (long k = 0; k < c; ++k) {
+      mean[k] = stats[(b * c + k) * 2];
+      invStd[k] = stats[(b * c + k) * 2 + 1];
+    }
+    const float* xb = x + b * s * c;
+    const float* dyb = dy + b * s * c;
+    float* dxb = dx + b * s * c;
+    for (long v = 0; v < s; ++v) {
+      const float* xr = xb + v * c;
+      const float* gr = dyb + v * c;
+      for (long k = 0; k < c; ++k) {
+        const double g = gr[k];
+        sumDy[k] += g;
+        sumDyXhat[k] += g * (xr[k] - mean[k]) * invStd[k];
+      }
+    }
+    for (long k = 0; k < c; ++k) {
+      betaTotal[b * c + k] = sumDy[k];
+      gammaTotal[b * c + k] = sumDyXhat[k];
+      meanDy[k] = static_cast<float>(sumDy[k] / static_cast<double>(s));
+      meanDyXhat[k] = static_cast<float>(sumDyXhat[k] / static_cast<double>(s));
+      coef[k] = gamma[k] * invStd[k];
+    }
+    for (long v = 0; v < s; ++v) {
+      const float* xr = xb + v * c;
+      const float* gr = dyb + v * c;
+      float* out = dxb + v * c;
+      for (long k = 0; k < c; ++k) {
+        const float xhat = (xr[k] - mean[k]) * invStd[k];
+        out[k] = coef[k] * (gr[k] - meanDy[k] - xhat * meanDyXhat[k]);
+      }
+    }
+  }
+  for (long k = 0; k < c; ++k) {
+    double g = 0.0, bt = 0.0;
+    for (long b = 0; b < n; ++b) {
+      g += gammaTotal[b * c + k];
+      bt += betaTotal[b * c + k];
+    }
+    dGamma[k] = static_cast<float>(g);
+    dBeta[k] = static_cast<float>(bt);
+  }
+}
+
+void sumBlock(const float* x, long outer, long reduce, long inner, double scale, float* out) {
+  if (inner == 1) {
+#pragma omp parallel for schedule(static) if (outer > 1 && outer * reduce > 65536)
+    for (long o = 0; o < outer; ++o) {
+      double acc = 0.0;
+      const float* row = x + o * reduce;
+      for (long r = 0; r < reduce; ++r) acc += row[r];
+      out[o] = static_cast<float>(acc * scale);
+    }
+    return;
+  }
+  // Split the reduced axis across threads, each with its own accumulators, then add the partial sums.
+  for (long o = 0; o < outer; ++o) {
+    const float* block = x + o * reduce * inner;
+    std::vector<double> total(inner, 0.0);
+#pragma omp parallel if (reduce * inner > 65536)
+    {
+      std::vector<double> acc(inner, 0.0);
+#pragma omp for schedule(static) nowait
+      for (long r = 0; r < reduce; ++r) {
+        const float* row = block + r * inner;
+        for (long i = 0; i < inner; ++i) acc[i] += row[i];
+      }
+#pragma omp critical
+      for (long i = 0; i < inner; ++i) total[i] += acc[i];
+    }
+    for (long i = 0; i < inner; ++i) out[o * inner + i] = static_cast<float>(total[i] * scale);
+  }
+}
+
+}  // namespace fedseg

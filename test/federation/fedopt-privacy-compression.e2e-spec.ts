@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { roundsWithinBudget } from '@fedseg/aggregation';
+import { generateConsortium } from '@fedseg/imaging';
+import { PrivacyConfig, type StudyConfigInput } from '@fedseg/protocol';
+import { startCoordinator, CoordinatorConfig, DATABASE, spawnAgent, stopAgent, type OpenDatabase, type RunningCoordinator } from '@fedseg/coordinator';
+import { getJson, postJson, waitFor } from '../support/http';
+
+/**
+ * The study config's strategy, privacy and compression reach both ends: sites clip their int8-compressed
+ * deltas, the coordinator runs FedAdam with its moments checkpointed, adds central DP noise, and stops the
+ * study cleanly once the epsilon budget would be exceeded.
+ */
+const SITES = 2;
+
+describe('a FedAdam study with central DP and int8 updates (PGlite)', () => {
+  let work: string;
+  let coordinator: RunningCoordinator;
+  let agents: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'fedseg-e2e-'));
+    coordinator = await startCoordinator(CoordinatorConfig.parse({ port: 0, host: '127.0.0.1', homeDir: path.join(work, 'home'), logLevel: 'warn' }));
+  });
+
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => stopAgent(a)));
+    await coordinator?.close();
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it('stops at the privacy budget with epsilon recorded, checkpointing the optimizer state every round', async () => {
+    const privacy = PrivacyConfig.parse({ mode: 'central', clipNorm: 1, noiseMultiplier: 4, epsilonBudget: 2, targetDelta: 1e-5 });
+    const allowed = roundsWithinBudget(privacy);
+    expect(allowed).toBeGreaterThanOrEqual(1);
+    expect(allowed).toBeLessThan(5);
+    const study: StudyConfigInput = {
+      name: 'e2e fedadam dp int8',
+      model: { architecture: 'unet3d', numClasses: 3, baseFilters: 2, depth: 2 },
+      training: { epochs: 1, batchSize: 2, patchSize: [16, 16, 16], seed: 5 },
+      strategy: { name: 'fedadam' },
+      privacy,
+      compression: { codec: 'int8' },
+      rounds: 10,
+      minSites: SITES,
+      roundDeadlineMs: 120_000,
+      siteWaitMs: 120_000,
+    };
+    const { siteDirs } = await generateConsortium({ outDir: path.join(work, 'sites'), sites: SITES, casesPerSite: 3, shape: [16, 16, 16], seed: 2 });
+    const created = await postJson(`${coordinator.url}/studies`, study);
+    expect(created.status).toBe(201);
+    const studyId = (created.json as { id: string }).id;
+    await postJson(`${coordinator.url}/studies/${studyId}/start`, {});
+    agents = siteDirs.map((dataDir, i) =>
+      spawnAgent({ coordinatorUrl: coordinator.url, site: `dp-site-${i + 1}`, dataDir, logFile: path.join(work, `agent-${i + 1}.log`), extraArgs: ['--backend', 'cpu'] }),
+    );
+
+    const final = await waitFor(
+      'the study to stop at its privacy budget',
+      async () => {
+        const s = (await getJson(`${coordinator.url}/studies/${studyId}`)).json as {
+          status: string;
+          statusReason: string | null;
+          roundsDone: number;
+          epsilonSpent: number | null;
+        };
+        if (s.status === 'paused' || s.status === 'failed') throw new Error(`study ${s.status}: ${s.statusReason}`);
+        return s.status === 'completed' ? s : undefined;
+      },
+      200_000,
+    );
+    expect(final.roundsDone).toBe(allowed);
+    expect(final.statusReason).toMatch(/privacy budget spent/);
+    expect(final.epsilonSpent).not.toBeNull();
+    expect(final.epsilonSpent!).toBeLessThanOrEqual(2);
+    expect(final.epsilonSpent!).toBeGreaterThan(0);
+
+    const prisma = coordinator.app.get<OpenDatabase>(DATABASE).prisma;
+    const updates = await prisma.siteUpdate.findMany({ where: { round: { studyId } } });
+    expect(updates).toHaveLength(allowed * SITES);
+    // int8 on the wire: a byte per weight plus a scale per tensor and the manifest (this model is tiny).
+    for (const u of updates) expect(u.wireBytes).toBeLessThan(u.bytes / 2);
+    const checkpoints = await prisma.checkpoint.findMany({ where: { studyId, roundIndex: { gt: 0 } } });
+    expect(checkpoints).toHaveLength(allowed);
+    expect(checkpoints.every((c) => c.strategyState !== null)).toBe(true);
+  }, 240_000);
+});
