@@ -43,42 +43,61 @@ export interface OpenDatabase {
 /** Opens the database, applies pending migrations on the raw driver, then hands Prisma the adapter. */
 export async function openDatabase(target: DatabaseTarget, migrationsDir = MIGRATIONS_DIR): Promise<OpenDatabase> {
   const migrations = readMigrations(migrationsDir);
-  if (target.kind === 'postgres') {
-    const pool = new pg.Pool({ connectionString: target.url, max: 10 });
-    const client = await pool.connect();
-    let migrated: string[];
-    try {
-      migrated = await applyPendingMigrations(pgExecutor(client), migrations);
-    } finally {
-      client.release();
-    }
-    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-    return {
-      target,
-      prisma,
-      migrated,
-      close: async () => {
-        await prisma.$disconnect();
-        await pool.end().catch(() => undefined);
-      },
-    };
+  const driver = await openDriver(target);
+  let migrated: string[];
+  try {
+    migrated = await driver.withExecutor((executor) => applyPendingMigrations(executor, migrations));
+  } catch (err) {
+    await driver.close();
+    throw err;
   }
-  fs.mkdirSync(target.dataDir, { recursive: true });
-  const lite = new PGlite(target.dataDir);
-  const migrated = await applyPendingMigrations(pgliteExecutor(lite), migrations);
-  const prisma = new PrismaClient({ adapter: asFactory(new PrismaPGlite(lite)) });
+  const prisma = new PrismaClient({ adapter: driver.adapter });
   return {
     target,
     prisma,
     migrated,
     close: async () => {
       await prisma.$disconnect();
-      await lite.close();
+      await driver.close();
     },
   };
 }
 
-function pgExecutor(client: pg.PoolClient): SqlExecutor {
+interface Driver {
+  /** Runs work on one connection (BEGIN and COMMIT must land on the same one). */
+  withExecutor<T>(work: (executor: SqlExecutor) => Promise<T>): Promise<T>;
+  adapter: SqlMigrationAwareDriverAdapterFactory;
+  close(): Promise<void>;
+}
+
+async function openDriver(target: DatabaseTarget): Promise<Driver> {
+  if (target.kind === 'postgres') {
+    const pool = new pg.Pool({ connectionString: target.url, max: 10 });
+    return {
+      withExecutor: async (work) => {
+        const client = await pool.connect();
+        try {
+          return await work(pgClientExecutor(client));
+        } finally {
+          client.release();
+        }
+      },
+      adapter: new PrismaPg(pool),
+      close: async () => {
+        await pool.end().catch(() => undefined);
+      },
+    };
+  }
+  fs.mkdirSync(target.dataDir, { recursive: true });
+  const lite = new PGlite(target.dataDir);
+  return {
+    withExecutor: (work) => work(pgliteExecutor(lite)),
+    adapter: asFactory(new PrismaPGlite(lite)),
+    close: () => lite.close(),
+  };
+}
+
+function pgClientExecutor(client: pg.PoolClient): SqlExecutor {
   return {
     exec: async (sql) => {
       await client.query(sql);

@@ -1,0 +1,52 @@
+import type { AgentHello, Task } from '@fedseg/protocol';
+import { SiteRegistry } from './site-registry.service';
+
+const hello = (siteName: string, maxConcurrentStudies: number): AgentHello => ({
+  siteName,
+  agentVersion: 'test',
+  backend: { name: 'cpu', skipped: [] },
+  maxConcurrentStudies,
+  dataSummary: { trainCases: 1, valCases: 0 },
+});
+
+function connection(id: string, sent: Task[] = []) {
+  return { connectionId: id, sendTask: (task: Task) => void sent.push(task) };
+}
+
+describe('SiteRegistry', () => {
+  it('lets a site join several studies up to its own limit, and frees it when a round ends', () => {
+    const registry = new SiteRegistry();
+    registry.connect('a', hello('a', 2), connection('c1'));
+    registry.connect('b', hello('b', 1), connection('c2'));
+    registry.markBusy(['a', 'b'], 'study-1');
+    // b is at its limit of 1 study; a can still take a second one, but not a third.
+    expect(registry.eligible('study-2', undefined).map((s) => s.siteId)).toEqual(['a']);
+    // a site already in a study stays eligible for that study's next round
+    expect(registry.eligible('study-1', undefined).map((s) => s.siteId)).toEqual(['a', 'b']);
+    registry.markBusy(['a'], 'study-2');
+    expect(registry.eligible('study-3', undefined)).toEqual([]);
+    registry.release(['a', 'b'], 'study-1');
+    expect(registry.eligible('study-3', undefined).map((s) => s.siteId)).toEqual(['a', 'b']);
+  });
+
+  it('restricts eligibility to the study\'s allowed site names', () => {
+    const registry = new SiteRegistry();
+    registry.connect('a', hello('alpha', 2), connection('c1'));
+    registry.connect('b', hello('beta', 2), connection('c2'));
+    expect(registry.eligible('s', ['beta']).map((s) => s.name)).toEqual(['beta']);
+  });
+
+  it('ignores a stale disconnect from a replaced connection and keeps busy marks across reconnects', () => {
+    const registry = new SiteRegistry();
+    registry.connect('a', hello('a', 1), connection('old'));
+    registry.markBusy(['a'], 's');
+    const sent: Task[] = [];
+    registry.connect('a', hello('a', 1), connection('new', sent));
+    registry.disconnect('a', 'old');
+    expect(registry.isOnline('a')).toBe(true);
+    expect(registry.get('a')?.busyStudies.has('s')).toBe(true);
+    registry.disconnect('a', 'new');
+    expect(registry.isOnline('a')).toBe(false);
+    expect(registry.sendTask('a', {} as Task, new Uint8Array())).toBe(false);
+  });
+});
