@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { defineConfig } from 'prisma/config';
-import { createMigrationAdapter } from './apps/coordinator/src/database/database-adapter';
+import { createMigrationAdapter } from './apps/coordinator/src/database/database-target';
 
 // Prisma's native engines cannot be downloaded here; engine "js" runs migrations on the WebAssembly
 // schema engine through the same driver adapter the coordinator uses (PGlite unless DATABASE_URL is set).
