@@ -292,13 +292,15 @@ export class StudyRunner {
   private async collectEvaluations(study: StudyRecord, round: Round): Promise<void> {
     const global = await this.deps.globalModels.latest(study);
     const deadline = new Date((round.aggregatedAt ?? new Date()).getTime() + study.config.roundDeadlineMs);
-    // Every connected site of the study scores the new global model, not only the ones that trained.
-    const evaluators = new Set([
-      ...round.selectedSiteIds.filter((id) => this.deps.registry.isOnline(id)),
-      ...this.deps.registry.eligible(study.id, study.config.sites).map((s) => s.siteId),
-    ]);
+    // Every connected site of the study scores the new global model, not only the ones that trained. The
+    // selected sites are waited for (until the deadline) even while offline, since they may reconnect, e.g.
+    // after a coordinator restart; other sites count while they are online.
     while (!this.stopped) {
       const reported = await this.deps.rounds.siteMetricKeys(study.id, round.index, 'val');
+      const evaluators = new Set([
+        ...round.selectedSiteIds,
+        ...this.deps.registry.eligible(study.id, study.config.sites).map((s) => s.siteId),
+      ]);
       const pending = [...evaluators].filter((id) => !reported.has(id) && !this.declined.has(`evaluate:${id}`));
       if (pending.length === 0 || Date.now() >= deadline.getTime()) break;
       this.sendTasks(study, round, pending, 'evaluate', global, deadline);
