@@ -21,7 +21,10 @@ icd_present() {
   # A Vulkan loader finds drivers through ICD manifests in these directories (Vulkan loader spec,
   # "Driver Discovery on Linux"); libvulkan.so.1 must be there too for Dawn to open it.
   local dir
-  ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1' || return 1
+  # Captured first: with pipefail, grep -q closing the pipe early would fail ldconfig with SIGPIPE.
+  local libs
+  libs=$(ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null || true)
+  grep -q 'libvulkan\.so\.1' <<<"$libs" || return 1
   for dir in /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/share/vulkan/icd.d; do
     compgen -G "$dir/*.json" >/dev/null && return 0
   done

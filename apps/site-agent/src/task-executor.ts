@@ -71,7 +71,9 @@ export class TaskExecutor {
     const model = this.modelFor(task);
     const fedBn = task.excludeNormalization;
     const global = this.loadGlobal(task, blob, model, fedBn);
-    const result = await trainLocal(model, this.data.epochSampler(task.training, task.round), task.training, {
+    // A fresh shuffle and crop order every round, still reproducible from the study's seed.
+    const training = { ...task.training, seed: task.training.seed + task.round };
+    const result = await trainLocal(model, this.data.epochSampler(training, task.round), training, {
       globalWeights: global,
       onProgress,
     });

@@ -5,7 +5,7 @@
  * (the optional last argument is the sliding window; default: the whole volume in one window)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { initBackend, loadExportedModel, predictLabels } from '@fedseg/models';
+import { initBackend, loadExportedModel, predictLabels } from '../src';
 
 async function main(): Promise<void> {
   const [dir, imagePath, nx, ny, nz, channels, outPath, window] = process.argv.slice(2);
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const bytes = readFileSync(imagePath);
   const image = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const windowSize = window ? (window.split(',').map(Number) as [number, number, number]) : undefined;
-  const labels = predictLabels(model, image, [Number(nx), Number(ny), Number(nz)], Number(channels), { windowSize });
+  const labels = await predictLabels(model, image, [Number(nx), Number(ny), Number(nz)], Number(channels), { windowSize });
   writeFileSync(outPath, labels);
 }
 

@@ -14,10 +14,10 @@ export { applyWeightsDelta, weightsDelta, type WeightsDelta } from './weights/we
 export type { TrainingSample } from './data/training-sample';
 export { trainLocal, type TrainLocalOptions, type TrainLocalResult, type TrainProgress } from './training/train-local';
 export { evaluateSegmentation, type SegmentationEvaluation } from './inference/evaluate-segmentation';
-export { predictLabels, predictProbabilities, type SlidingWindowOptions } from './inference/sliding-window';
+export { DEFAULT_MAX_WINDOW, predictLabels, predictProbabilities, type SlidingWindowOptions } from './inference/sliding-window';
 export { segmentationLoss, type SegmentationLossKind, type SegmentationLossOptions } from './losses/segmentation-loss';
 export { softDiceLoss } from './losses/soft-dice-loss';
 export { crossEntropyLoss } from './losses/cross-entropy-loss';
 export { defaultModelConfig, type ComputeTarget } from './model/default-configs';
-export { exportModel, saveExportedModel, type ExportedModel, type ExportQuantization } from './export/export-model';
+export { exportFlatWeights, exportModel, saveExportedModel, type ExportedModel, type ExportQuantization } from './export/export-model';
 export { loadExportedModel } from './export/load-exported-model';

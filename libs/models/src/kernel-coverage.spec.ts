@@ -59,7 +59,7 @@ describe('kernel coverage', () => {
 
     const missing = (predicate: (kernel: string) => boolean, kernels: Set<string>): string[] => [...kernels].filter((k) => !predicate(k)).sort();
     expect(all.has('Conv3D')).toBe(true);
-    if (process.env['FEDSEG_PRINT_KERNELS']) console.log(architecture, [...all].sort().join(' '));
+    if (process.env['FEDSEG_PRINT_FIGURES']) console.log(architecture, [...all].sort().join(' '));
     expect(missing((k) => tf.getGradient(k) !== undefined, forward)).toEqual([]);
     expect(missing((k) => tf.getKernel(k, 'wasm') !== undefined, all)).toEqual([]);
     expect(missing((k) => tf.getKernel(k, 'cpu') !== undefined, all)).toEqual([]);

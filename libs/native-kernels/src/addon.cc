@@ -223,6 +223,64 @@ napi_value SumBlock(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+constexpr size_t kPoolParamCount = 17;
+
+// maxPool3dForward(x, params Int32Array(17), y) / maxPool3dBackward(dy, x, params, dx): see elementwise.h.
+napi_value MaxPool3d(napi_env env, napi_callback_info info, bool backward) {
+  napi_value argv[4];
+  const size_t argc = backward ? 4 : 3;
+  if (!argsOf(env, info, argc, argv, backward ? "maxPool3dBackward" : "maxPool3dForward")) return nullptr;
+  long p[kPoolParamCount];
+  const size_t paramsAt = backward ? 2 : 1;
+  size_t length = 0;
+  auto* raw = static_cast<int32_t*>(typedArrayData(env, argv[paramsAt], napi_int32_array, &length, "params"));
+  if (raw == nullptr || !expectLength(env, length, kPoolParamCount, "params")) return nullptr;
+  for (size_t i = 0; i < kPoolParamCount; ++i) p[i] = raw[i];
+  const long xSize = p[0] * p[1] * p[2] * p[3] * p[4];
+  const long ySize = p[0] * p[5] * p[6] * p[7] * p[4];
+  if (!backward) {
+    const float* x = floatArg(env, argv, 0, xSize, "x");
+    float* y = x ? floatArg(env, argv, 2, ySize, "y") : nullptr;
+    if (y == nullptr) return nullptr;
+    fedseg::maxPool3dForward(x, p, y);
+    return nullptr;
+  }
+  const float* dy = floatArg(env, argv, 0, ySize, "dy");
+  const float* x = dy ? floatArg(env, argv, 1, xSize, "x") : nullptr;
+  float* dx = x ? floatArg(env, argv, 3, xSize, "dx") : nullptr;
+  if (dx == nullptr) return nullptr;
+  fedseg::maxPool3dBackward(dy, x, p, dx);
+  return nullptr;
+}
+
+napi_value MaxPool3dForward(napi_env env, napi_callback_info info) { return MaxPool3d(env, info, false); }
+napi_value MaxPool3dBackward(napi_env env, napi_callback_info info) { return MaxPool3d(env, info, true); }
+
+// copyRows(src, dst, layout Int32Array [srcOffset, srcStride, dstOffset, dstStride, rows, length]): void
+napi_value CopyRows(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!argsOf(env, info, 3, argv, "copyRows")) return nullptr;
+  size_t length = 0;
+  auto* raw = static_cast<int32_t*>(typedArrayData(env, argv[2], napi_int32_array, &length, "layout"));
+  if (raw == nullptr || !expectLength(env, length, 6, "layout")) return nullptr;
+  const long srcOffset = raw[0], srcStride = raw[1], dstOffset = raw[2], dstStride = raw[3], rows = raw[4],
+             rowLength = raw[5];
+  size_t srcLength = 0, dstLength = 0;
+  auto* src = static_cast<float*>(typedArrayData(env, argv[0], napi_float32_array, &srcLength, "src"));
+  if (src == nullptr) return nullptr;
+  auto* dst = static_cast<float*>(typedArrayData(env, argv[1], napi_float32_array, &dstLength, "dst"));
+  if (dst == nullptr) return nullptr;
+  const bool inBounds = rows >= 0 && rowLength >= 0 && srcOffset >= 0 && dstOffset >= 0 &&
+                        (rows == 0 || (srcOffset + (rows - 1) * srcStride + rowLength <= static_cast<long>(srcLength) &&
+                                       dstOffset + (rows - 1) * dstStride + rowLength <= static_cast<long>(dstLength)));
+  if (!inBounds) {
+    napi_throw_range_error(env, "FEDSEG_NATIVE_ARGS", "copyRows: layout reaches outside src or dst");
+    return nullptr;
+  }
+  fedseg::copyRows(src, srcOffset, srcStride, dst, dstOffset, dstStride, rows, rowLength);
+  return nullptr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"conv3d", nullptr, Conv3d, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -230,6 +288,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"instanceNormForward", nullptr, InstanceNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"instanceNormBackward", nullptr, InstanceNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumBlock", nullptr, SumBlock, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPool3dForward", nullptr, MaxPool3dForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPool3dBackward", nullptr, MaxPool3dBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"copyRows", nullptr, CopyRows, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -127,3 +127,98 @@ void sumBlock(const float* x, long outer, long reduce, long inner, double scale,
 }
 
 }  // namespace fedseg
+
+namespace fedseg {
+namespace {
+
+// Visits each in-bounds tap of output voxel (b, od, oh, ow) in d, h, w order with its input offset.
+template <typename Visit>
+void forEachTap(const long* p, long b, long od, long oh, long ow, Visit visit) {
+  const long inD = p[1], inH = p[2], inW = p[3], c = p[4];
+  for (long kd = 0; kd < p[8]; ++kd) {
+    const long xd = od * p[11] - p[14] + kd;
+    if (xd < 0 || xd >= inD) continue;
+    for (long kh = 0; kh < p[9]; ++kh) {
+      const long xh = oh * p[12] - p[15] + kh;
+      if (xh < 0 || xh >= inH) continue;
+      for (long kw = 0; kw < p[10]; ++kw) {
+        const long xw = ow * p[13] - p[16] + kw;
+        if (xw < 0 || xw >= inW) continue;
+        visit((((b * inD + xd) * inH + xh) * inW + xw) * c);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void maxPool3dForward(const float* x, const long* p, float* y) {
+  const long n = p[0], c = p[4], outD = p[5], outH = p[6], outW = p[7];
+#pragma omp parallel for collapse(2) schedule(static)
+  for (long b = 0; b < n; ++b) {
+    for (long od = 0; od < outD; ++od) {
+      for (long oh = 0; oh < outH; ++oh) {
+        for (long ow = 0; ow < outW; ++ow) {
+          float* out = y + (((b * outD + od) * outH + oh) * outW + ow) * c;
+          for (long k = 0; k < c; ++k) out[k] = -INFINITY;
+          forEachTap(p, b, od, oh, ow, [&](long offset) {
+            for (long k = 0; k < c; ++k) {
+              const float v = x[offset + k];
+              if (v > out[k] || std::isnan(v)) out[k] = v;
+            }
+          });
+        }
+      }
+    }
+  }
+}
+
+void maxPool3dBackward(const float* dy, const float* x, const long* p, float* dx) {
+  const long n = p[0], c = p[4], outD = p[5], outH = p[6], outW = p[7];
+  std::fill(dx, dx + n * p[1] * p[2] * p[3] * c, 0.0f);
+  // Windows that do not overlap (stride >= kernel) write disjoint parts of dx: safe in parallel.
+  const bool disjoint = p[11] >= p[8] && p[12] >= p[9] && p[13] >= p[10];
+#pragma omp parallel for collapse(2) schedule(static) if (disjoint)
+  for (long b = 0; b < n; ++b) {
+    for (long od = 0; od < outD; ++od) {
+      std::vector<float> best(c);
+      std::vector<long> at(c);
+      for (long oh = 0; oh < outH; ++oh) {
+        for (long ow = 0; ow < outW; ++ow) {
+          const long o = (((b * outD + od) * outH + oh) * outW + ow) * c;
+          std::fill(best.begin(), best.end(), -INFINITY);
+          std::fill(at.begin(), at.end(), -1L);
+          forEachTap(p, b, od, oh, ow, [&](long offset) {
+            for (long k = 0; k < c; ++k) {
+              const float v = x[offset + k];
+              if (v >= best[k]) {
+                best[k] = v;
+                at[k] = offset + k;
+              }
+            }
+          });
+          for (long k = 0; k < c; ++k) {
+            if (at[k] >= 0) dx[at[k]] += dy[o + k];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace fedseg
+
+#include <cstring>
+
+namespace fedseg {
+
+void copyRows(const float* src, long srcOffset, long srcStride, float* dst, long dstOffset, long dstStride, long rows,
+              long length) {
+  const size_t bytes = static_cast<size_t>(length) * sizeof(float);
+#pragma omp parallel for schedule(static) if (rows * length > (1L << 18))
+  for (long r = 0; r < rows; ++r) {
+    std::memcpy(dst + dstOffset + r * dstStride, src + srcOffset + r * srcStride, bytes);
+  }
+}
+
+}  // namespace fedseg

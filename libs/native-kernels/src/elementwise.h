@@ -16,3 +16,23 @@ void instanceNormBackward(const float* dy, const float* x, const float* gamma, c
 void sumBlock(const float* x, long outer, long reduce, long inner, double scale, float* out);
 
 }  // namespace fedseg
+
+namespace fedseg {
+
+// 3D max pooling over NDHWC. p: batch, inD, inH, inW, channels, outD, outH, outW, kD, kH, kW, sD, sH, sW,
+// padFront, padTop, padLeft (17 values). Padded taps are skipped.
+void maxPool3dForward(const float* x, const long* p, float* y);
+// dx (zeroed here) gets each dy at its window's maximum; ties go to the last maximum in d, h, w order
+// (tfjs's reference rule).
+void maxPool3dBackward(const float* dy, const float* x, const long* p, float* dx);
+
+}  // namespace fedseg
+
+namespace fedseg {
+
+// dst[dstOffset + r * dstStride + i] = src[srcOffset + r * srcStride + i] for r < rows, i < length: one part
+// of a concat or split along an axis, seen as [rows, rowLength].
+void copyRows(const float* src, long srcOffset, long srcStride, float* dst, long dstOffset, long dstStride, long rows,
+              long length);
+
+}  // namespace fedseg

@@ -3,15 +3,18 @@ import { BackendUnavailableError } from '../errors';
 import { initBackend, type BackendPreference } from './init-backend';
 
 describe('initBackend', () => {
-  it("picks wasm under 'auto' here and says why the native tensorflow packages were skipped", async () => {
+  it("picks webgpu (hardware adapter only) or else wasm under 'auto', and says why native tensorflow was skipped", async () => {
     const info = await initBackend('auto');
-    expect(info.name).toBe('wasm');
-    expect(tf.getBackend()).toBe('wasm');
+    expect(['webgpu', 'wasm']).toContain(info.name);
+    expect(tf.getBackend()).toBe(info.name);
+    if (info.name === 'wasm') {
+      expect(info.adapter).toMatch(/WebAssembly/);
+      expect(info.skipped.map((s) => s.backend)).toContain('webgpu');
+    }
     const tensorflow = info.skipped.find((s) => s.backend === 'tensorflow');
     // Neither package can install without internet (libtensorflow download): both are named with a reason.
     expect(tensorflow?.reason).toMatch(/@tensorflow\/tfjs-node-gpu/);
     expect(tensorflow?.reason).toMatch(/@tensorflow\/tfjs-node\b/);
-    expect(info.adapter).toMatch(/WebAssembly/);
   });
 
   it('is idempotent for the same preference and switches for another', async () => {

@@ -98,7 +98,8 @@ export function initBackend(preference: BackendPreference = 'auto', options: Ini
           restoreStockKernels(candidate);
           return { name: candidate, adapter, skipped };
         }
-        const fast = await registerOptionalFastKernels(candidate);
+        // Fast kernels exist for the portable backends only; asking on others just adds noise to the log.
+        const fast = candidate === 'wasm' || candidate === 'cpu' ? await registerOptionalFastKernels(candidate) : { kernels: [], notes: [] };
         // What the fast-kernel loader said (e.g. why its native convolutions are unavailable) goes to the
         // operator alongside the backends skipped.
         for (const note of fast.notes.slice(0, 4)) skipped.push({ backend: 'fast-kernels', reason: note.slice(0, 1000) });

@@ -48,6 +48,14 @@ export function formatAdapter(info: WebGpuAdapterDescription): string {
   return `${parts.join(' ') || 'unnamed WebGPU adapter'} (${info.kind} adapter)`;
 }
 
+/**
+ * GPUAdapter.info (WebGPU spec, 2024; Dawn has it) postdates the @webgpu/types release tfjs pins, which
+ * only knows the older requestAdapterInfo(); read it through this one typed accessor.
+ */
+export function adapterInfo(adapter: GPUAdapter): (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined {
+  return (adapter as GPUAdapter & { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;
+}
+
 let gpu: GPU | undefined;
 
 /**
@@ -93,7 +101,7 @@ export async function discoverWebGpuAdapter(): Promise<DiscoveredWebGpuAdapter> 
     );
   }
   // GPUAdapterInfo's fields are getters on its prototype: read them one by one (a spread copies none).
-  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const info: Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean } = adapterInfo(adapter) ?? {};
   const fallback = info.isFallbackAdapter ?? (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
   return {
     adapter,

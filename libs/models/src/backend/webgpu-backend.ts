@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { registerWebGpuKernels } from '../webgpu/register';
 import { optionalRequire } from './optional-require';
-import { discoverWebGpuAdapter, formatAdapter, type WebGpuAdapterDescription } from './webgpu-adapter';
+import { WebGpuSyncReadError } from './webgpu-errors';
+import { adapterInfo, discoverWebGpuAdapter, formatAdapter, type WebGpuAdapterDescription } from './webgpu-adapter';
 
 type WebGpuModule = { WebGPUBackend: typeof WebGPUBackend };
 
@@ -14,6 +15,9 @@ export interface StartWebGpuOptions {
    */
   allowSoftware: boolean;
 }
+
+/** Whether this runtime has OffscreenCanvas (browsers, Deno): then tfjs's own synchronous read works. */
+const OffscreenCanvasProbe = { ctor: (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas };
 
 /** WebGPU errors nobody caught (shader compile and validation failures), newest last, at most 20 kept. */
 const deviceErrors: string[] = [];
@@ -54,7 +58,18 @@ let registeredOn: WebGpuAdapterDescription | undefined;
 function registerBackendOn(adapter: GPUAdapter, info: WebGpuAdapterDescription): void {
   const loaded = optionalRequire('@tensorflow/tfjs-backend-webgpu');
   if ('reason' in loaded) throw new Error(loaded.reason);
-  const { WebGPUBackend: Backend } = loaded.module as WebGpuModule;
+  const { WebGPUBackend: Stock } = loaded.module as WebGpuModule;
+  /** tfjs's backend with one change: a synchronous read that cannot work in Node says so, by name. */
+  class Backend extends Stock {
+    override readSync(dataId: object): tf.backend_util.BackendValues {
+      const cached = (this.tensorMap.get(dataId) as { values?: tf.backend_util.BackendValues } | undefined)?.values;
+      if (cached != null || typeof OffscreenCanvasProbe.ctor === 'function') return super.readSync(dataId);
+      throw new WebGpuSyncReadError(
+        'A tensor on the webgpu backend was read synchronously (dataSync/arraySync); Node has no OffscreenCanvas for ' +
+          "tfjs's synchronous GPU read. Use `await tensor.data()`, or run this step on --backend wasm.",
+      );
+    }
+  }
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   const limits = adapter.limits;
   tf.registerBackend(
@@ -73,7 +88,7 @@ function registerBackendOn(adapter: GPUAdapter, info: WebGpuAdapterDescription):
         },
       });
       watchDeviceErrors(device);
-      return new Backend(device, adapter.info);
+      return new Backend(device, adapterInfo(adapter));
     },
     // Below cpu (1) and wasm (2): tfjs never picks webgpu by itself; initBackend decides and says why.
     0,

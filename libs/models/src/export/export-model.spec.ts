@@ -13,22 +13,22 @@ import { spherePhantom } from '../testing/sphere-phantom';
 import { trainLocal } from '../training/train-local';
 import { seededRandom } from '../util/seeded-random';
 import { getFlatWeights } from '../weights/flat-weights';
-import { exportModel, saveExportedModel } from './export-model';
+import { exportFlatWeights, exportModel, saveExportedModel } from './export-model';
 import { loadExportedModel } from './load-exported-model';
 
 /**
  * Export round trips on validation data: a small 3D U-Net trained on synthetic sphere phantoms (random
- * centre and radius, noise 0.1), validated on 20^3 phantoms it never saw, segmented by sliding window.
+ * centre and radius, noise 0.1), validated on 16^3 phantoms it never saw, segmented by sliding window.
  */
 jest.setTimeout(240_000);
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
-const WINDOW: [number, number, number] = [16, 16, 16];
+const WINDOW: [number, number, number] = [12, 12, 12];
 
 function phantoms(count: number, shape: [number, number, number], seed: number): TrainingSample[] {
   const rng = seededRandom(seed);
   return Array.from({ length: count }, (_, i) => {
-    const radius = 3 + 2 * rng.next();
+    const radius = 2.5 + 1.5 * rng.next();
     const centre = shape.map((n) => radius + 1 + rng.next() * (n - 2 * radius - 3)) as [number, number, number];
     return spherePhantom({ shape, centre, radius, noise: 0.1, seed: seed * 100 + i });
   });
@@ -37,13 +37,13 @@ function phantoms(count: number, shape: [number, number, number], seed: number):
 describe('exportModel', () => {
   let model: SegmentationModel;
   let dir: string;
-  const validation = phantoms(3, [20, 20, 20], 7);
+  const validation = phantoms(3, [16, 16, 16], 7);
 
   beforeAll(async () => {
     await initBackend('wasm', { fastKernels: false });
     dir = mkdtempSync(join(tmpdir(), 'fedseg-export-'));
     model = createSegmentationModel(ModelConfig.parse({ architecture: 'unet3d', baseFilters: 4, depth: 2 }), 1);
-    await trainLocal(model, phantoms(4, [16, 16, 16], 3), TrainingConfig.parse({ epochs: 40, batchSize: 2, learningRate: 0.01, patchSize: WINDOW }));
+    await trainLocal(model, phantoms(4, [12, 12, 12], 3), TrainingConfig.parse({ epochs: 40, batchSize: 4, learningRate: 0.02, patchSize: WINDOW }));
   });
 
   afterAll(() => {
@@ -57,12 +57,12 @@ describe('exportModel', () => {
     const json = JSON.parse(readFileSync(join(fp32Dir, 'model.json'), 'utf8')) as { format: string; modelTopology: unknown };
     expect(json.format).toBe('layers-model');
     const volume = validation[0]!;
-    const expected = predictLabels(model, volume.image, volume.shape, 1, { windowSize: WINDOW });
+    const expected = await predictLabels(model, volume.image, volume.shape, 1, { windowSize: WINDOW });
 
     const reloaded = await loadExportedModel(fp32Dir);
     expect(reloaded.config).toEqual(model.config);
     expect(Buffer.from(getFlatWeights(reloaded).data.buffer).equals(Buffer.from(getFlatWeights(model).data.buffer))).toBe(true);
-    expect(predictLabels(reloaded, volume.image, volume.shape, 1, { windowSize: WINDOW })).toEqual(expected);
+    expect(await predictLabels(reloaded, volume.image, volume.shape, 1, { windowSize: WINDOW })).toEqual(expected);
     reloaded.dispose();
 
     const imagePath = join(dir, 'image.f32');
@@ -92,11 +92,18 @@ describe('exportModel', () => {
     const reference = await evaluateSegmentation(model, validation, { windowSize: WINDOW });
     const eight = await evaluateSegmentation(quantized, validation, { windowSize: WINDOW });
     quantized.dispose();
-    if (process.env['FEDSEG_PRINT_EXPORT']) {
+    if (process.env['FEDSEG_PRINT_FIGURES']) {
       console.log({ fp32, uint8, ratioWeights: fp32.weightsBytes / uint8.weightsBytes, ratioTotal: total(fp32) / total(uint8), diceFp32: reference.dice, diceUint8: eight.dice });
     }
     expect(reference.dice).toBeGreaterThan(0.8);
     expect(Math.abs(eight.dice - reference.dice)).toBeLessThan(0.01);
+  });
+
+  it('exports from a config and flat weights alone, FedBN vectors included', async () => {
+    const full = await exportFlatWeights(model.config, getFlatWeights(model));
+    expect(Buffer.from(full.weightsBin).equals(Buffer.from((await exportModel(model)).weightsBin))).toBe(true);
+    const shared = await exportFlatWeights(model.config, getFlatWeights(model, { excludeNormalization: true }));
+    expect(shared.weightsBin.byteLength).toBe(full.weightsBin.byteLength);
   });
 
   it('makes the default CPU U-Net more than 3x smaller on disk, model.json included', async () => {

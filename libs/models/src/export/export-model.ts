@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExportedModelError } from '../errors';
-import type { SegmentationModel } from '../model/segmentation-model';
+import type { FlatWeights, ModelConfig } from '@fedseg/protocol';
+import { createSegmentationModel, type SegmentationModel } from '../model/segmentation-model';
+import { setFlatWeights } from '../weights/flat-weights';
 import { quantizeUint8 } from './quantize-uint8';
 
 export type ExportQuantization = 'none' | 'uint8';
@@ -53,4 +55,24 @@ export async function saveExportedModel(dir: string, exported: ExportedModel): P
   await writeFile(join(dir, 'model.json'), exported.modelJson);
   await writeFile(join(dir, exported.weightsFile), exported.weightsBin);
   return { modelJsonBytes: Buffer.byteLength(exported.modelJson), weightsBytes: exported.weightsBin.byteLength };
+}
+
+/**
+ * Exports a model given only its config and flat weights (what the coordinator holds for a global model).
+ * The weights may be the full vector or, in FedBN studies, the vector without normalization parameters;
+ * those then keep their initial values (scale 1, shift 0), which is what a new site would start from.
+ */
+export async function exportFlatWeights(
+  config: ModelConfig,
+  weights: FlatWeights,
+  quantization: ExportQuantization = 'none',
+): Promise<ExportedModel> {
+  const model = createSegmentationModel(config, 0);
+  try {
+    const withoutNormalization = weights.manifest.length < model.network.weights.length;
+    setFlatWeights(model, weights, { excludeNormalization: withoutNormalization });
+    return await exportModel(model, quantization);
+  } finally {
+    model.dispose();
+  }
 }

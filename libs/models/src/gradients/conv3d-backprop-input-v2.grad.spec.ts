@@ -49,6 +49,7 @@ describe.each([
     const numericW = centralDifference((x) => f(dy0, x), w0, 1e-2);
     const errDy = relativeError(grads[0]!, numericDy);
     const errW = relativeError(grads[1]!, numericW);
+    if (process.env['FEDSEG_PRINT_FIGURES']) console.log(`conv3dTranspose ${backend} fast=${fastKernels} ${c.name}: rel err dy ${errDy.toExponential(2)}, filter ${errW.toExponential(2)}`);
     expect(errDy).toBeLessThan(1e-2);
     expect(errW).toBeLessThan(1e-2);
     r.dispose();

@@ -28,7 +28,7 @@ export async function evaluateSegmentation(
   const losses: number[] = [];
   for (const [index, sample] of data.entries()) {
     assertSampleFits(sample, index, model.config.inChannels, classes);
-    const probs = predictProbabilities(model, sample.image, sample.shape, sample.channels, options);
+    const probs = await predictProbabilities(model, sample.image, sample.shape, sample.channels, options);
     const predicted = argmaxLabels(probs, classes);
     for (let k = 0; k < classes; k++) perSample[k]!.push(diceScore(predicted, sample.label, k));
     losses.push(diceCeLoss(probs, sample.label, classes));

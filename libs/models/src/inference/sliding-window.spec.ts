@@ -25,10 +25,10 @@ describe('sliding-window inference', () => {
     await initBackend('wasm', { fastKernels: false });
   });
 
-  it('with one window covering the volume equals a single forward pass', () => {
+  it('with one window covering the volume equals a single forward pass', async () => {
     const model = createSegmentationModel(ModelConfig.parse({ baseFilters: 2, depth: 2 }), 3);
     const volume = spherePhantom({ shape: [8, 6, 4], radius: 2 });
-    const probs = predictProbabilities(model, volume.image, volume.shape, 1);
+    const probs = await predictProbabilities(model, volume.image, volume.shape, 1);
     const direct = tf.tidy(() => tf.softmax(model.network.predict(tf.tensor5d(volume.image, [1, 4, 6, 8, 1])) as tf.Tensor).dataSync());
     // Equal up to the float32 rounding of (g * p) / g.
     expect(probs.length).toBe(direct.length);
@@ -36,22 +36,22 @@ describe('sliding-window inference', () => {
     model.dispose();
   });
 
-  it('stitches overlapping windows over an odd-shaped volume into normalized probabilities', () => {
+  it('stitches overlapping windows over an odd-shaped volume into normalized probabilities', async () => {
     const model = createSegmentationModel(ModelConfig.parse({ baseFilters: 2, depth: 3, numClasses: 3 }), 3);
     const volume = spherePhantom({ shape: [13, 9, 11], radius: 3, innerRadius: 1.5 });
-    const probs = predictProbabilities(model, volume.image, volume.shape, 1, { windowSize: [8, 4, 8], overlap: 0.5 });
+    const probs = await predictProbabilities(model, volume.image, volume.shape, 1, { windowSize: [8, 4, 8], overlap: 0.5 });
     expect(probs.length).toBe(13 * 9 * 11 * 3);
     for (let v = 0; v < probs.length; v += 3) expect(probs[v]! + probs[v + 1]! + probs[v + 2]!).toBeCloseTo(1, 5);
-    const labels = predictLabels(model, volume.image, volume.shape, 1, { windowSize: [8, 4, 8] });
+    const labels = await predictLabels(model, volume.image, volume.shape, 1, { windowSize: [8, 4, 8] });
     expect(labels).toEqual(argmaxLabels(probs, 3));
     model.dispose();
   });
 
-  it('pads volumes that are not a multiple of 2^(depth-1) and refuses a bad window size', () => {
+  it('pads volumes that are not a multiple of 2^(depth-1) and refuses a bad window size', async () => {
     const model = createSegmentationModel(ModelConfig.parse({ baseFilters: 2, depth: 3 }), 3);
     const volume = spherePhantom({ shape: [5, 7, 3], radius: 2 });
-    expect(predictLabels(model, volume.image, volume.shape, 1)).toHaveLength(5 * 7 * 3);
-    expect(() => predictLabels(model, volume.image, volume.shape, 1, { windowSize: [6, 8, 8] })).toThrow(SampleShapeError);
+    expect(await predictLabels(model, volume.image, volume.shape, 1)).toHaveLength(5 * 7 * 3);
+    await expect((async () => predictLabels(model, volume.image, volume.shape, 1, { windowSize: [6, 8, 8] }))()).rejects.toThrow(SampleShapeError);
     model.dispose();
   });
 });

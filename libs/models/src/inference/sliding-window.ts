@@ -4,8 +4,15 @@ import { SampleShapeError } from '../errors';
 import type { SegmentationModel } from '../model/segmentation-model';
 import { gaussianImportance } from './gaussian-importance';
 
+/** Largest default window edge: bounds activation memory for big volumes (96^3 x 8 filters ~ 28 MB a map). */
+export const DEFAULT_MAX_WINDOW = 96;
+
 export interface SlidingWindowOptions {
-  /** Window [px, py, pz]; each a multiple of the network's spatial divisor. Default: the whole volume (padded). */
+  /**
+   * Window [px, py, pz]; each a multiple of the network's spatial divisor. Default: the whole volume, padded
+   * to the divisor, with each axis capped at DEFAULT_MAX_WINDOW (rounded down to the divisor). Passing the
+   * training patch size is the usual choice for volumes larger than the patch.
+   */
   windowSize?: Vec3;
   /** Fraction of a window shared with its neighbour along each axis, in [0, 1). Default 0.5 (nnU-Net). */
   overlap?: number;
@@ -27,16 +34,17 @@ function windowStarts(extent: number, window: number, overlap: number): number[]
  * weighted sum is normalized by the summed weights. Volumes (or axes) smaller than the window are
  * zero-padded to it, so any shape works; padding is dropped from the output.
  */
-export function predictProbabilities(
+export async function predictProbabilities(
   model: SegmentationModel,
   image: Float32Array,
   shape: Vec3,
   channels: number,
   options: SlidingWindowOptions = {},
-): Float32Array {
+): Promise<Float32Array> {
   const d = model.spatialDivisor;
   const roundUp = (n: number): number => Math.ceil(n / d) * d;
-  const window = (options.windowSize ?? shape.map(roundUp)) as Vec3;
+  const cap = Math.max(d, Math.floor(DEFAULT_MAX_WINDOW / d) * d);
+  const window = (options.windowSize ?? shape.map((n) => Math.min(roundUp(n), cap))) as Vec3;
   window.forEach((w, axis) => {
     if (w % d !== 0 || w <= 0) {
       throw new SampleShapeError(`Window ${window.join('x')}: axis ${'xyz'[axis]} must be a positive multiple of ${d} for this network.`);
@@ -65,7 +73,8 @@ export function predictProbabilities(
           const logits = model.network.predict(tf.tensor5d(patch, [1, wz, wy, wx, channels])) as tf.Tensor;
           return tf.softmax(logits, -1);
         });
-        const p = probs.dataSync() as Float32Array;
+        // Async read: on webgpu dataSync would stall the event loop (and the agent's socket) per window.
+        const p = (await probs.data()) as Float32Array;
         probs.dispose();
         for (let z = 0; z < Math.min(wz, nz - oz); z++) {
           for (let y = 0; y < Math.min(wy, ny - oy); y++) {
@@ -97,12 +106,12 @@ export function argmaxLabels(probs: Float32Array, classes: number): Uint8Array {
 }
 
 /** Sliding-window segmentation of one volume: class ids, x fastest, same voxel order as the image. */
-export function predictLabels(
+export async function predictLabels(
   model: SegmentationModel,
   image: Float32Array,
   shape: Vec3,
   channels: number,
   options: SlidingWindowOptions = {},
-): Uint8Array {
-  return argmaxLabels(predictProbabilities(model, image, shape, channels, options), model.config.numClasses);
+): Promise<Uint8Array> {
+  return argmaxLabels(await predictProbabilities(model, image, shape, channels, options), model.config.numClasses);
 }

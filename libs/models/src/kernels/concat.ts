@@ -34,6 +34,7 @@ export const concatKernel: FastKernel = {
         tensors.map((t) => sizeOf(t.shape, $axis)),
         sizeOf(outShape, 0, $axis),
         true,
+        ctx.native,
       );
       return mem.out;
     },

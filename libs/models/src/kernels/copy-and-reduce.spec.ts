@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-layers';
 import { expectClose, runOn } from './test-support';
 
 /**
- * The portable kernels (Slice, SplitV, Concat, Sum, Mean) against the cpu backend's own kernels, which
+ * The portable kernels (Slice, SplitV, Concat, Sum, Mean, MaxPool3D and its gradient) against the cpu backend's own kernels, which
  * are tfjs's reference loops, on odd 5-D shapes and the axes a U-Net uses plus a few it does not.
  */
 const random = (shape: number[], seed: number): tf.Tensor => tf.randomNormal(shape, 0, 1, 'float32', seed);
@@ -58,6 +58,25 @@ const CASES: [string, () => tf.Tensor[]][] = [
     },
   ],
   [
+    'MaxPool3D and its gradient: 2x2x2 stride 2, 3x3x3 stride 2 same, odd sizes, ties after ReLU',
+    () => {
+      const x = random([2, 6, 5, 7, 3], 10);
+      const relu = tf.relu(x);
+      const poolGrad = (t: tf.Tensor, size: number, stride: number, pad: 'same' | 'valid'): tf.Tensor[] => {
+        const weights = random(tf.maxPool3d(t as tf.Tensor5D, size, stride, pad).shape, 11);
+        const f = (a: tf.Tensor): tf.Tensor =>
+          tf.sum(tf.mul(tf.maxPool3d(a as tf.Tensor5D, size, stride, pad), weights));
+        return [tf.maxPool3d(t as tf.Tensor5D, size, stride, pad), tf.grad(f)(t)];
+      };
+      return [
+        ...poolGrad(x, 2, 2, 'valid'),
+        ...poolGrad(relu, 2, 2, 'valid'),
+        ...poolGrad(x, 3, 2, 'same'),
+        ...poolGrad(relu, 3, 1, 'same'),
+      ];
+    },
+  ],
+  [
     'gradients of concat and of instance-norm statistics',
     () => {
       const a = random([1, 4, 3, 5, 2], 8);
@@ -72,15 +91,23 @@ const CASES: [string, () => tf.Tensor[]][] = [
   ],
 ];
 
-describe.each(['cpu', 'wasm'])('portable copy and reduction kernels on the %s backend', (backendName) => {
-  it.each(CASES)('match the reference kernels: %s', async (_name, fn) => {
-    const expected = await runOn('cpu', false, fn);
-    const actual = await runOn(backendName, true, fn);
-    expect(actual.length).toBe(expected.length);
-    actual.forEach((t, i) => {
-      expect(t.dtype).toBe(expected[i].dtype);
-      expectClose(t, expected[i], `output ${i}`);
+describe.each([
+  ['cpu', true],
+  ['wasm', true],
+  ['cpu', false],
+  ['wasm', false],
+] as const)(
+  'copy, reduction and pooling kernels on the %s backend (addon allowed: %s)',
+  (backendName, native) => {
+    it.each(CASES)('match the reference kernels: %s', async (_name, fn) => {
+      const expected = await runOn('cpu', false, fn);
+      const actual = await runOn(backendName, true, fn, { native });
+      expect(actual.length).toBe(expected.length);
+      actual.forEach((t, i) => {
+        expect(t.dtype).toBe(expected[i].dtype);
+        expectClose(t, expected[i], `output ${i}`);
+      });
+      tf.dispose([...expected, ...actual]);
     });
-    tf.dispose([...expected, ...actual]);
-  });
-});
+  },
+);

@@ -1,3 +1,5 @@
+import type { NativeKernels } from './native-addon';
+
 /**
  * Copy loops behind the 5-D slice, split and concat kernels. tfjs-wasm's Slice takes a generic
  * element-at-a-time path above rank 4 (about 470 ms for 2x32^3x8, BENCHMARKS.md), and the U-Net's
@@ -29,7 +31,8 @@ export function copyRun(
 
 /**
  * Writes rows of each part side by side: part k is [rows, lengths[k]], the whole is [rows, sum(lengths)].
- * `toWhole` true concatenates parts into whole; false splits whole into parts.
+ * `toWhole` true concatenates parts into whole; false splits whole into parts. With the addon, each part is
+ * one native call (memcpy per row, threads for large parts).
  */
 export function interleaveRows(
   whole: Float32Array,
@@ -37,6 +40,7 @@ export function interleaveRows(
   lengths: readonly number[],
   rows: number,
   toWhole: boolean,
+  native: NativeKernels | null = null,
 ): void {
   let total = 0;
   for (const l of lengths) total += l;
@@ -44,9 +48,14 @@ export function interleaveRows(
   for (let k = 0; k < parts.length; k++) {
     const part = parts[k];
     const length = lengths[k];
-    for (let r = 0; r < rows; r++) {
-      if (toWhole) copyRun(part, r * length, whole, r * total + column, length);
-      else copyRun(whole, r * total + column, part, r * length, length);
+    if (native) {
+      if (toWhole) native.copyRows(part, whole, Int32Array.of(0, length, column, total, rows, length));
+      else native.copyRows(whole, part, Int32Array.of(column, total, 0, length, rows, length));
+    } else {
+      for (let r = 0; r < rows; r++) {
+        if (toWhole) copyRun(part, r * length, whole, r * total + column, length);
+        else copyRun(whole, r * total + column, part, r * length, length);
+      }
     }
     column += length;
   }

@@ -37,17 +37,10 @@ export function instanceNormKernel(
       const { n, s, c } = dims(x.shape);
       const mem = allocateOutputs(backendName, backendOf(args), [x, gamma, beta], [x.shape, [n, c, 2]]);
       if (!mem) throw new Error(`${FEDSEG_INSTANCE_NORM} needs float32 inputs, got ${x.dtype}`);
-      instanceNormForward(
-        mem.inputs[0],
-        mem.inputs[1],
-        mem.inputs[2],
-        n,
-        s,
-        c,
-        epsilon,
-        mem.outValues[0],
-        mem.outValues[1],
-      );
+      const [xV, gammaV, betaV] = mem.inputs;
+      const [y, stats] = mem.outValues;
+      if (native) native.instanceNormForward(xV, gammaV, betaV, Int32Array.of(n, s, c), epsilon, y, stats);
+      else instanceNormForward(xV, gammaV, betaV, n, s, c, epsilon, y, stats);
       return mem.outs;
     },
   };
@@ -68,18 +61,10 @@ export function instanceNormGradKernel(
       const mem = allocateOutputs(backendName, backendOf(args), [dy, x, gamma, stats], [x.shape, [c], [c]]);
       if (!mem) throw new Error(`${FEDSEG_INSTANCE_NORM_GRAD} needs float32 inputs`);
       const [dyV, xV, gammaV, statsV] = mem.inputs;
-      instanceNormBackward(
-        dyV,
-        xV,
-        gammaV,
-        statsV,
-        n,
-        s,
-        c,
-        mem.outValues[0],
-        mem.outValues[1],
-        mem.outValues[2],
-      );
+      const [dx, dGamma, dBeta] = mem.outValues;
+      if (native)
+        native.instanceNormBackward(dyV, xV, gammaV, statsV, Int32Array.of(n, s, c), dx, dGamma, dBeta);
+      else instanceNormBackward(dyV, xV, gammaV, statsV, n, s, c, dx, dGamma, dBeta);
       return mem.outs;
     },
   };

@@ -27,13 +27,20 @@ function normAndGrads(shape: number[], seed: number, offset: number): tf.Tensor[
   return [instanceNorm(x, gamma, beta, 1e-5), ...tf.grads(f)([x, gamma, beta])];
 }
 
-describe.each(['cpu', 'wasm'])('fused instance norm on the %s backend', (backendName) => {
+describe.each([
+  ['cpu', true],
+  ['wasm', true],
+  ['cpu', false],
+  ['wasm', false],
+] as const)('fused instance norm on the %s backend (addon allowed: %s)', (backendName, native) => {
   it.each(SHAPES.map((s, i) => [s.join('x'), s, i] as const))(
     'matches the composite of tfjs ops: %s',
     async (_n, shape, i) => {
       for (const offset of [0, 100]) {
         const expected = await runOn('cpu', false, () => normAndGrads(shape, 10 * i + 1, offset));
-        const actual = await runOn(backendName, true, () => normAndGrads(shape, 10 * i + 1, offset));
+        const actual = await runOn(backendName, true, () => normAndGrads(shape, 10 * i + 1, offset), {
+          native,
+        });
         ['y', 'dx', 'dgamma', 'dbeta'].forEach((what, k) =>
           expectClose(actual[k], expected[k], `${what} (offset ${offset})`, 1e-4),
         );

@@ -41,6 +41,12 @@ export interface NativeKernels {
   ): void;
   /** out[o, i] = scale * sum_r x[o, r, i] over dims [outer, reduce, inner]. */
   sumBlock(x: Float32Array, dims: Int32Array, scale: number, out: Float32Array): void;
+  /** params from `pool3dParams`. */
+  maxPool3dForward(x: Float32Array, params: Int32Array, y: Float32Array): void;
+  /** dx is zeroed by the addon; ties go to the last maximum (tfjs's rule). */
+  maxPool3dBackward(dy: Float32Array, x: Float32Array, params: Int32Array, dx: Float32Array): void;
+  /** Row copies; layout [srcOffset, srcStride, dstOffset, dstStride, rows, rowLength]. */
+  copyRows(src: Float32Array, dst: Float32Array, layout: Int32Array): void;
 }
 
 export interface NativeLoad {
@@ -55,9 +61,16 @@ function isNativeKernels(value: unknown): value is NativeKernels {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Record<string, unknown>;
   // An addon built from older sources lacks some functions: treat it as absent rather than half-present.
-  return ['conv3d', 'info', 'instanceNormForward', 'instanceNormBackward', 'sumBlock'].every(
-    (name) => typeof candidate[name] === 'function',
-  );
+  return [
+    'conv3d',
+    'info',
+    'instanceNormForward',
+    'instanceNormBackward',
+    'sumBlock',
+    'maxPool3dForward',
+    'maxPool3dBackward',
+    'copyRows',
+  ].every((name) => typeof candidate[name] === 'function');
 }
 
 /** Loads the addon once per process; never throws. */

@@ -4,6 +4,8 @@ import { conv3dBackpropFilterKernel } from './conv3d-backprop-filter';
 import { conv3dBackpropInputKernel } from './conv3d-backprop-input';
 import { concatKernel } from './concat';
 import type { FastKernel } from './kernel-context';
+import { maxPool3dKernel } from './max-pool-3d';
+import { maxPool3dGradKernel } from './max-pool-3d-grad';
 import { meanKernel } from './mean';
 import { loadNativeKernels, type NativeKernels } from './native-addon';
 import { sliceKernel } from './slice';
@@ -13,9 +15,11 @@ import { isPortableBackend, type PortableBackendName } from './tensor-memory';
 import { instanceNormGradKernel, instanceNormKernel } from './fedseg-instance-norm';
 
 /**
- * Every fast kernel, in one list. The convolutions need the oneDNN addon; the others are portable
- * TypeScript over the backends' typed arrays and replace what profiling a bench-unet3d step on wasm showed
- * slow (SplitV and Sum each took longer than all convolutions together).
+ * Every replacement kernel, in one list, chosen by profiling a bench-unet3d step (npm run bench --
+ * train-profile): on wasm, SplitV and Sum each took longer than all convolutions together. With the addon
+ * the convolutions run on oneDNN and the others in native loops; without it the others run as TypeScript
+ * over the backends' typed arrays, and on wasm the conv backprops become plain loops, because tfjs-wasm
+ * 4.22's own return wrong values (conv3d.spec.ts).
  */
 const FAST_KERNELS: readonly FastKernel[] = [
   conv3dKernel,
@@ -26,6 +30,8 @@ const FAST_KERNELS: readonly FastKernel[] = [
   concatKernel,
   sumKernel,
   meanKernel,
+  maxPool3dKernel,
+  maxPool3dGradKernel,
 ];
 
 /** Kernels tfjs does not have at all (fused ops of ours), registered beside the replacements. */

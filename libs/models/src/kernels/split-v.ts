@@ -27,6 +27,7 @@ export const splitVKernel: FastKernel = {
         sizes.map((s) => s * inner),
         sizeOf(x.shape, 0, $axis),
         false,
+        ctx.native,
       );
       return mem.outs;
     },

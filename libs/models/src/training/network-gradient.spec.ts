@@ -58,6 +58,8 @@ describe.each(['wasm', 'cpu'] as const)('whole-network gradient on %s', (backend
     }
     tf.dispose([images, labels, ...Object.values(grads)]);
     model.dispose();
-    expect(relativeError(analytic, numeric)).toBeLessThan(1e-2);
+    const error = relativeError(analytic, numeric);
+    if (process.env['FEDSEG_PRINT_FIGURES']) console.log(`network gradient ${backend} ${architecture}/${normalization}: rel err ${error.toExponential(2)} over ${numeric.length} entries`);
+    expect(error).toBeLessThan(1e-2);
   });
 });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { broadcastBinaryWebGpuConfigs } from './binary-op-broadcast';
+import { castWebGpuConfig } from './cast';
 import { padV2WebGpuConfig } from './pad-v2';
 import { rememberStockKernel } from './stock-kernels';
 
@@ -7,7 +8,7 @@ import { rememberStockKernel } from './stock-kernels';
  * The one list of WebGPU kernels this library adds to or corrects in tfjs-backend-webgpu (one file per
  * kernel beside this one). Registered by startWebGpuBackend before the backend is activated; idempotent.
  */
-export const WEBGPU_KERNELS: readonly tf.KernelConfig[] = [padV2WebGpuConfig, ...broadcastBinaryWebGpuConfigs];
+export const WEBGPU_KERNELS: readonly tf.KernelConfig[] = [padV2WebGpuConfig, castWebGpuConfig, ...broadcastBinaryWebGpuConfigs];
 
 let registered = false;
 

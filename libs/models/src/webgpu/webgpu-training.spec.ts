@@ -75,15 +75,14 @@ describeOnWebGpu('training on webgpu', () => {
     model.dispose();
   });
 
-  it.each([
-    ['unet3d', 'instance'],
-    ['attention-unet3d', 'group'],
-    ['res-unet3d', 'batch'],
-  ] as const)('%s (%s norm): a short training run reaches the cpu backend’s Dice within 0.02', async (architecture, normalization) => {
+  // One architecture keeps the suite short on a software adapter; every architecture's forward pass and
+  // gradients are compared with cpu in webgpu-parity.spec.ts.
+  it.each([['unet3d', 'instance']] as const)('%s (%s norm): a short training run reaches the cpu backend’s Dice within 0.02', async (architecture, normalization) => {
     const volumes = [11, 12, 13, 14].map((seed) =>
-      spherePhantom({ shape: [16, 16, 16], radius: 4 + (seed % 2), centre: [7 + (seed % 3) - 1, 8, 7.5], noise: 0.3, seed }),
+      spherePhantom({ shape: [8, 8, 8], radius: 2.5 + 0.5 * (seed % 2), centre: [3 + (seed % 3) * 0.5, 3.5, 4], noise: 0.3, seed }),
     );
-    const config = TrainingConfig.parse({ epochs: 8, batchSize: 2, learningRate: 0.01, patchSize: [16, 16, 16], seed: 5 });
+    // 4 volumes, batch 2, 12 epochs: 24 Adam steps.
+    const config = TrainingConfig.parse({ epochs: 12, batchSize: 2, learningRate: 0.01, patchSize: [8, 8, 8], seed: 5 });
     const dice: Record<string, number> = {};
     for (const backend of ['cpu', 'webgpu'] as const) {
       expect((await initBackend(backend, { fastKernels: false })).name).toBe(backend);

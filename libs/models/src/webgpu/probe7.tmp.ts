@@ -1,0 +1,26 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../backend/init-backend';
+import { webGpuDeviceErrors } from '../backend/webgpu-backend';
+import { createSegmentationModel } from '../model/segmentation-model';
+import { softDiceLoss } from '../losses/soft-dice-loss';
+import { crossEntropyLoss } from '../losses/cross-entropy-loss';
+void (async () => {
+  await initBackend('webgpu');
+  const e = () => webGpuDeviceErrors().count;
+  const side = Number(process.argv[2] ?? 16);
+  const x = tf.randomNormal([2, side, side, side, 1], 0, 1, 'float32', 1);
+  const r = tf.randomUniform([2, side, side, side], 0, 1, 'float32', 2);
+  const oh = tf.cast(tf.oneHot(tf.cast(tf.greater(r, 0.5), 'int32'), 2), 'float32') as tf.Tensor5D; await oh.data(); console.log('onehot', e());
+  const model = createSegmentationModel({ architecture: 'unet3d', inChannels: 1, numClasses: 2, baseFilters: 8, depth: 3, normalization: 'instance', groupNormGroups: 4 }, 0);
+  const y = model.network.apply(x, { training: true }) as tf.Tensor5D; await y.data(); console.log('forward', e());
+  const sm = tf.softmax(y, -1); await sm.data(); console.log('softmax', e());
+  const d = softDiceLoss(sm as tf.Tensor5D, oh, { smooth: 1 }); await d.data(); console.log('dice', e());
+  const c = crossEntropyLoss(y, oh); await c.data(); console.log('ce', e());
+  const gd = tf.grad((p: tf.Tensor) => softDiceLoss(tf.softmax(p, -1) as tf.Tensor5D, oh, { smooth: 1 }))(y); await gd.data(); console.log('grad dice', e());
+  const gc = tf.grad((p: tf.Tensor) => crossEntropyLoss(p as tf.Tensor5D, oh))(y); await gc.data(); console.log('grad ce', e());
+  const mp = tf.grad((p: tf.Tensor) => tf.sum(tf.maxPool3d(p as tf.Tensor5D, 2, 2, 'valid')))(tf.randomNormal([2, side, side, side, 8])); await mp.data(); console.log('grad maxpool', e());
+  const v = model.network.trainableWeights.map((w) => w.read() as tf.Variable);
+  const { grads } = tf.variableGrads(() => tf.sum(model.network.apply(x, { training: true }) as tf.Tensor), v);
+  for (const k of Object.keys(grads)) await grads[k]!.data();
+  console.log('grad net', e());
+})();
