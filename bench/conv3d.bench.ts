@@ -136,6 +136,7 @@ export async function run(args: string[]): Promise<void> {
         r.backend,
         r.kernel,
         fmt(r.before, 2),
+        fmt(r.portable, 2),
         fmt(r.after, 2),
         `${fmt(r.after / r.before, 1)}x`,
         fmt(r.after / peer, 2),
@@ -151,6 +152,7 @@ export async function run(args: string[]): Promise<void> {
       backend: r.backend,
       kernel: r.kernel,
       before_gflops: round(r.before),
+      portable_gflops: round(r.portable),
       after_gflops: round(r.after),
     })),
   };

@@ -58,12 +58,12 @@ async function measure(size: Size, plan: { steps: number; warmup: number; rounds
   );
   const optimizer = tf.train.adam(1e-3);
   const x = tf.randomNormal([batch, side, side, side, 1], 0, 1, 'float32', 1);
-  const oneHot = tf.tidy(() =>
-    tf.oneHot(
-      tf.cast(tf.greater(tf.randomUniform([batch, side, side, side], 0, 1, 'float32', 2), 0.5), 'int32'),
-      2,
-    ),
-  ) as tf.Tensor5D;
+  // A float32 one-hot, as patchBatch gives trainLocal: an int32 label in the loss makes tfjs-backend-webgpu
+  // 4.22 compile an int32 Transpose with a float32 output, which fails (and the loss turns NaN).
+  const oneHot = tf.tidy(() => {
+    const foreground = tf.cast(tf.greater(tf.randomUniform([batch, side, side, side, 1], 0, 1, 'float32', 2), 0.5), 'float32');
+    return tf.concat([tf.sub(1, foreground), foreground], -1);
+  }) as tf.Tensor5D;
   const variables = model.network.trainableWeights.map((w) => w.read() as tf.Variable);
   /** Runs n steps, reads only the last loss (the one sync point), returns the elapsed ms. */
   const steps = async (n: number): Promise<number> => {
@@ -94,7 +94,8 @@ async function measure(size: Size, plan: { steps: number; warmup: number; rounds
   for (let r = 0; r < plan.rounds; r++) roundsMs.push((await steps(plan.steps)) / plan.steps);
   const leakedTensors = tf.memory().numTensors - before;
   const gpuErrors = webGpuDeviceErrors().count;
-  if (gpuErrors > 0) throw new Error(`${gpuErrors} WebGPU error(s) during the run; figures would be meaningless`);
+  if (gpuErrors > 0)
+    throw new Error(`${gpuErrors} WebGPU error(s) during the run; figures would be meaningless`);
   tf.dispose([x, oneHot]);
   optimizer.dispose();
   model.dispose();

@@ -10,7 +10,8 @@ let reason = '';
 if (process.env.FEDSEG_NATIVE === '0') {
   reason = 'disabled by FEDSEG_NATIVE=0';
 } else if (!fs.existsSync(addonPath)) {
-  reason = 'not built (libdnnl-dev or a C++ toolchain was missing at install; see libs/native-kernels/README.md)';
+  reason =
+    'not built (libdnnl-dev or a C++ toolchain was missing at install; see libs/native-kernels/README.md)';
 } else {
   try {
     binding = require(addonPath);

@@ -15,7 +15,8 @@ function skip(why) {
 }
 
 if (process.env.FEDSEG_NATIVE === '0') skip('FEDSEG_NATIVE=0');
-if (process.platform !== 'linux' && process.platform !== 'darwin') skip(`no build recipe for ${process.platform}`);
+if (process.platform !== 'linux' && process.platform !== 'darwin')
+  skip(`no build recipe for ${process.platform}`);
 
 const headerDirs = ['/usr/include', '/usr/local/include', '/opt/homebrew/include'];
 if (!headerDirs.some((dir) => fs.existsSync(path.join(dir, 'oneapi', 'dnnl', 'dnnl.hpp')))) {
@@ -25,7 +26,17 @@ if (!headerDirs.some((dir) => fs.existsSync(path.join(dir, 'oneapi', 'dnnl', 'dn
 function findNodeGyp() {
   const candidates = [
     process.env.npm_config_node_gyp,
-    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    path.join(
+      path.dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
   ];
   try {
     candidates.push(require.resolve('node-gyp/bin/node-gyp.js'));
@@ -53,9 +64,13 @@ if (result.status !== 0) {
 }
 
 // A build that links but cannot load (e.g. libdnnl.so missing at run time) is no better than none.
-const loaded = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(root, 'index.js'))}).binding.info()`], {
-  encoding: 'utf8',
-});
+const loaded = spawnSync(
+  process.execPath,
+  ['-e', `require(${JSON.stringify(path.join(root, 'index.js'))}).binding.info()`],
+  {
+    encoding: 'utf8',
+  },
+);
 if (loaded.status !== 0) {
   fs.rmSync(path.join(root, 'build', 'Release', 'fedseg_native.node'), { force: true });
   skip(`built but does not load: ${(loaded.stderr || '').split('\n')[0]}`);

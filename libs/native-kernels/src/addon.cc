@@ -281,6 +281,31 @@ napi_value CopyRows(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// broadcastBinary(op 0 add | 1 multiply, a, b, out): out = a op b with b.length dividing a.length.
+napi_value BroadcastBinary(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!argsOf(env, info, 4, argv, "broadcastBinary")) return nullptr;
+  int32_t op = 0;
+  if (!check(env, napi_get_value_int32(env, argv[0], &op), "op must be a number")) return nullptr;
+  if (op != 0 && op != 1) {
+    napi_throw_range_error(env, "FEDSEG_NATIVE_ARGS", "op must be 0 (add) or 1 (multiply)");
+    return nullptr;
+  }
+  size_t aLength = 0, bLength = 0, outLength = 0;
+  auto* a = static_cast<float*>(typedArrayData(env, argv[1], napi_float32_array, &aLength, "a"));
+  if (a == nullptr) return nullptr;
+  auto* b = static_cast<float*>(typedArrayData(env, argv[2], napi_float32_array, &bLength, "b"));
+  if (b == nullptr) return nullptr;
+  auto* out = static_cast<float*>(typedArrayData(env, argv[3], napi_float32_array, &outLength, "out"));
+  if (out == nullptr) return nullptr;
+  if (bLength == 0 || aLength % bLength != 0 || outLength != aLength) {
+    napi_throw_range_error(env, "FEDSEG_NATIVE_ARGS", "broadcastBinary: b must tile a and out must match a");
+    return nullptr;
+  }
+  fedseg::broadcastBinary(op, a, static_cast<long>(aLength), b, static_cast<long>(bLength), out);
+  return nullptr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"conv3d", nullptr, Conv3d, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -291,6 +316,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"maxPool3dForward", nullptr, MaxPool3dForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPool3dBackward", nullptr, MaxPool3dBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"copyRows", nullptr, CopyRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"broadcastBinary", nullptr, BroadcastBinary, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

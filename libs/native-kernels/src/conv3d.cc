@@ -160,6 +160,15 @@ Key keyOf(Conv3dKind kind, const Conv3dParams& p, ConvMode mode) {
 std::mutex cacheMutex;
 std::map<Key, std::unique_ptr<Plan>> cache;
 
+// Plans hold scratch buffers in the blocked layout (megabytes for large volumes). Training repeats a few
+// dozen shapes; sliding-window inference over many volume sizes could add more without bound, so past
+// this many the cache starts over.
+constexpr size_t kMaxCachedPlans = 256;
+
+void makeRoom() {
+  if (cache.size() >= kMaxCachedPlans) cache.clear();
+}
+
 // Feeds one input operand: straight from the user's buffer, or reordered into the staged buffer.
 memory feed(Operand& op, const float* data, stream& strm) {
   memory userMem(op.user, cpuEngine(), const_cast<float*>(data));
@@ -192,6 +201,7 @@ Plan& autoPlan(Conv3dKind kind, const Conv3dParams& p, const float* a, const flo
   const Key key = keyOf(kind, p, ConvMode::Auto);
   auto it = cache.find(key);
   if (it != cache.end()) return *it->second;
+  makeRoom();
   std::unique_ptr<Plan> plain = makePlan(kind, p, false);
   std::unique_ptr<Plan> blocked = makePlan(kind, p, true);
   double plainSeconds = 1e30, blockedSeconds = 1e30;
@@ -216,7 +226,10 @@ bool conv3d(Conv3dKind kind, const Conv3dParams& p, ConvMode mode, const float* 
   }
   const Key key = keyOf(kind, p, mode);
   auto it = cache.find(key);
-  if (it == cache.end()) it = cache.emplace(key, makePlan(kind, p, mode == ConvMode::Blocked)).first;
+  if (it == cache.end()) {
+    makeRoom();
+    it = cache.emplace(key, makePlan(kind, p, mode == ConvMode::Blocked)).first;
+  }
   run(*it->second, a, b, out);
   return mode == ConvMode::Blocked;
 }

@@ -222,3 +222,21 @@ void copyRows(const float* src, long srcOffset, long srcStride, float* dst, long
 }
 
 }  // namespace fedseg
+
+namespace fedseg {
+
+void broadcastBinary(int op, const float* a, long aLength, const float* b, long bLength, float* out) {
+  const long rows = aLength / bLength;
+#pragma omp parallel for schedule(static) if (aLength > (1L << 16))
+  for (long r = 0; r < rows; ++r) {
+    const float* ar = a + r * bLength;
+    float* outr = out + r * bLength;
+    if (op == 0) {
+      for (long i = 0; i < bLength; ++i) outr[i] = ar[i] + b[i];
+    } else {
+      for (long i = 0; i < bLength; ++i) outr[i] = ar[i] * b[i];
+    }
+  }
+}
+
+}  // namespace fedseg

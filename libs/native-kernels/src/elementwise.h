@@ -36,3 +36,11 @@ void copyRows(const float* src, long srcOffset, long srcStride, float* dst, long
               long length);
 
 }  // namespace fedseg
+
+namespace fedseg {
+
+// out[i] = a[i] (+ or *) b[i % bLength] for i < aLength: same shapes, or b broadcast over a's leading axes
+// (b's shape a suffix of a's, e.g. a per-channel bias). op 0: add, 1: multiply.
+void broadcastBinary(int op, const float* a, long aLength, const float* b, long bLength, float* out);
+
+}  // namespace fedseg

@@ -6,7 +6,8 @@ import '@tensorflow/tfjs-layers';
 import { expectClose, runOn } from './test-support';
 
 /**
- * The portable kernels (Slice, SplitV, Concat, Sum, Mean, MaxPool3D and its gradient) against the cpu backend's own kernels, which
+ * The copy, reduction, pooling and elementwise kernels (Slice, SplitV, Concat, Sum, Mean, MaxPool3D and
+ * its gradient, Add, Multiply) against the cpu backend's own kernels, which
  * are tfjs's reference loops, on odd 5-D shapes and the axes a U-Net uses plus a few it does not.
  */
 const random = (shape: number[], seed: number): tf.Tensor => tf.randomNormal(shape, 0, 1, 'float32', seed);
@@ -73,6 +74,27 @@ const CASES: [string, () => tf.Tensor[]][] = [
         ...poolGrad(relu, 2, 2, 'valid'),
         ...poolGrad(x, 3, 2, 'same'),
         ...poolGrad(relu, 3, 1, 'same'),
+      ];
+    },
+  ],
+  [
+    'Add and Multiply: same shapes, per-channel, scalar, either side broadcast, other broadcasts, int32',
+    () => {
+      const x = random([2, 3, 4, 5, 6], 12);
+      const y = random([2, 3, 4, 5, 6], 13);
+      const channel = random([6], 14);
+      const keptDims = random([2, 1, 1, 1, 6], 15);
+      const ints = tf.cast(tf.mul(x, 10), 'int32');
+      return [
+        tf.add(x, y),
+        tf.mul(x, y),
+        tf.add(x, channel),
+        tf.mul(channel, x),
+        tf.add(x, tf.scalar(2.5)),
+        tf.mul(tf.scalar(-1), x),
+        tf.add(x, keptDims),
+        tf.mul(keptDims, x),
+        tf.add(ints, ints),
       ];
     },
   ],

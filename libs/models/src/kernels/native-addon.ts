@@ -47,6 +47,8 @@ export interface NativeKernels {
   maxPool3dBackward(dy: Float32Array, x: Float32Array, params: Int32Array, dx: Float32Array): void;
   /** Row copies; layout [srcOffset, srcStride, dstOffset, dstStride, rows, rowLength]. */
   copyRows(src: Float32Array, dst: Float32Array, layout: Int32Array): void;
+  /** out = a + b (op 0) or a * b (op 1), b tiling a (b.length divides a.length). */
+  broadcastBinary(op: 0 | 1, a: Float32Array, b: Float32Array, out: Float32Array): void;
 }
 
 export interface NativeLoad {
@@ -70,6 +72,7 @@ function isNativeKernels(value: unknown): value is NativeKernels {
     'maxPool3dForward',
     'maxPool3dBackward',
     'copyRows',
+    'broadcastBinary',
   ].every((name) => typeof candidate[name] === 'function');
 }
 

@@ -1,4 +1,5 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { addKernel } from './add';
 import { conv3dKernel } from './conv3d';
 import { conv3dBackpropFilterKernel } from './conv3d-backprop-filter';
 import { conv3dBackpropInputKernel } from './conv3d-backprop-input';
@@ -7,6 +8,7 @@ import type { FastKernel } from './kernel-context';
 import { maxPool3dKernel } from './max-pool-3d';
 import { maxPool3dGradKernel } from './max-pool-3d-grad';
 import { meanKernel } from './mean';
+import { multiplyKernel } from './multiply';
 import { loadNativeKernels, type NativeKernels } from './native-addon';
 import { sliceKernel } from './slice';
 import { splitVKernel } from './split-v';
@@ -32,6 +34,8 @@ const FAST_KERNELS: readonly FastKernel[] = [
   meanKernel,
   maxPool3dKernel,
   maxPool3dGradKernel,
+  addKernel,
+  multiplyKernel,
 ];
 
 /** Kernels tfjs does not have at all (fused ops of ours), registered beside the replacements. */

@@ -3,6 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
 import { ModelConfigError } from '../errors';
+import { instanceNorm } from '../kernels/instance-norm';
 
 export interface InstanceNormalizationArgs extends LayerArgs {
   epsilon?: number;
@@ -35,12 +36,9 @@ export class InstanceNormalization3D extends tfl.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-      const { mean, variance } = tf.moments(x, [1, 2, 3], true);
-      const normalized = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon)));
-      return tf.add(tf.mul(normalized, this.gamma!.read()), this.beta!.read());
-    });
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    // One fused kernel (forward and gradient) where the backend has it, the same math in tfjs ops elsewhere.
+    return instanceNorm(x, this.gamma!.read(), this.beta!.read(), this.epsilon);
   }
 
   override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape | tfl.Shape[] {
