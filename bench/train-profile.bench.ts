@@ -1,12 +1,11 @@
 /**
- * `npm run bench -- train-profile [--backend wasm] [--fused-norm] [--stock]`
+ * `npm run bench -- train-profile [--backend wasm] [--stock]`
  * Where one bench-unet3d training step spends its time, per tfjs kernel (tf.profile; on cpu and wasm the
  * kernel times are wall-clock). Steers the fast-kernel work: the largest rows are the next to replace.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createSegmentationModel } from '@fedseg/models';
-import { instanceNorm, registerFastKernels, restoreOriginalKernels } from '../libs/models/src/kernels';
-import { InstanceNormalization3D } from '../libs/models/src/layers/instance-normalization';
+import { registerFastKernels, restoreOriginalKernels } from '../libs/models/src/kernels';
 import { fmt, option, printTable, startableBackends } from './bench-util';
 
 export async function run(args: string[]): Promise<void> {
@@ -16,17 +15,6 @@ export async function run(args: string[]): Promise<void> {
   await tf.setBackend(backend);
   if (args.includes('--stock')) restoreOriginalKernels(backend);
   else await registerFastKernels(backend, (m) => console.log(m));
-  if (args.includes('--fused-norm')) {
-    // As train-step's --fused-norm: what wiring kernels' instanceNorm into the layer gains.
-    const proto = InstanceNormalization3D.prototype as unknown as {
-      call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor;
-      weights: { read(): tf.Tensor }[];
-    };
-    proto.call = function (this: typeof proto, inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      return instanceNorm(x, this.weights[0].read(), this.weights[1].read(), 1e-5);
-    };
-  }
   const model = createSegmentationModel(
     {
       architecture: 'unet3d',

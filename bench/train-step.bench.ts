@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- train-step [--steps 3] [--rounds 3] [--warmup 2] [--backends wasm,cpu] [--before]
- *                              [--no-peer] [--fused-norm] [--size 48] [--batch 2]`
+ *                              [--no-peer] [--size 48] [--batch 2]`
  * One optimizer step of bench-unet3d (BENCHMARKS.md: 2 x 48^3 x 1 input, 2 classes, filters 8/16/32, two
  * 3x3x3 conv + instance norm + ReLU per level, max-pool 2, transposed-conv 2 up, concatenated skips, 1x1x1
  * head, soft Dice (foreground) + cross-entropy, Adam 1e-3), built by libs/models, on each portable backend
@@ -13,8 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createSegmentationModel } from '@fedseg/models';
-import { instanceNorm, registerFastKernels, restoreOriginalKernels } from '../libs/models/src/kernels';
-import { InstanceNormalization3D } from '../libs/models/src/layers/instance-normalization';
+import { registerFastKernels, restoreOriginalKernels } from '../libs/models/src/kernels';
 import { fmt, median, option, printTable, startableBackends } from './bench-util';
 
 const PYTHON = '/usr/bin/python3';
@@ -54,22 +53,6 @@ interface Measured {
   roundRatios: number[];
   peerMs: number[];
   leakedTensors?: number;
-}
-
-/**
- * --fused-norm: route libs/models' InstanceNormalization3D through the kernels' fused `instanceNorm` (same
- * math, gamma and beta are its two weights), to measure what wiring it into the layer gains. A no-op once
- * the layer calls instanceNorm itself.
- */
-function useFusedInstanceNorm(): void {
-  const proto = InstanceNormalization3D.prototype as unknown as {
-    call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor;
-    weights: { read(): tf.Tensor }[];
-  };
-  proto.call = function (this: typeof proto, inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    return instanceNorm(x, this.weights[0].read(), this.weights[1].read(), 1e-5);
-  };
 }
 
 /** Soft Dice on the foreground probability plus mean cross-entropy: exactly the peer's loss. */
@@ -197,7 +180,6 @@ export async function run(args: string[]): Promise<void> {
   const size = Number(option(args, 'size') ?? 48);
   const batch = Number(option(args, 'batch') ?? 2);
   const withPeer = !args.includes('--no-peer') && torchAvailable();
-  if (args.includes('--fused-norm')) useFusedInstanceNorm();
   const backends = await startableBackends((option(args, 'backends') ?? 'wasm,cpu').split(','));
   const flopsPerStep = 3 * unetForwardFlops(size, batch);
   const voxels = batch * size ** 3;
@@ -265,7 +247,6 @@ export async function run(args: string[]): Promise<void> {
   const json = {
     bench: 'train-step',
     model: 'bench-unet3d',
-    fused_norm: args.includes('--fused-norm'),
     batch,
     size,
     gflop_per_step: round2(flopsPerStep / 1e9),
