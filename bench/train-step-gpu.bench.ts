@@ -114,11 +114,11 @@ async function measure(size: Size, plan: { steps: number; warmup: number; rounds
 
 export async function run(args: string[]): Promise<void> {
   const plan = {
-    steps: Number(option(args, '--steps') ?? 3),
-    warmup: Number(option(args, '--warmup') ?? 1),
-    rounds: Number(option(args, '--rounds') ?? 3),
+    steps: Number(option(args, 'steps') ?? 3),
+    warmup: Number(option(args, 'warmup') ?? 1),
+    rounds: Number(option(args, 'rounds') ?? 3),
   };
-  const preference = (option(args, '--backend') ?? 'webgpu') as BackendPreference;
+  const preference = (option(args, 'backend') ?? 'webgpu') as BackendPreference;
   const info = await initBackend(preference);
   if (info.name !== 'webgpu') {
     console.log(
@@ -130,13 +130,13 @@ export async function run(args: string[]): Promise<void> {
     return;
   }
   const software = /\(software adapter\)/.test(info.adapter ?? '');
-  const requested = option(args, '--sizes')?.split(',') ?? (software ? ['cpu'] : ['cpu', 'gpu']);
+  const requested = option(args, 'sizes')?.split(',') ?? (software ? ['cpu'] : ['cpu', 'gpu']);
   console.log(
     `train-step-gpu on webgpu: ${info.adapter}${software ? ' — a SOFTWARE adapter (CPU rasterizer), not a GPU' : ''}`,
   );
   const results: Result[] = [];
   // --side N overrides the volume side of every size (a quick check of the code path on a slow adapter).
-  const side = option(args, '--side');
+  const side = option(args, 'side');
   for (const name of requested) {
     const size = SIZES[name as Size['name']];
     if (!size) throw new Error(`unknown size "${name}"; use cpu, gpu or cpu,gpu`);

@@ -1,7 +1,7 @@
 import {
   createSegmentationModel,
   evaluateSegmentation,
-  getFlatWeights,
+  readFlatWeights,
   setFlatWeights,
   trainLocal,
   type SegmentationModel,
@@ -77,7 +77,7 @@ export class TaskExecutor {
       globalWeights: global,
       onProgress,
     });
-    const local = getFlatWeights(model, { excludeNormalization: fedBn });
+    const local = await readFlatWeights(model, { excludeNormalization: fedBn });
     // What leaves the site: the delta from the global model, clipped/noised for DP, then compressed.
     const delta = new Float32Array(local.data.length);
     for (let i = 0; i < delta.length; i++) delta[i] = local.data[i]! - global.data[i]!;

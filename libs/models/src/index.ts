@@ -9,7 +9,7 @@ export { initBackend, type BackendPreference, type InitBackendOptions } from './
 export { registerModelsExtensions } from './register';
 export * from './errors';
 export { createSegmentationModel, type SegmentationModel } from './model/segmentation-model';
-export { getFlatWeights, setFlatWeights, weightManifest, type FlatWeightsOptions } from './weights/flat-weights';
+export { getFlatWeights, readFlatWeights, setFlatWeights, weightManifest, type FlatWeightsOptions } from './weights/flat-weights';
 export { applyWeightsDelta, weightsDelta, type WeightsDelta } from './weights/weights-delta';
 export type { TrainingSample } from './data/training-sample';
 export { trainLocal, type TrainLocalOptions, type TrainLocalResult, type TrainProgress } from './training/train-local';

@@ -22,6 +22,11 @@ export interface TrainLocalOptions {
   globalWeights?: FlatWeights;
   onProgress?: (p: TrainProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Read the loss back every N steps. Each read waits for the device to finish all queued work, so on a GPU
+   * (webgpu) reading every step stalls the pipeline; default 10 there, 1 on the CPU backends.
+   */
+  lossReadEvery?: number;
 }
 
 export interface TrainLocalResult {
@@ -87,6 +92,8 @@ export async function trainLocal(
   const epochLosses: number[] = [];
   let step = 0;
   let lossSum = 0;
+  const readEvery = Math.max(1, options.lossReadEvery ?? (tf.getBackend() === 'webgpu' ? 10 : 1));
+  const unread: tf.Tensor[] = [];
   try {
     for (let epoch = 0; epoch < cfg.epochs; epoch++) {
       const samples = epoch === 0 ? firstSamples : samplesFor(epoch);
@@ -113,10 +120,20 @@ export async function trainLocal(
         });
         const lr = learningRateAt(cfg.lrSchedule, cfg.learningRate, step, totalSteps, cfg.polyPower ?? 0.9);
         optimizer.step(variables, gradList, lr);
-        const loss = (await value.data())[0]!;
-        tf.dispose([value, images, labels, ...gradList]);
-        epochSum += loss;
-        lossSum += loss;
+        tf.dispose([images, labels, ...gradList]);
+        unread.push(value);
+        let loss: number | undefined;
+        if (unread.length >= readEvery || b === steps - 1) {
+          const stacked = tf.stack(unread);
+          const values = (await stacked.data()) as Float32Array;
+          tf.dispose([stacked, ...unread]);
+          unread.length = 0;
+          for (const v of values) {
+            epochSum += v;
+            lossSum += v;
+          }
+          loss = values[values.length - 1];
+        }
         step += 1;
         options.onProgress?.({ epoch, epochs: cfg.epochs, step: b + 1, steps, loss });
         // Yield so sockets, timers and an abort can be served between steps.
@@ -125,6 +142,7 @@ export async function trainLocal(
       epochLosses.push(epochSum / Math.max(1, steps));
     }
   } finally {
+    tf.dispose(unread);
     optimizer.dispose();
     tf.dispose(anchors.filter((a): a is tf.Tensor => a !== undefined));
   }

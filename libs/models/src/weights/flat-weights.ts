@@ -40,6 +40,23 @@ export function getFlatWeights(model: SegmentationModel, options: FlatWeightsOpt
   return { manifest, data };
 }
 
+/**
+ * getFlatWeights without synchronous reads: webgpu in Node cannot read synchronously at all, and on any
+ * GPU an async read lets the event loop (the agent's socket) run while the device finishes.
+ */
+export async function readFlatWeights(model: SegmentationModel, options: FlatWeightsOptions = {}): Promise<FlatWeights> {
+  const weights = selectedWeights(model, options);
+  const manifest = weights.map((w) => ({ name: w.originalName, shape: [...(w.shape as number[])] }));
+  const values = await Promise.all(weights.map((w) => w.read().data() as Promise<Float32Array>));
+  const data = new Float32Array(values.reduce((n, v) => n + v.length, 0));
+  let offset = 0;
+  for (const v of values) {
+    data.set(v, offset);
+    offset += v.length;
+  }
+  return { manifest, data };
+}
+
 /** Loads a flat vector into the model; refuses (and changes nothing) when the manifest does not match. */
 export function setFlatWeights(model: SegmentationModel, weights: FlatWeights, options: FlatWeightsOptions = {}): void {
   const targets = selectedWeights(model, options);

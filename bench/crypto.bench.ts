@@ -1,0 +1,336 @@
+/**
+ * `npm run bench -- crypto [--quick] [--params=85000,5600000] [--peers=4,16,64] [--repeats=3]`
+ *
+ * The primitives that the trust work (DESIGN.md, "Trust") will be built on, measured on update-sized
+ * inputs. The envelopes themselves (signed, encrypted, round-bound updates; secure aggregation with Shamir
+ * shares) are not built yet: this measures what they will cost at most per update, before any framing.
+ *
+ * Workload (../shared/BENCHMARKS.md), for updates of P float32 parameters (default 85k = bench-unet3d,
+ * 0.34 MB, and 5.6M = the GPU default, 22 MB):
+ * - seal / open one update: X25519 key agreement (`nacl.box.before`) then XSalsa20-Poly1305
+ *   (`nacl.secretbox` / `nacl.secretbox.open`); the agreement is timed inside seal and open and also alone.
+ * - sign / verify (Ed25519, `nacl.sign.detached`) over the update's sha256 (hash time included) and over
+ *   the whole update.
+ * - secure-aggregation masking at one site for N peers: N-1 pairwise X25519 agreements, each pairwise key
+ *   expanded by XSalsa20 (`nacl.lowlevel.crypto_stream`) into P 32-bit mask words, added for peers after
+ *   this site and subtracted for peers before it, onto the update in 16.16 fixed point. The arithmetic is
+ *   mod 2^32 on integers, not on float32: float masks of useful size would not cancel exactly in the sum.
+ *   The mask has the update's size either way (P words of 4 bytes). A run checks that the masks of all N
+ *   sites cancel (for the smallest P and N).
+ * Peer, in the same run on the same bytes: node:crypto (OpenSSL) AEAD `aes-256-gcm` and
+ * `chacha20-poly1305`, Ed25519 `crypto.sign` / `crypto.verify`, X25519 `crypto.diffieHellman`, and for the
+ * masks its X25519 agreements and the same expansion with OpenSSL's `chacha20` stream cipher. Figure: MB/s of update bytes (for
+ * masking: of the one update masked, whatever N) and the ratio of tweetnacl's time to node:crypto's.
+ * Medians of --repeats runs after one untimed warm-up. Prints a table, then one JSON line.
+ */
+import crypto from 'node:crypto';
+import nacl from 'tweetnacl';
+import { fmt, median, printTable } from './bench-util';
+
+interface Args {
+  params: number[];
+  peers: number[];
+  repeats: number;
+  quick: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const get = (name: string, fallback: string): string =>
+    argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+  const quick = argv.includes('--quick');
+  const list = (s: string): number[] => s.split(',').map(Number);
+  const args = {
+    // --quick: the small update only, so the whole run takes seconds.
+    params: list(get('params', quick ? '85000' : '85000,5600000')),
+    peers: list(get('peers', '4,16,64')),
+    repeats: Number(get('repeats', '3')),
+    quick,
+  };
+  const ok = (xs: number[], min: number) => xs.length > 0 && xs.every((x) => Number.isInteger(x) && x >= min);
+  if (!(ok(args.params, 1) && ok(args.peers, 2) && Number.isInteger(args.repeats) && args.repeats >= 1)) {
+    throw new Error('usage: crypto [--quick] [--params=P1,P2] [--peers=N1,N2] [--repeats=R]');
+  }
+  return args;
+}
+
+/** tweetnacl's low-level exports exist at runtime but are not in its type declarations. */
+interface NaclLowLevel {
+  crypto_stream(c: Uint8Array, cpos: number, d: number, n: Uint8Array, k: Uint8Array): number;
+}
+
+function naclLowLevel(): NaclLowLevel {
+  const low = (nacl as unknown as { lowlevel?: Partial<NaclLowLevel> }).lowlevel;
+  if (typeof low?.crypto_stream !== 'function') throw new Error('tweetnacl.lowlevel.crypto_stream is missing');
+  return low as NaclLowLevel;
+}
+
+/** Deterministic update-like floats (xorshift32), as in aggregate.bench.ts: generation must stay cheap. */
+function makeUpdate(p: number, seed: number): Float32Array {
+  const v = new Float32Array(p);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < p; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    v[i] = 0.02 * ((x >>> 0) / 4294967296 - 0.5);
+  }
+  return v;
+}
+
+/** Median ms of `repeats` timed runs after one untimed warm-up (JIT, page faults of fresh outputs). */
+function timeMs(fn: () => void, repeats: number): { ms: number; runsMs: number[] } {
+  fn();
+  const runsMs: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t = performance.now();
+    fn();
+    runsMs.push(performance.now() - t);
+  }
+  return { ms: median(runsMs), runsMs };
+}
+
+function check(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`crypto bench: ${what}`);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
+}
+
+interface Row {
+  op: string;
+  params: number;
+  peers: number | null;
+  engine: string;
+  ms: number;
+  mbPerS: number;
+  /** Masking only: pairwise keystream generated per second ((N-1) masks of P words). */
+  keystreamMbPerS: number | null;
+  /** This row's time / the group's node:crypto reference time (null on the reference rows themselves). */
+  xNode: number | null;
+  runsMs: number[];
+}
+
+/** The fixed point used for masking: 16 fractional bits leave room for the sum of 64 updates of |x| < 2^9. */
+const FIXED_ONE = 65536;
+
+function quantize(update: Float32Array, out: Uint32Array): void {
+  // Storing a negative integer into a Uint32Array wraps it mod 2^32: exactly the ring the masks live in.
+  for (let i = 0; i < update.length; i++) out[i] = Math.round(update[i] * FIXED_ONE);
+}
+
+/** Adds (sign +1) or subtracts (sign -1) `mask` onto `acc`, mod 2^32 (the Uint32Array store wraps). */
+function applyMask(acc: Uint32Array, mask: Uint32Array, sign: 1 | -1): void {
+  if (sign > 0) for (let i = 0; i < acc.length; i++) acc[i] = acc[i] + mask[i];
+  else for (let i = 0; i < acc.length; i++) acc[i] = acc[i] - mask[i];
+}
+
+type Expand = (key: Uint8Array, out: Uint8Array) => Uint8Array;
+
+/** One engine's pairwise agreement (site `me` with site `peer`) and key expansion. */
+interface MaskEngine {
+  agree(me: number, peer: number): Uint8Array;
+  expand: Expand;
+}
+
+/** Site `me` of `n` masks its quantized update: for each other site, agree a key and expand it to a mask. */
+function maskUpdate(me: number, n: number, update: Float32Array, acc: Uint32Array, scratch: Uint8Array, engine: MaskEngine): void {
+  quantize(update, acc);
+  for (let j = 0; j < n; j++) {
+    if (j === me) continue;
+    const bytes = engine.expand(engine.agree(me, j), scratch);
+    applyMask(acc, new Uint32Array(bytes.buffer, bytes.byteOffset, acc.length), me < j ? 1 : -1);
+  }
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  const low = naclLowLevel();
+  const started = performance.now();
+  const rows: Row[] = [];
+  const add = (op: string, params: number, peers: number | null, engine: string, t: { ms: number; runsMs: number[] }, bytes: number, refMs: number | null): number => {
+    const keystreamMbPerS = peers === null ? null : ((peers - 1) * bytes) / 1e6 / (t.ms / 1000);
+    rows.push({ op, params, peers, engine, ms: t.ms, mbPerS: bytes / 1e6 / (t.ms / 1000), keystreamMbPerS, xNode: refMs === null ? null : t.ms / refMs, runsMs: t.runsMs });
+    return t.ms;
+  };
+
+  // Keys: X25519 for the pairwise agreements, Ed25519 for signatures, in both libraries.
+  const alice = nacl.box.keyPair();
+  const bob = nacl.box.keyPair();
+  const signer = nacl.sign.keyPair();
+  const nodeX = { a: crypto.generateKeyPairSync('x25519'), b: crypto.generateKeyPairSync('x25519') };
+  const nodeEd = crypto.generateKeyPairSync('ed25519');
+
+  // Key agreement alone (per pair, independent of P): many runs, since one takes well under a millisecond.
+  const agreements = 50;
+  const nodeAgree = timeMs(() => {
+    for (let i = 0; i < agreements; i++) crypto.diffieHellman({ privateKey: nodeX.a.privateKey, publicKey: nodeX.b.publicKey });
+  }, args.repeats);
+  const naclAgree = timeMs(() => {
+    for (let i = 0; i < agreements; i++) nacl.box.before(bob.publicKey, alice.secretKey);
+  }, args.repeats);
+  const agreeRow = (engine: string, t: { ms: number; runsMs: number[] }, refMs: number | null) =>
+    rows.push({ op: 'x25519 agreement', params: 0, peers: null, engine, ms: t.ms / agreements, mbPerS: NaN, keystreamMbPerS: null, xNode: refMs === null ? null : t.ms / refMs, runsMs: t.runsMs.map((m) => m / agreements) });
+  agreeRow('node:crypto', nodeAgree, null);
+  agreeRow('tweetnacl', naclAgree, nodeAgree.ms);
+
+  let masksCancel: boolean | null = null;
+  for (const p of args.params) {
+    const update = makeUpdate(p, p);
+    const bytes = new Uint8Array(update.buffer);
+    const n = bytes.length;
+
+    // Seal / open. The nonce is fixed here; a real envelope derives it from (study, round, site).
+    const nonce = nacl.randomBytes(nacl.secretbox.nonceLength);
+    const iv = crypto.randomBytes(12);
+    let sealed: Uint8Array = new Uint8Array(0);
+    const aead = (alg: 'aes-256-gcm' | 'chacha20-poly1305') => {
+      let ct = Buffer.alloc(0);
+      let tag = Buffer.alloc(0);
+      // The agreement is inside the timing on both sides, like nacl.box.before below. Its raw output
+      // serves as the key here; a real envelope would pass it through HKDF (microseconds).
+      const seal = timeMs(() => {
+        const k = crypto.diffieHellman({ privateKey: nodeX.a.privateKey, publicKey: nodeX.b.publicKey });
+        // Both algorithms default to a 16-byte tag; the literal algorithm picks the typed overload.
+        const c = alg === 'aes-256-gcm' ? crypto.createCipheriv(alg, k, iv) : crypto.createCipheriv(alg, k, iv);
+        ct = Buffer.concat([c.update(bytes), c.final()]);
+        tag = c.getAuthTag();
+      }, args.repeats);
+      let plain = Buffer.alloc(0);
+      const open = timeMs(() => {
+        const k = crypto.diffieHellman({ privateKey: nodeX.b.privateKey, publicKey: nodeX.a.publicKey });
+        const d = alg === 'aes-256-gcm' ? crypto.createDecipheriv(alg, k, iv) : crypto.createDecipheriv(alg, k, iv);
+        d.setAuthTag(tag);
+        plain = Buffer.concat([d.update(ct), d.final()]);
+      }, args.repeats);
+      check(sameBytes(plain, bytes), `${alg} did not round-trip`);
+      return { seal, open };
+    };
+    const gcm = aead('aes-256-gcm');
+    const chacha = aead('chacha20-poly1305');
+    const naclSeal = timeMs(() => {
+      sealed = nacl.secretbox(bytes, nonce, nacl.box.before(bob.publicKey, alice.secretKey));
+    }, args.repeats);
+    let opened: Uint8Array | null = null;
+    const naclOpen = timeMs(() => {
+      opened = nacl.secretbox.open(sealed, nonce, nacl.box.before(alice.publicKey, bob.secretKey));
+    }, args.repeats);
+    check(opened !== null && sameBytes(opened, bytes), 'secretbox did not round-trip');
+    const chachaSealMs = add('seal', p, null, 'node x25519+chacha20-poly1305', chacha.seal, n, null);
+    add('seal', p, null, 'node x25519+aes-256-gcm', gcm.seal, n, chachaSealMs);
+    add('seal', p, null, 'tweetnacl x25519+xsalsa20-poly1305', naclSeal, n, chachaSealMs);
+    const chachaOpenMs = add('open', p, null, 'node x25519+chacha20-poly1305', chacha.open, n, null);
+    add('open', p, null, 'node x25519+aes-256-gcm', gcm.open, n, chachaOpenMs);
+    add('open', p, null, 'tweetnacl x25519+xsalsa20-poly1305', naclOpen, n, chachaOpenMs);
+
+    // Sign / verify over the sha256 of the update (what a signed envelope would carry) and over the whole.
+    const sha = (): Buffer => crypto.createHash('sha256').update(bytes).digest();
+    for (const over of ['sha256', 'whole'] as const) {
+      const message = (): Uint8Array => (over === 'sha256' ? sha() : bytes);
+      let nodeSig = Buffer.alloc(0);
+      let naclSig: Uint8Array = new Uint8Array(0);
+      let nodeOk = false;
+      let naclOk = false;
+      const nodeSign = timeMs(() => {
+        nodeSig = crypto.sign(null, message(), nodeEd.privateKey);
+      }, args.repeats);
+      const naclSign = timeMs(() => {
+        naclSig = nacl.sign.detached(message(), signer.secretKey);
+      }, args.repeats);
+      const nodeVerify = timeMs(() => {
+        nodeOk = crypto.verify(null, message(), nodeEd.publicKey, nodeSig);
+      }, args.repeats);
+      const naclVerify = timeMs(() => {
+        naclOk = nacl.sign.detached.verify(message(), naclSig, signer.publicKey);
+      }, args.repeats);
+      check(nodeOk && naclOk, `ed25519 ${over} signature did not verify`);
+      const signMs = add(`sign ${over}`, p, null, 'node ed25519', nodeSign, n, null);
+      add(`sign ${over}`, p, null, 'tweetnacl ed25519', naclSign, n, signMs);
+      const verifyMs = add(`verify ${over}`, p, null, 'node ed25519', nodeVerify, n, null);
+      add(`verify ${over}`, p, null, 'tweetnacl ed25519', naclVerify, n, verifyMs);
+    }
+
+    // Secure-aggregation masking at site 0 of N (site 0 adds every mask: the cost does not depend on the
+    // site's place, only on N). One scratch buffer per engine, reused, as a real site would.
+    const scratch = new Uint8Array(n);
+    const zeros = new Uint8Array(n);
+    const streamNonce = new Uint8Array(24);
+    const chachaIv = Buffer.alloc(16);
+    const naclExpand: Expand = (k, out) => {
+      low.crypto_stream(out, 0, out.length, streamNonce, k);
+      return out;
+    };
+    const nodeExpand: Expand = (k) => {
+      const c = crypto.createCipheriv('chacha20', k, chachaIv);
+      const ks = c.update(zeros);
+      // Large outputs are never slices of Node's small-buffer pool, so the offset is 0 and 4-aligned.
+      return ks.byteOffset % 4 === 0 ? ks : new Uint8Array(ks);
+    };
+    const acc = new Uint32Array(p);
+    for (const peers of args.peers) {
+      const pairs = Array.from({ length: peers }, () => nacl.box.keyPair());
+      const nodePairs = Array.from({ length: peers }, () => crypto.generateKeyPairSync('x25519'));
+      const naclEngine: MaskEngine = {
+        // box.before = X25519 then HSalsa20: a uniform 32-byte key, the same from both ends of the pair.
+        agree: (me, j) => nacl.box.before(pairs[j].publicKey, pairs[me].secretKey),
+        expand: naclExpand,
+      };
+      const nodeEngine: MaskEngine = {
+        // The raw X25519 output keys the stream here; a real protocol would pass it through HKDF (microseconds).
+        agree: (me, j) => crypto.diffieHellman({ privateKey: nodePairs[me].privateKey, publicKey: nodePairs[j].publicKey }),
+        expand: nodeExpand,
+      };
+      const nodeMask = timeMs(() => maskUpdate(0, peers, update, acc, scratch, nodeEngine), args.repeats);
+      const naclMask = timeMs(() => maskUpdate(0, peers, update, acc, scratch, naclEngine), args.repeats);
+      const refMs = add('mask', p, peers, 'node x25519+chacha20', nodeMask, n, null);
+      add('mask', p, peers, 'tweetnacl x25519+xsalsa20', naclMask, n, refMs);
+      // Correctness, once, where it is cheap: the sum of all N masked updates is the sum of the updates.
+      if (masksCancel === null && p === Math.min(...args.params) && peers === Math.min(...args.peers)) {
+        const sum = new Uint32Array(p);
+        const expected = new Uint32Array(p);
+        const q = new Uint32Array(p);
+        for (let site = 0; site < peers; site++) {
+          const u = makeUpdate(p, 1000 + site);
+          maskUpdate(site, peers, u, acc, scratch, naclEngine);
+          applyMask(sum, acc, 1);
+          quantize(u, q);
+          applyMask(expected, q, 1);
+        }
+        masksCancel = sum.every((v, i) => v === expected[i]);
+        check(masksCancel, 'pairwise masks did not cancel in the sum');
+      }
+    }
+  }
+
+  const totalS = (performance.now() - started) / 1000;
+  console.log(
+    `crypto: primitives for the trust work (envelopes not built yet); updates of ${args.params.map((p) => `${p} float32 (${((p * 4) / 1e6).toFixed(2)} MB)`).join(', ')}; median of ${args.repeats} runs; node ${process.versions.node}, OpenSSL ${process.versions.openssl}, tweetnacl 1.0.3`,
+  );
+  console.log('x node = this row\'s time / the node:crypto row above it (chacha20-poly1305 for seal/open); mask MB/s = one update masked per second, stream MB/s = mask keystream made per second\n');
+  printTable(
+    ['op', 'P', 'N', 'engine', 'ms', 'MB/s', 'stream MB/s', 'x node'],
+    rows.map((r) => [
+      r.op,
+      r.params ? String(r.params) : '-',
+      r.peers === null ? '-' : String(r.peers),
+      r.engine,
+      r.ms < 1 ? r.ms.toFixed(3) : fmt(r.ms, 1),
+      fmt(r.mbPerS, 1),
+      r.keystreamMbPerS === null ? '' : fmt(r.keystreamMbPerS, 0),
+      r.xNode === null ? '(ref)' : fmt(r.xNode, 2),
+    ]),
+  );
+  console.log(`\nmasks of all sites cancel in the sum: ${masksCancel === null ? 'not checked' : masksCancel ? 'yes' : 'NO'}; total ${totalS.toFixed(1)} s`);
+  console.log(
+    JSON.stringify({
+      bench: 'crypto',
+      params: args.params,
+      peers: args.peers,
+      repeats: args.repeats,
+      quick: args.quick,
+      masksCancel,
+      totalSeconds: totalS,
+      results: rows.map((r) => ({ ...r, mbPerS: Number.isFinite(r.mbPerS) ? r.mbPerS : null })),
+    }),
+  );
+}
