@@ -25,8 +25,16 @@ export default tseslint.config(
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: [], bannedExternalImports: pureTs },
-            { sourceTag: 'scope:aggregation', onlyDependOnLibsWithTags: ['scope:protocol'], bannedExternalImports: pureTs },
-            { sourceTag: 'scope:imaging', onlyDependOnLibsWithTags: ['scope:protocol'], bannedExternalImports: pureTs },
+            {
+              sourceTag: 'scope:aggregation',
+              onlyDependOnLibsWithTags: ['scope:protocol'],
+              bannedExternalImports: pureTs,
+            },
+            {
+              sourceTag: 'scope:imaging',
+              onlyDependOnLibsWithTags: ['scope:protocol'],
+              bannedExternalImports: pureTs,
+            },
             { sourceTag: 'scope:models', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:imaging'] },
           ],
         },

@@ -23,7 +23,9 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
   moduleNameMapper: {
-    ...Object.fromEntries(libs.map((lib) => [`^@fedseg/${lib}$`, path.join(root, 'libs', lib, 'src', 'index.ts')])),
+    ...Object.fromEntries(
+      libs.map((lib) => [`^@fedseg/${lib}$`, path.join(root, 'libs', lib, 'src', 'index.ts')]),
+    ),
     '^@fedseg/coordinator$': path.join(root, 'apps', 'coordinator', 'src', 'index.ts'),
   },
 };

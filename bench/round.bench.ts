@@ -38,7 +38,9 @@ async function simulatedSite(url: string, name: string, stats: SiteStats): Promi
       const global = decodeWeights(new Uint8Array(blob));
       const delta = new Float32Array(global.data.length);
       for (let i = 0; i < delta.length; i++) delta[i] = (Math.random() - 0.5) * 1e-3;
-      const update = encodeTensors(encodeUpdate(task.compression, delta, null, { manifest: global.manifest }).tensors);
+      const update = encodeTensors(
+        encodeUpdate(task.compression, delta, null, { manifest: global.manifest }).tensors,
+      );
       stats.upBytes += update.byteLength;
       const meta = {
         taskId: task.taskId,
@@ -50,11 +52,23 @@ async function simulatedSite(url: string, name: string, stats: SiteStats): Promi
         steps: 1,
       };
       stats.handlingMs.set(task.round, (stats.handlingMs.get(task.round) ?? 0) + performance.now() - started);
-      socket.emit(AgentEvents.updateSubmit, meta, Buffer.from(update.buffer, update.byteOffset, update.byteLength), () => undefined);
+      socket.emit(
+        AgentEvents.updateSubmit,
+        meta,
+        Buffer.from(update.buffer, update.byteOffset, update.byteLength),
+        () => undefined,
+      );
     } else {
       socket.emit(
         AgentEvents.metricsReport,
-        { taskId: task.taskId, studyId: task.studyId, round: task.round, split: 'val', samples: 1, metrics: { dice: 0.5 } },
+        {
+          taskId: task.taskId,
+          studyId: task.studyId,
+          round: task.round,
+          split: 'val',
+          samples: 1,
+          metrics: { dice: 0.5 },
+        },
         () => undefined,
       );
     }
@@ -74,9 +88,13 @@ export async function run(args: string[]): Promise<void> {
   const siteCounts = (option(args, 'sites') ?? '4,16,64,128').split(',').map(Number);
   const rounds = Number(option(args, 'rounds') ?? 3);
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'fedseg-bench-round-'));
-  const coordinator = await startCoordinator(CoordinatorConfig.parse({ port: 0, host: '127.0.0.1', homeDir: home, logLevel: 'silent' }));
+  const coordinator = await startCoordinator(
+    CoordinatorConfig.parse({ port: 0, host: '127.0.0.1', homeDir: home, logLevel: 'silent' }),
+  );
   const events = coordinator.app.get(RoundEvents);
-  console.log(`round: tiny 3D U-Net (base 2, depth 2), ${rounds} rounds per N, simulated sites answering at once; embedded PGlite`);
+  console.log(
+    `round: tiny 3D U-Net (base 2, depth 2), ${rounds} rounds per N, simulated sites answering at once; embedded PGlite`,
+  );
   const rows: string[][] = [];
   const results: Array<Record<string, number>> = [];
   try {
@@ -90,17 +108,28 @@ export async function run(args: string[]): Promise<void> {
         sites: Array.from({ length: n }, (_, i) => `bench-${n}-${i}`),
         roundDeadlineMs: 300_000,
       };
-      const created = await fetch(`${coordinator.url}/studies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(study) });
+      const created = await fetch(`${coordinator.url}/studies`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(study),
+      });
       const studyId = ((await created.json()) as { id: string }).id;
-      const stats = Array.from({ length: n }, (): SiteStats => ({ downBytes: 0, upBytes: 0, handlingMs: new Map() }));
-      const sockets = await Promise.all(stats.map((s, i) => simulatedSite(coordinator.url, `bench-${n}-${i}`, s)));
+      const stats = Array.from({ length: n }, (): SiteStats => ({
+        downBytes: 0,
+        upBytes: 0,
+        handlingMs: new Map(),
+      }));
+      const sockets = await Promise.all(
+        stats.map((s, i) => simulatedSite(coordinator.url, `bench-${n}-${i}`, s)),
+      );
       const started = new Map<number, number>();
       const durations = new Map<number, number>();
       const done = new Promise<void>((resolve) => {
         const off = events.subscribe((e: RoundEvent) => {
           if (e.studyId !== studyId) return;
           if (e.type === 'round-started') started.set(e.round, performance.now());
-          if (e.type === 'round-completed') durations.set(e.round, performance.now() - (started.get(e.round) ?? performance.now()));
+          if (e.type === 'round-completed')
+            durations.set(e.round, performance.now() - (started.get(e.round) ?? performance.now()));
           if (e.type === 'study-status' && e.status !== 'running') {
             off();
             resolve();
@@ -111,16 +140,41 @@ export async function run(args: string[]): Promise<void> {
       await done;
       for (const s of sockets) s.close();
       const roundMs = [...durations.values()];
-      const overheadMs = [...durations.entries()].map(([r, ms]) => ms - Math.max(...stats.map((s) => s.handlingMs.get(r) ?? 0)));
+      const overheadMs = [...durations.entries()].map(
+        ([r, ms]) => ms - Math.max(...stats.map((s) => s.handlingMs.get(r) ?? 0)),
+      );
       const down = stats.reduce((a, s) => a + s.downBytes, 0) / n / rounds;
       const up = stats.reduce((a, s) => a + s.upBytes, 0) / n / rounds;
-      rows.push([String(n), median(roundMs).toFixed(0), median(overheadMs).toFixed(0), (median(overheadMs) / n).toFixed(2), down.toFixed(0), up.toFixed(0)]);
-      results.push({ sites: n, round_ms: median(roundMs), overhead_ms: median(overheadMs), down_bytes_per_site: down, up_bytes_per_site: up });
+      rows.push([
+        String(n),
+        median(roundMs).toFixed(0),
+        median(overheadMs).toFixed(0),
+        (median(overheadMs) / n).toFixed(2),
+        down.toFixed(0),
+        up.toFixed(0),
+      ]);
+      results.push({
+        sites: n,
+        round_ms: median(roundMs),
+        overhead_ms: median(overheadMs),
+        down_bytes_per_site: down,
+        up_bytes_per_site: up,
+      });
     }
   } finally {
     await coordinator.close();
     fs.rmSync(home, { recursive: true, force: true });
   }
-  printTable(['sites', 'round ms (median)', 'overhead ms', 'overhead ms/site', 'bytes down/site/round', 'bytes up/site/round'], rows);
+  printTable(
+    [
+      'sites',
+      'round ms (median)',
+      'overhead ms',
+      'overhead ms/site',
+      'bytes down/site/round',
+      'bytes up/site/round',
+    ],
+    rows,
+  );
   console.log(JSON.stringify({ bench: 'round', rounds, results }));
 }

@@ -61,7 +61,10 @@ async function measure(size: Size, plan: { steps: number; warmup: number; rounds
   // A float32 one-hot, as patchBatch gives trainLocal: an int32 label in the loss makes tfjs-backend-webgpu
   // 4.22 compile an int32 Transpose with a float32 output, which fails (and the loss turns NaN).
   const oneHot = tf.tidy(() => {
-    const foreground = tf.cast(tf.greater(tf.randomUniform([batch, side, side, side, 1], 0, 1, 'float32', 2), 0.5), 'float32');
+    const foreground = tf.cast(
+      tf.greater(tf.randomUniform([batch, side, side, side, 1], 0, 1, 'float32', 2), 0.5),
+      'float32',
+    );
     return tf.concat([tf.sub(1, foreground), foreground], -1);
   }) as tf.Tensor5D;
   const variables = model.network.trainableWeights.map((w) => w.read() as tf.Variable);

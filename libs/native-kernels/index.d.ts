@@ -6,7 +6,14 @@ export interface NativeKernelsBinding {
    * mode 0: plain NDHWC, 1: oneDNN's blocked layout, 2: time both once per shape and keep the faster.
    * Returns whether the blocked layout ran.
    */
-  conv3d(kind: 0 | 1 | 2, params: Int32Array, mode: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array): boolean;
+  conv3d(
+    kind: 0 | 1 | 2,
+    params: Int32Array,
+    mode: 0 | 1 | 2,
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+  ): boolean;
   info(): { onednn: string; cachedPlans: number };
 }
 

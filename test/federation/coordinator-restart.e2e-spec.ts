@@ -4,7 +4,15 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { generateConsortium } from '@fedseg/imaging';
 import type { StudyConfigInput } from '@fedseg/protocol';
-import { startCoordinator, CoordinatorConfig, DATABASE, spawnAgent, stopAgent, type OpenDatabase, type RunningCoordinator } from '@fedseg/coordinator';
+import {
+  startCoordinator,
+  CoordinatorConfig,
+  DATABASE,
+  spawnAgent,
+  stopAgent,
+  type OpenDatabase,
+  type RunningCoordinator,
+} from '@fedseg/coordinator';
 import { getJson, postJson, waitFor } from '../support/http';
 
 /**
@@ -31,7 +39,8 @@ describe('a coordinator restart in the middle of a study', () => {
 
   it('resumes the study after the restart and completes every round exactly once', async () => {
     const home = path.join(work, 'home');
-    const config = (port: number) => CoordinatorConfig.parse({ port, host: '127.0.0.1', homeDir: home, logLevel: 'warn' });
+    const config = (port: number) =>
+      CoordinatorConfig.parse({ port, host: '127.0.0.1', homeDir: home, logLevel: 'warn' });
     coordinator = await startCoordinator(config(0));
     const port = Number(new URL(coordinator.url).port);
 
@@ -44,11 +53,23 @@ describe('a coordinator restart in the middle of a study', () => {
       roundDeadlineMs: 120_000,
       siteWaitMs: 120_000,
     };
-    const { siteDirs } = await generateConsortium({ outDir: path.join(work, 'sites'), sites: SITES, casesPerSite: 3, shape: [16, 16, 16], seed: 4 });
+    const { siteDirs } = await generateConsortium({
+      outDir: path.join(work, 'sites'),
+      sites: SITES,
+      casesPerSite: 3,
+      shape: [16, 16, 16],
+      seed: 4,
+    });
     const studyId = ((await postJson(`${coordinator.url}/studies`, study)).json as { id: string }).id;
     await postJson(`${coordinator.url}/studies/${studyId}/start`, {});
     agents = siteDirs.map((dataDir, i) =>
-      spawnAgent({ coordinatorUrl: coordinator!.url, site: `restart-${i + 1}`, dataDir, logFile: path.join(work, `agent-${i + 1}.log`), extraArgs: ['--backend', 'cpu'] }),
+      spawnAgent({
+        coordinatorUrl: coordinator!.url,
+        site: `restart-${i + 1}`,
+        dataDir,
+        logFile: path.join(work, `agent-${i + 1}.log`),
+        extraArgs: ['--backend', 'cpu'],
+      }),
     );
 
     const url = coordinator.url;
@@ -70,8 +91,13 @@ describe('a coordinator restart in the middle of a study', () => {
     const final = await waitFor(
       'the resumed study to complete',
       async () => {
-        const s = (await getJson(`${url}/studies/${studyId}`)).json as { status: string; statusReason: string | null; roundsDone: number };
-        if (s.status === 'paused' || s.status === 'failed') throw new Error(`study ${s.status}: ${s.statusReason}`);
+        const s = (await getJson(`${url}/studies/${studyId}`)).json as {
+          status: string;
+          statusReason: string | null;
+          roundsDone: number;
+        };
+        if (s.status === 'paused' || s.status === 'failed')
+          throw new Error(`study ${s.status}: ${s.statusReason}`);
         return s.status === 'completed' ? s : undefined;
       },
       150_000,
@@ -79,15 +105,24 @@ describe('a coordinator restart in the middle of a study', () => {
     expect(final.roundsDone).toBe(ROUNDS);
 
     const prisma = coordinator.app.get<OpenDatabase>(DATABASE).prisma;
-    const rounds = await prisma.round.findMany({ where: { studyId }, include: { updates: true }, orderBy: { index: 'asc' } });
+    const rounds = await prisma.round.findMany({
+      where: { studyId },
+      include: { updates: true },
+      orderBy: { index: 'asc' },
+    });
     expect(rounds.map((r) => [r.index, r.status, r.updates.length])).toEqual([
       [1, 'completed', SITES],
       [2, 'completed', SITES],
       [3, 'completed', SITES],
     ]);
-    const checkpoints = await prisma.checkpoint.findMany({ where: { studyId }, orderBy: { roundIndex: 'asc' } });
+    const checkpoints = await prisma.checkpoint.findMany({
+      where: { studyId },
+      orderBy: { roundIndex: 'asc' },
+    });
     expect(checkpoints.map((c) => c.roundIndex)).toEqual([0, 1, 2, 3]);
-    const valDice = await prisma.metric.findMany({ where: { studyId, split: 'val', name: 'dice', siteId: { not: null } } });
+    const valDice = await prisma.metric.findMany({
+      where: { studyId, split: 'val', name: 'dice', siteId: { not: null } },
+    });
     expect(valDice).toHaveLength(ROUNDS * SITES);
     const logs = siteDirs.map((_, i) => fs.readFileSync(path.join(work, `agent-${i + 1}.log`), 'utf8'));
     for (const log of logs) expect(log).toMatch(/connection lost/);

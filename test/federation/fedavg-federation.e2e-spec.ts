@@ -4,7 +4,15 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { generateConsortium } from '@fedseg/imaging';
 import { decodeTensors, decodeWeights, type StudyConfigInput } from '@fedseg/protocol';
-import { startCoordinator, CoordinatorConfig, DATABASE, spawnAgent, stopAgent, type OpenDatabase, type RunningCoordinator } from '@fedseg/coordinator';
+import {
+  startCoordinator,
+  CoordinatorConfig,
+  DATABASE,
+  spawnAgent,
+  stopAgent,
+  type OpenDatabase,
+  type RunningCoordinator,
+} from '@fedseg/coordinator';
 import { createTestDatabase } from '../support/postgres';
 import { getJson, postJson, waitFor } from '../support/http';
 
@@ -19,7 +27,14 @@ const ROUNDS = 2;
 
 const study: StudyConfigInput = {
   name: 'e2e fedavg',
-  model: { architecture: 'unet3d', inChannels: 1, numClasses: 3, baseFilters: 2, depth: 2, normalization: 'instance' },
+  model: {
+    architecture: 'unet3d',
+    inChannels: 1,
+    numClasses: 3,
+    baseFilters: 2,
+    depth: 2,
+    normalization: 'instance',
+  },
   training: { epochs: 1, batchSize: 2, learningRate: 1e-2, patchSize: [16, 16, 16], seed: 3 },
   rounds: ROUNDS,
   minSites: SITES,
@@ -45,7 +60,13 @@ describe.each([
       dropDatabase = db.drop;
     }
     coordinator = await startCoordinator(
-      CoordinatorConfig.parse({ port: 0, host: '127.0.0.1', homeDir: path.join(work, 'home'), databaseUrl, logLevel: 'warn' }),
+      CoordinatorConfig.parse({
+        port: 0,
+        host: '127.0.0.1',
+        homeDir: path.join(work, 'home'),
+        databaseUrl,
+        logLevel: 'warn',
+      }),
     );
   });
 
@@ -58,7 +79,13 @@ describe.each([
   });
 
   it('commits every round as the exact sample-weighted mean of the updates the agents sent, and records it', async () => {
-    const { siteDirs } = await generateConsortium({ outDir: path.join(work, 'sites'), sites: SITES, casesPerSite: 4, shape: [16, 16, 16], seed: 11 });
+    const { siteDirs } = await generateConsortium({
+      outDir: path.join(work, 'sites'),
+      sites: SITES,
+      casesPerSite: 4,
+      shape: [16, 16, 16],
+      seed: 11,
+    });
     const created = await postJson(`${coordinator.url}/studies`, study);
     expect(created.status).toBe(201);
     const studyId = (created.json as { id: string }).id;
@@ -78,8 +105,12 @@ describe.each([
     const final = await waitFor(
       'the study to complete',
       async () => {
-        const s = (await getJson(`${coordinator.url}/studies/${studyId}`)).json as { status: string; statusReason: string | null };
-        if (s.status === 'paused' || s.status === 'failed') throw new Error(`study ${s.status}: ${s.statusReason}`);
+        const s = (await getJson(`${coordinator.url}/studies/${studyId}`)).json as {
+          status: string;
+          statusReason: string | null;
+        };
+        if (s.status === 'paused' || s.status === 'failed')
+          throw new Error(`study ${s.status}: ${s.statusReason}`);
         return s.status === 'completed' ? s : undefined;
       },
       150_000,
@@ -108,27 +139,40 @@ describe.each([
       // Independent FedAvg in float64: sum_k n_k (global + delta_k) / sum_k n_k.
       const total = sent.reduce((n, s) => n + s.samples, 0);
       const expected = Float64Array.from(previous);
-      for (const s of sent) for (let i = 0; i < expected.length; i++) expected[i]! += (s.samples / total) * s.delta[i]!;
+      for (const s of sent)
+        for (let i = 0; i < expected.length; i++) expected[i]! += (s.samples / total) * s.delta[i]!;
 
       const committed = await checkpoint(round);
       expect(committed.length).toBe(expected.length);
       let maxError = 0;
-      for (let i = 0; i < expected.length; i++) maxError = Math.max(maxError, Math.abs(committed[i]! - expected[i]!));
+      for (let i = 0; i < expected.length; i++)
+        maxError = Math.max(maxError, Math.abs(committed[i]! - expected[i]!));
       expect(maxError).toBeLessThan(1e-6);
     }
 
     // The database remembers everything (read through the coordinator's own connection: PGlite is in-process).
     const prisma = coordinator.app.get<OpenDatabase>(DATABASE).prisma;
-    const rounds = await prisma.round.findMany({ where: { studyId }, include: { updates: true }, orderBy: { index: 'asc' } });
+    const rounds = await prisma.round.findMany({
+      where: { studyId },
+      include: { updates: true },
+      orderBy: { index: 'asc' },
+    });
     expect(rounds.map((r) => [r.index, r.status, r.selectedSiteIds.length])).toEqual([
       [1, 'completed', SITES],
       [2, 'completed', SITES],
     ]);
     for (const r of rounds) {
       expect(r.updates).toHaveLength(SITES);
-      expect(r.updates.every((u) => u.status === 'aggregated' && u.samples === 3 && /^[0-9a-f]{64}$/.test(u.sha256))).toBe(true);
+      expect(
+        r.updates.every(
+          (u) => u.status === 'aggregated' && u.samples === 3 && /^[0-9a-f]{64}$/.test(u.sha256),
+        ),
+      ).toBe(true);
     }
-    const checkpoints = await prisma.checkpoint.findMany({ where: { studyId }, orderBy: { roundIndex: 'asc' } });
+    const checkpoints = await prisma.checkpoint.findMany({
+      where: { studyId },
+      orderBy: { roundIndex: 'asc' },
+    });
     expect(checkpoints.map((c) => c.roundIndex)).toEqual([0, 1, 2]);
     // one row per site per round, plus the study-level aggregate of each round
     const valDice = await prisma.metric.findMany({ where: { studyId, split: 'val', name: 'dice' } });
@@ -136,7 +180,10 @@ describe.each([
     expect(valDice.every((m) => m.value >= 0 && m.value <= 1)).toBe(true);
     const trainLoss = await prisma.metric.findMany({ where: { studyId, split: 'train', name: 'loss' } });
     expect(trainLoss).toHaveLength(ROUNDS * (SITES + 1));
-    const summary = (await getJson(`${coordinator.url}/studies/${studyId}/rounds`)).json as Array<{ valDice: number | null; trainLoss: number | null }>;
+    const summary = (await getJson(`${coordinator.url}/studies/${studyId}/rounds`)).json as Array<{
+      valDice: number | null;
+      trainLoss: number | null;
+    }>;
     expect(summary.every((r) => r.valDice !== null && r.trainLoss !== null)).toBe(true);
   }, 240_000);
 });

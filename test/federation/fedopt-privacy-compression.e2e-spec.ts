@@ -5,7 +5,15 @@ import type { ChildProcess } from 'node:child_process';
 import { roundsWithinBudget } from '@fedseg/aggregation';
 import { generateConsortium } from '@fedseg/imaging';
 import { PrivacyConfig, type StudyConfigInput } from '@fedseg/protocol';
-import { startCoordinator, CoordinatorConfig, DATABASE, spawnAgent, stopAgent, type OpenDatabase, type RunningCoordinator } from '@fedseg/coordinator';
+import {
+  startCoordinator,
+  CoordinatorConfig,
+  DATABASE,
+  spawnAgent,
+  stopAgent,
+  type OpenDatabase,
+  type RunningCoordinator,
+} from '@fedseg/coordinator';
 import { getJson, postJson, waitFor } from '../support/http';
 
 /**
@@ -22,7 +30,14 @@ describe('a FedAdam study with central DP and int8 updates (PGlite)', () => {
 
   beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'fedseg-e2e-'));
-    coordinator = await startCoordinator(CoordinatorConfig.parse({ port: 0, host: '127.0.0.1', homeDir: path.join(work, 'home'), logLevel: 'warn' }));
+    coordinator = await startCoordinator(
+      CoordinatorConfig.parse({
+        port: 0,
+        host: '127.0.0.1',
+        homeDir: path.join(work, 'home'),
+        logLevel: 'warn',
+      }),
+    );
   });
 
   afterAll(async () => {
@@ -32,7 +47,13 @@ describe('a FedAdam study with central DP and int8 updates (PGlite)', () => {
   });
 
   it('stops at the privacy budget with epsilon recorded, checkpointing the optimizer state every round', async () => {
-    const privacy = PrivacyConfig.parse({ mode: 'central', clipNorm: 1, noiseMultiplier: 4, epsilonBudget: 2, targetDelta: 1e-5 });
+    const privacy = PrivacyConfig.parse({
+      mode: 'central',
+      clipNorm: 1,
+      noiseMultiplier: 4,
+      epsilonBudget: 2,
+      targetDelta: 1e-5,
+    });
     const allowed = roundsWithinBudget(privacy);
     expect(allowed).toBeGreaterThanOrEqual(1);
     expect(allowed).toBeLessThan(5);
@@ -48,13 +69,25 @@ describe('a FedAdam study with central DP and int8 updates (PGlite)', () => {
       roundDeadlineMs: 120_000,
       siteWaitMs: 120_000,
     };
-    const { siteDirs } = await generateConsortium({ outDir: path.join(work, 'sites'), sites: SITES, casesPerSite: 3, shape: [16, 16, 16], seed: 2 });
+    const { siteDirs } = await generateConsortium({
+      outDir: path.join(work, 'sites'),
+      sites: SITES,
+      casesPerSite: 3,
+      shape: [16, 16, 16],
+      seed: 2,
+    });
     const created = await postJson(`${coordinator.url}/studies`, study);
     expect(created.status).toBe(201);
     const studyId = (created.json as { id: string }).id;
     await postJson(`${coordinator.url}/studies/${studyId}/start`, {});
     agents = siteDirs.map((dataDir, i) =>
-      spawnAgent({ coordinatorUrl: coordinator.url, site: `dp-site-${i + 1}`, dataDir, logFile: path.join(work, `agent-${i + 1}.log`), extraArgs: ['--backend', 'cpu'] }),
+      spawnAgent({
+        coordinatorUrl: coordinator.url,
+        site: `dp-site-${i + 1}`,
+        dataDir,
+        logFile: path.join(work, `agent-${i + 1}.log`),
+        extraArgs: ['--backend', 'cpu'],
+      }),
     );
 
     const final = await waitFor(
@@ -66,7 +99,8 @@ describe('a FedAdam study with central DP and int8 updates (PGlite)', () => {
           roundsDone: number;
           epsilonSpent: number | null;
         };
-        if (s.status === 'paused' || s.status === 'failed') throw new Error(`study ${s.status}: ${s.statusReason}`);
+        if (s.status === 'paused' || s.status === 'failed')
+          throw new Error(`study ${s.status}: ${s.statusReason}`);
         return s.status === 'completed' ? s : undefined;
       },
       200_000,

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
 
-export const POSTGRES_ADMIN_URL = process.env.FEDSEG_TEST_POSTGRES ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+export const POSTGRES_ADMIN_URL =
+  process.env.FEDSEG_TEST_POSTGRES ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 /** A fresh PostgreSQL database for one test file, dropped afterwards. */
 export async function createTestDatabase(prefix: string): Promise<{ url: string; drop(): Promise<void> }> {

@@ -13,7 +13,14 @@ export class AppModule {
   static forRoot(config: CoordinatorConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config), AuditModule, SitesModule, RoundsModule, StudiesModule, AgentModule],
+      imports: [
+        CoreModule.forRoot(config),
+        AuditModule,
+        SitesModule,
+        RoundsModule,
+        StudiesModule,
+        AgentModule,
+      ],
       controllers: [HealthController],
     };
   }

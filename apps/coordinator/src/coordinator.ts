@@ -16,7 +16,11 @@ export interface RunningCoordinator {
 /** Boots the coordinator (database migrated, scheduler resumed) and listens; used by main.ts, the demo and tests. */
 export async function startCoordinator(config: CoordinatorConfig): Promise<RunningCoordinator> {
   rootLogger(config.logLevel);
-  const app = await NestFactory.create(AppModule.forRoot(config), { logger: ['error', 'warn'], bodyParser: true, abortOnError: false });
+  const app = await NestFactory.create(AppModule.forRoot(config), {
+    logger: ['error', 'warn'],
+    bodyParser: true,
+    abortOnError: false,
+  });
   app.useWebSocketAdapter(new CoordinatorIoAdapter(app, config.maxMessageBytes));
   app.useGlobalFilters(new FedsegErrorFilter());
   app.enableShutdownHooks();

@@ -12,6 +12,10 @@ export class CoordinatorIoAdapter extends IoAdapter {
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
-    return super.createIOServer(port, { ...options, maxHttpBufferSize: this.maxMessageBytes, pingTimeout: 60_000 }) as Server;
+    return super.createIOServer(port, {
+      ...options,
+      maxHttpBufferSize: this.maxMessageBytes,
+      pingTimeout: 60_000,
+    }) as Server;
   }
 }

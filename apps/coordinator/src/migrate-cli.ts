@@ -6,7 +6,11 @@ async function main(): Promise<void> {
   const config = coordinatorConfigFromEnv();
   const target = resolveDatabaseTarget(config.databaseUrl, config.homeDir);
   const db = await openDatabase(target);
-  console.log(db.migrated.length ? `applied ${db.migrated.join(', ')} to ${target.description}` : `${target.description} is up to date`);
+  console.log(
+    db.migrated.length
+      ? `applied ${db.migrated.join(', ')} to ${target.description}`
+      : `${target.description} is up to date`,
+  );
   await db.close();
 }
 

@@ -1,6 +1,14 @@
 import { io, type Socket } from 'socket.io-client';
 import { z } from 'zod';
-import { AgentEvents, Task, type Ack, type AgentHello, type BackendInfo, type MetricsReport, type UpdateSubmit } from '@fedseg/protocol';
+import {
+  AgentEvents,
+  Task,
+  type Ack,
+  type AgentHello,
+  type BackendInfo,
+  type MetricsReport,
+  type UpdateSubmit,
+} from '@fedseg/protocol';
 import type { AgentLog } from './console-log';
 import { TaskExecutor, TaskRefusedError, type TrainResult } from './task-executor';
 
@@ -46,9 +54,13 @@ export class AgentClient {
     this.socket.on('disconnect', (reason) => {
       if (!this.closed) this.log.warn(`connection lost (${reason}); reconnecting with backoff`);
     });
-    this.socket.on('connect_error', (err) => this.log.warn(`cannot reach ${options.coordinator}: ${err.message}; retrying`));
+    this.socket.on('connect_error', (err) =>
+      this.log.warn(`cannot reach ${options.coordinator}: ${err.message}; retrying`),
+    );
     this.socket.on(AgentEvents.task, (payload: unknown, blob: unknown) => this.onTask(payload, blob));
-    this.socket.on(AgentEvents.protocolError, (e: unknown) => this.log.warn(`coordinator refused a message: ${JSON.stringify(e)}`));
+    this.socket.on(AgentEvents.protocolError, (e: unknown) =>
+      this.log.warn(`coordinator refused a message: ${JSON.stringify(e)}`),
+    );
   }
 
   start(): void {
@@ -81,8 +93,14 @@ export class AgentClient {
     }
   }
 
-  private async request(event: string, payload: unknown, blob?: Uint8Array): Promise<Ack<Record<string, unknown>>> {
-    const args: unknown[] = blob ? [payload, Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength)] : [payload];
+  private async request(
+    event: string,
+    payload: unknown,
+    blob?: Uint8Array,
+  ): Promise<Ack<Record<string, unknown>>> {
+    const args: unknown[] = blob
+      ? [payload, Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength)]
+      : [payload];
     const raw: unknown = await this.socket.timeout(SUBMIT_TIMEOUT_MS).emitWithAck(event, ...args);
     const parsed = AckReply.parse(raw);
     return parsed as Ack<Record<string, unknown>>;
@@ -110,7 +128,9 @@ export class AgentClient {
   private onTask(payload: unknown, blob: unknown): void {
     const parsed = Task.safeParse(payload);
     if (!parsed.success || !(blob instanceof Uint8Array)) {
-      this.log.warn(`ignored a malformed task: ${parsed.success ? 'weights missing' : z.prettifyError(parsed.error)}`);
+      this.log.warn(
+        `ignored a malformed task: ${parsed.success ? 'weights missing' : z.prettifyError(parsed.error)}`,
+      );
       return;
     }
     const task = parsed.data;
@@ -125,19 +145,36 @@ export class AgentClient {
     try {
       if (task.kind === 'train') {
         this.log.info(`${label}: training ${task.training.epochs} epoch(s)`);
-        const result: TrainResult = await this.executor.train(task, weights, (p) => this.progress(task.taskId, task.studyId, task.round, label, p));
-        this.log.info(`${label}: trained, mean loss ${result.meta.trainLoss.toFixed(4)} on ${result.meta.samples} case(s)`);
-        await this.deliver(`update for ${label}`, AgentEvents.updateSubmit, result.meta satisfies UpdateSubmit, result.blob);
+        const result: TrainResult = await this.executor.train(task, weights, (p) =>
+          this.progress(task.taskId, task.studyId, task.round, label, p),
+        );
+        this.log.info(
+          `${label}: trained, mean loss ${result.meta.trainLoss.toFixed(4)} on ${result.meta.samples} case(s)`,
+        );
+        await this.deliver(
+          `update for ${label}`,
+          AgentEvents.updateSubmit,
+          result.meta satisfies UpdateSubmit,
+          result.blob,
+        );
       } else {
         const report: MetricsReport = await this.executor.evaluate(task, weights);
         const dice = report.metrics.dice;
-        this.log.info(`${label}: global model Dice ${dice === undefined ? 'n/a' : dice.toFixed(4)} on ${report.samples} validation case(s)`);
+        this.log.info(
+          `${label}: global model Dice ${dice === undefined ? 'n/a' : dice.toFixed(4)} on ${report.samples} validation case(s)`,
+        );
         await this.deliver(`evaluation for ${label}`, AgentEvents.metricsReport, report);
       }
     } catch (err) {
       const reason = err instanceof TaskRefusedError ? err.message : `failed: ${(err as Error).message}`;
       this.log.error(`${label}: ${reason}`, err);
-      this.socket.emit(AgentEvents.taskDeclined, { taskId: task.taskId, studyId: task.studyId, round: task.round, kind: task.kind, reason });
+      this.socket.emit(AgentEvents.taskDeclined, {
+        taskId: task.taskId,
+        studyId: task.studyId,
+        round: task.round,
+        kind: task.kind,
+        reason,
+      });
     }
   }
 

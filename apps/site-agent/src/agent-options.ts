@@ -27,9 +27,12 @@ export function parseFlags(argv: readonly string[]): Record<string, string | boo
   const out: Record<string, string | boolean> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new Error(`Unexpected argument "${arg}"; options look like --name value.`);
+    if (!arg.startsWith('--'))
+      throw new Error(`Unexpected argument "${arg}"; options look like --name value.`);
     const eq = arg.indexOf('=');
-    const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)).replace(/-([a-z])/g, (_, c: string) =>
+      c.toUpperCase(),
+    );
     if (eq >= 0) out[name] = arg.slice(eq + 1);
     else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) out[name] = argv[++i]!;
     else out[name] = true;

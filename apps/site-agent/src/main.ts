@@ -1,4 +1,3 @@
-
 const USAGE = `fedseg-agent: the fedseg site agent
 
   fedseg-agent run --coordinator URL --site NAME --data DIR [--backend auto|tensorflow|webgpu|wasm|cpu]

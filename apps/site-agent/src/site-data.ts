@@ -1,4 +1,11 @@
-import { loadCase, loadDataset, samplePatches, splitCases, zScoreNormalize, type Volume } from '@fedseg/imaging';
+import {
+  loadCase,
+  loadDataset,
+  samplePatches,
+  splitCases,
+  zScoreNormalize,
+  type Volume,
+} from '@fedseg/imaging';
 import type { TrainingSample } from '@fedseg/models';
 import type { TrainingConfig } from '@fedseg/protocol';
 
@@ -16,7 +23,10 @@ export interface SiteData {
 /** Share of patches centred on foreground (nnU-Net uses 0.33; our phantoms' lesions are small, so more). */
 const FOREGROUND_RATIO = 0.5;
 
-export async function loadSiteData(dir: string, options: { valFraction: number; seed: number }): Promise<SiteData> {
+export async function loadSiteData(
+  dir: string,
+  options: { valFraction: number; seed: number },
+): Promise<SiteData> {
   const dataset = await loadDataset(dir);
   const split = splitCases(dataset, options.valFraction, options.seed);
   const load = async (caseId: string): Promise<{ volume: Volume; label: Uint8Array }> => {

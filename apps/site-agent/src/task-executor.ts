@@ -54,9 +54,15 @@ export class TaskExecutor {
   }
 
   /** FedBN: a study that keeps normalization local sends and receives weights without it. */
-  private loadGlobal(task: TrainTask | EvaluateTask, blob: Uint8Array, model: SegmentationModel, fedBn: boolean) {
+  private loadGlobal(
+    task: TrainTask | EvaluateTask,
+    blob: Uint8Array,
+    model: SegmentationModel,
+    fedBn: boolean,
+  ) {
     const digest = crypto.createHash('sha256').update(blob).digest('hex');
-    if (digest !== task.globalSha256) throw new TaskRefusedError('the global weights do not match their announced sha256');
+    if (digest !== task.globalSha256)
+      throw new TaskRefusedError('the global weights do not match their announced sha256');
     const global = decodeWeights(blob);
     setFlatWeights(model, global, { excludeNormalization: fedBn });
     return global;
@@ -82,7 +88,9 @@ export class TaskExecutor {
     const delta = new Float32Array(local.data.length);
     for (let i = 0; i < delta.length; i++) delta[i] = local.data[i]! - global.data[i]!;
     privatizeUpdate(delta, task.privacy);
-    const encodedUpdate = encodeUpdate(task.compression, delta, this.codecState.get(task.studyId) ?? null, { manifest: local.manifest });
+    const encodedUpdate = encodeUpdate(task.compression, delta, this.codecState.get(task.studyId) ?? null, {
+      manifest: local.manifest,
+    });
     this.codecState.set(task.studyId, encodedUpdate.siteState);
     const encoded = encodeTensors(encodedUpdate.tensors);
     const meta: UpdateSubmit = {
@@ -96,7 +104,10 @@ export class TaskExecutor {
       steps: result.steps,
     };
     if (this.options.dumpUpdates) {
-      const base = path.join(this.options.dumpUpdates, `${task.studyId}-round-${task.round}-${this.options.site}`);
+      const base = path.join(
+        this.options.dumpUpdates,
+        `${task.studyId}-round-${task.round}-${this.options.site}`,
+      );
       await fs.mkdir(this.options.dumpUpdates, { recursive: true });
       await fs.writeFile(`${base}.fstn`, encoded);
       await fs.writeFile(`${base}.json`, JSON.stringify(meta));
@@ -114,7 +125,14 @@ export class TaskExecutor {
       if (Number.isFinite(scores.dice)) metrics.dice = scores.dice;
       if (Number.isFinite(scores.loss)) metrics.loss = scores.loss;
     }
-    return { taskId: task.taskId, studyId: task.studyId, round: task.round, split: 'val', samples: this.data.val.length, metrics };
+    return {
+      taskId: task.taskId,
+      studyId: task.studyId,
+      round: task.round,
+      split: 'val',
+      samples: this.data.val.length,
+      metrics,
+    };
   }
 
   dispose(): void {

@@ -40,14 +40,20 @@ export class BufferedAggregator implements Aggregator {
   }
 
   add(update: SiteUpdate): void {
-    if (this.finished) throw new AggregationError('This round was already aggregated; create a new aggregator.');
+    if (this.finished)
+      throw new AggregationError('This round was already aggregated; create a new aggregator.');
     const { global } = this.context;
     assertLength(update.weights, global.length, update.siteId);
     if (this.updates.some((u) => u.siteId === update.siteId)) {
-      throw new AggregationError(`Site ${update.siteId} sent two updates this round; only one counts.`, 'DUPLICATE_UPDATE');
+      throw new AggregationError(
+        `Site ${update.siteId} sent two updates this round; only one counts.`,
+        'DUPLICATE_UPDATE',
+      );
     }
     if (!(update.samples > 0) || !Number.isFinite(update.samples)) {
-      throw new AggregationError(`Site ${update.siteId} reported ${update.samples} samples; an update needs at least one.`);
+      throw new AggregationError(
+        `Site ${update.siteId} reported ${update.samples} samples; an update needs at least one.`,
+      );
     }
     if ((this.updates.length + 1) * global.length * 4 > this.maxBytes) {
       throw new AggregationError(
@@ -57,7 +63,11 @@ export class BufferedAggregator implements Aggregator {
     }
     const bad = firstNonFinite(update.weights);
     if (bad >= 0) {
-      throw new AggregationError(`Update from site ${update.siteId} holds ${update.weights[bad]} at parameter ${bad}; its training diverged.`, 'UPDATE_NOT_FINITE', { siteId: update.siteId });
+      throw new AggregationError(
+        `Update from site ${update.siteId} holds ${update.weights[bad]} at parameter ${bad}; its training diverged.`,
+        'UPDATE_NOT_FINITE',
+        { siteId: update.siteId },
+      );
     }
     let weights = update.weights;
     const bound = this.strategy.updateNormBound;
@@ -73,8 +83,10 @@ export class BufferedAggregator implements Aggregator {
   }
 
   finish(): { weights: Float32Array; state: StrategyState | null } {
-    if (this.finished) throw new AggregationError('This round was already aggregated; create a new aggregator.');
-    if (this.updates.length === 0) throw new AggregationError('No updates to aggregate this round.', 'NO_UPDATES');
+    if (this.finished)
+      throw new AggregationError('This round was already aggregated; create a new aggregator.');
+    if (this.updates.length === 0)
+      throw new AggregationError('No updates to aggregate this round.', 'NO_UPDATES');
     this.finished = true;
     const { global, excludedRanges } = this.context;
     const out = new Float32Array(global.length);
@@ -90,7 +102,12 @@ export class BufferedAggregator implements Aggregator {
         this.selected = krum(out, this.updates, s.byzantine).selected;
         break;
       case 'multi-krum':
-        this.selected = multiKrum(out, this.updates, s.byzantine, s.keep ?? this.updates.length - s.byzantine).selected;
+        this.selected = multiKrum(
+          out,
+          this.updates,
+          s.byzantine,
+          s.keep ?? this.updates.length - s.byzantine,
+        ).selected;
         break;
     }
     for (const r of excludedRanges ?? []) out.set(global.subarray(r.offset, r.offset + r.length), r.offset);

@@ -22,7 +22,11 @@ export function clipScale(norm: number, bound: number, siteId?: string): number 
   if (!(bound > 0)) throw new AggregationError(`Clipping bound must be positive, got ${bound}.`);
   if (!Number.isFinite(norm)) {
     const who = siteId === undefined ? 'The update' : `The update from site ${siteId}`;
-    throw new AggregationError(`${who} holds NaN or Infinity; its training diverged.`, 'UPDATE_NOT_FINITE', siteId === undefined ? undefined : { siteId });
+    throw new AggregationError(
+      `${who} holds NaN or Infinity; its training diverged.`,
+      'UPDATE_NOT_FINITE',
+      siteId === undefined ? undefined : { siteId },
+    );
   }
   return norm > bound ? bound / norm : 1;
 }

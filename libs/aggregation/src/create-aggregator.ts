@@ -12,7 +12,10 @@ import { StreamingAggregator } from './streaming-aggregator';
  * site). The coordinator should call this when a study is created, to refuse the config there.
  */
 export function checkStrategyPrivacy(strategy: StrategyConfig, privacy: PrivacyConfig | undefined): void {
-  if (privacy?.mode === 'central' && !['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad'].includes(strategy.name)) {
+  if (
+    privacy?.mode === 'central' &&
+    !['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad'].includes(strategy.name)
+  ) {
     throw new AggregationError(
       `Central DP needs a mean-based strategy (fedavg, fedavgm, fedadam, fedyogi, fedadagrad), not ${strategy.name}; use privacy mode "local" with ${strategy.name}.`,
       'STRATEGY_PRIVACY_INCOMPATIBLE',
@@ -23,7 +26,13 @@ export function checkStrategyPrivacy(strategy: StrategyConfig, privacy: PrivacyC
 
 function checkRanges(context: AggregatorContext): void {
   for (const r of context.excludedRanges ?? []) {
-    if (!Number.isInteger(r.offset) || !Number.isInteger(r.length) || r.offset < 0 || r.length < 0 || r.offset + r.length > context.global.length) {
+    if (
+      !Number.isInteger(r.offset) ||
+      !Number.isInteger(r.length) ||
+      r.offset < 0 ||
+      r.length < 0 ||
+      r.offset + r.length > context.global.length
+    ) {
       throw new AggregationError(
         `Excluded range [${r.offset}, ${r.offset + r.length}) lies outside the ${context.global.length} weights.`,
       );

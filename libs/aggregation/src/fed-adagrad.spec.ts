@@ -15,7 +15,12 @@ describe('fedAdagrad', () => {
   });
 
   it('matches a float64 reference over three rounds through createAggregator', () => {
-    const strategy = StrategyConfig.parse({ name: 'fedadagrad', serverLearningRate: 0.02, beta1: 0.5, tau: 1e-2 });
+    const strategy = StrategyConfig.parse({
+      name: 'fedadagrad',
+      serverLearningRate: 0.02,
+      beta1: 0.5,
+      tau: 1e-2,
+    });
     const tau = 1e-2;
     const p = 2_001;
     let global = randomVector(p, 4);

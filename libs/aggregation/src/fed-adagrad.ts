@@ -4,7 +4,6 @@ import type { StrategyState } from './site-update';
 // Math functions bound once: hot loops then skip a global lookup, which is slow inside jest's vm context.
 const { sqrt } = Math;
 
-
 export interface FedAdagradOptions {
   serverLearningRate: number;
   beta1: number;

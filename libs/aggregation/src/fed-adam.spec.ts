@@ -8,7 +8,12 @@ import { maxAbsDiff, meanDeltaReference, randomUpdates, randomVector } from './t
 describe('fedAdam', () => {
   it('takes one Adam step from m = 0, v = tau^2 (hand-computed)', () => {
     const out = new Float32Array(1);
-    const state = fedAdam(out, Float32Array.of(0), Float32Array.of(1), null, { serverLearningRate: 0.1, beta1: 0.9, beta2: 0.99, tau: 0.01 });
+    const state = fedAdam(out, Float32Array.of(0), Float32Array.of(1), null, {
+      serverLearningRate: 0.1,
+      beta1: 0.9,
+      beta2: 0.99,
+      tau: 0.01,
+    });
     // m = 0.1 * 1 = 0.1; v = 0.99 * 1e-4 + 0.01 * 1 = 0.010099; x = 0.1 * 0.1 / (sqrt(0.010099) + 0.01)
     //   = 0.01 / (0.100493781 + 0.01) = 0.0905028...
     expect(state.vectors.m[0]).toBeCloseTo(0.1, 7);
@@ -47,7 +52,10 @@ describe('fedAdam', () => {
     const agg = createAggregator(strategy, { global, state: momentumOnly, expectedSites: 1 });
     agg.add({ siteId: 'a', samples: 1, weights: new Float32Array(4) });
     expect(() => agg.finish()).toThrow(AggregationError);
-    const shortState: StrategyState = { step: 1, vectors: { m: new Float32Array(3), v: new Float32Array(3) } };
+    const shortState: StrategyState = {
+      step: 1,
+      vectors: { m: new Float32Array(3), v: new Float32Array(3) },
+    };
     const agg2 = createAggregator(strategy, { global, state: shortState, expectedSites: 1 });
     agg2.add({ siteId: 'a', samples: 1, weights: new Float32Array(4) });
     expect(() => agg2.finish()).toThrow(/another model/);

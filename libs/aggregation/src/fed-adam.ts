@@ -4,7 +4,6 @@ import type { StrategyState } from './site-update';
 // Math functions bound once: hot loops then skip a global lookup, which is slow inside jest's vm context.
 const { sqrt } = Math;
 
-
 /**
  * FedAdam (Reddi et al., 2021, "Adaptive Federated Optimization", Algorithm 2), on delta = mean(w_k) - x:
  *   m' = b1 m + (1 - b1) delta;   v' = b2 v + (1 - b2) delta^2;   out = x + eta m' / (sqrt(v') + tau)

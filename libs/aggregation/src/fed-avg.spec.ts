@@ -28,8 +28,12 @@ describe('fedAvg', () => {
   });
 
   it('refuses a round with no samples and an update of the wrong length', () => {
-    expect(() => fedAvg(new Float32Array(2), [{ siteId: 'a', samples: 0, weights: new Float32Array(2) }])).toThrow(AggregationError);
-    expect(() => fedAvg(new Float32Array(2), [{ siteId: 'a', samples: 1, weights: new Float32Array(3) }])).toThrow(UpdateLengthError);
+    expect(() =>
+      fedAvg(new Float32Array(2), [{ siteId: 'a', samples: 0, weights: new Float32Array(2) }]),
+    ).toThrow(AggregationError);
+    expect(() =>
+      fedAvg(new Float32Array(2), [{ siteId: 'a', samples: 1, weights: new Float32Array(3) }]),
+    ).toThrow(UpdateLengthError);
   });
 });
 
@@ -53,7 +57,9 @@ describe('createAggregator with fedavg', () => {
     const agg = createAggregator(fedavg, { global, state: null, expectedSites: 2 });
     agg.add({ siteId: 'a', samples: 1, weights: new Float32Array(3) });
     expect(() => agg.add({ siteId: 'a', samples: 1, weights: new Float32Array(3) })).toThrow(/two updates/);
-    expect(() => createAggregator(fedavg, { global, state: null, expectedSites: 1 }).finish()).toThrow(/No updates/);
+    expect(() => createAggregator(fedavg, { global, state: null, expectedSites: 1 }).finish()).toThrow(
+      /No updates/,
+    );
   });
 
   it('bounds each update norm around the global weights (hand-computed)', () => {
@@ -69,7 +75,12 @@ describe('createAggregator with fedavg', () => {
 
   it('keeps excluded (FedBN) ranges at their global values', () => {
     const global = Float32Array.of(1, 1, 1, 1);
-    const agg = createAggregator(fedavg, { global, state: null, expectedSites: 1, excludedRanges: [{ offset: 1, length: 2 }] });
+    const agg = createAggregator(fedavg, {
+      global,
+      state: null,
+      expectedSites: 1,
+      excludedRanges: [{ offset: 1, length: 2 }],
+    });
     agg.add({ siteId: 'a', samples: 1, weights: Float32Array.of(3, 3, 3, 3) });
     expect(Array.from(agg.finish().weights)).toEqual([3, 1, 1, 3]);
   });

@@ -4,7 +4,6 @@ import type { StrategyState } from './site-update';
 // Math functions bound once: hot loops then skip a global lookup, which is slow inside jest's vm context.
 const { sqrt, sign } = Math;
 
-
 /**
  * FedYogi (Reddi et al., 2021, "Adaptive Federated Optimization", Algorithm 2; Yogi: Zaheer et al., 2018),
  * on delta = mean(w_k) - x:

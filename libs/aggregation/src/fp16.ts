@@ -29,7 +29,10 @@ function halfBits(b: number): number {
   return sign | half;
 }
 
-export function float32ToFloat16(src: Float32Array, out: Uint16Array = new Uint16Array(src.length)): Uint16Array {
+export function float32ToFloat16(
+  src: Float32Array,
+  out: Uint16Array = new Uint16Array(src.length),
+): Uint16Array {
   const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
   for (let i = 0; i < bits.length; i++) out[i] = halfBits(bits[i]);
   return out;
@@ -52,7 +55,10 @@ function halfTable(): Float32Array {
   return table;
 }
 
-export function float16ToFloat32(src: Uint16Array, out: Float32Array = new Float32Array(src.length)): Float32Array {
+export function float16ToFloat32(
+  src: Uint16Array,
+  out: Float32Array = new Float32Array(src.length),
+): Float32Array {
   const t = halfTable();
   for (let i = 0; i < src.length; i++) out[i] = t[src[i]];
   return out;

@@ -5,7 +5,6 @@ import { uniform01, type Rng } from './rng';
 const { sqrt, log, cos, sin } = Math;
 const { isFinite } = Number;
 
-
 /**
  * Adds independent N(0, std^2) noise to every element of `out`, in place (Box-Muller, two normals per pair
  * of uniforms, computed in float64). This is the Gaussian mechanism of DP-FedAvg (McMahan et al., 2018):
@@ -13,7 +12,8 @@ const { isFinite } = Number;
  * exact Gaussian (Mironov, 2012); accepted here as in TensorFlow Privacy and Opacus.
  */
 export function addGaussianNoise(out: Float32Array, std: number, rng: Rng): Float32Array {
-  if (!(std >= 0) || !isFinite(std)) throw new AggregationError(`Noise standard deviation must be finite and >= 0, got ${std}.`);
+  if (!(std >= 0) || !isFinite(std))
+    throw new AggregationError(`Noise standard deviation must be finite and >= 0, got ${std}.`);
   if (std === 0) return out;
   const n = out.length;
   let i = 0;

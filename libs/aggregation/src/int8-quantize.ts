@@ -5,7 +5,6 @@ import type { Rng } from './rng';
 const { abs, round, floor, max, min, fround } = Math;
 const { isFinite } = Number;
 
-
 /**
  * Symmetric int8 quantization with one scale per segment (tensor): scale = max|x| / 127, q in [-127, 127].
  *  - nearest: q = round(x / scale); |x - q scale| <= scale / 2; biased.
@@ -28,7 +27,10 @@ export function quantizeInt8(
     for (let i = start; i < end; i++) {
       const a = abs(src[i]);
       if (!(a <= maxAbs)) {
-        if (!isFinite(a)) throw new UpdateCodecError(`Update value ${src[i]} at index ${i} is not finite; the site's training diverged.`);
+        if (!isFinite(a))
+          throw new UpdateCodecError(
+            `Update value ${src[i]} at index ${i} is not finite; the site's training diverged.`,
+          );
         maxAbs = a;
       }
     }
@@ -51,7 +53,12 @@ export function quantizeInt8(
   return { q, scales };
 }
 
-export function dequantizeInt8(q: Int8Array, scales: Float32Array, segmentLengths: ArrayLike<number>, out: Float32Array): Float32Array {
+export function dequantizeInt8(
+  q: Int8Array,
+  scales: Float32Array,
+  segmentLengths: ArrayLike<number>,
+  out: Float32Array,
+): Float32Array {
   let start = 0;
   for (let s = 0; s < segmentLengths.length; s++) {
     const end = start + segmentLengths[s];

@@ -31,7 +31,10 @@ describe('krum', () => {
 
   it('matches the float64 reference scores on random inputs', () => {
     const updates = randomUpdates(9, 3_000, 70);
-    const ref = krumScoresReference(updates.map((u) => Array.from(u.weights)), 2);
+    const ref = krumScoresReference(
+      updates.map((u) => Array.from(u.weights)),
+      2,
+    );
     const got = krumScores(updates, 2);
     ref.forEach((r, k) => expect(Math.abs(got[k] - r) / r).toBeLessThan(1e-9));
     const d = pairwiseSquaredDistances(updates);
@@ -41,14 +44,22 @@ describe('krum', () => {
   });
 
   it('refuses fewer than 2f + 3 updates, saying what to change', () => {
-    const agg = createAggregator(StrategyConfig.parse({ name: 'krum', byzantine: 2 }), { global: new Float32Array(1), state: null, expectedSites: 6 });
+    const agg = createAggregator(StrategyConfig.parse({ name: 'krum', byzantine: 2 }), {
+      global: new Float32Array(1),
+      state: null,
+      expectedSites: 6,
+    });
     for (let k = 0; k < 6; k++) agg.add(site(`s${k}`, k));
     expect(() => agg.finish()).toThrow(AggregationError);
     expect(() => krumScores([site('a', 0), site('b', 1)], 0)).toThrow(/at least 3 updates/);
   });
 
   it('reports which site it chose', () => {
-    const agg = createAggregator(StrategyConfig.parse({ name: 'krum' }), { global: new Float32Array(1), state: null, expectedSites: 5 });
+    const agg = createAggregator(StrategyConfig.parse({ name: 'krum' }), {
+      global: new Float32Array(1),
+      state: null,
+      expectedSites: 5,
+    });
     [0, 1, 2, 3, 100].forEach((v, k) => agg.add(site(`s${k}`, v)));
     expect(agg.finish().weights[0]).toBe(1);
     expect((agg as BufferedAggregator).selected).toEqual(['s1']);

@@ -35,7 +35,8 @@ export function pairwiseSquaredDistances(updates: readonly SiteUpdate[]): Float6
  */
 export function krumScores(updates: readonly SiteUpdate[], byzantine: number): Float64Array {
   const n = updates.length;
-  if (!Number.isInteger(byzantine) || byzantine < 0) throw new AggregationError(`Krum's f must be a non-negative integer, got ${byzantine}.`);
+  if (!Number.isInteger(byzantine) || byzantine < 0)
+    throw new AggregationError(`Krum's f must be a non-negative integer, got ${byzantine}.`);
   if (n < 2 * byzantine + 3) {
     throw new AggregationError(
       `Krum with f = ${byzantine} needs at least ${2 * byzantine + 3} updates (N >= 2f + 3) but got ${n}; lower f or wait for more sites.`,
@@ -71,7 +72,11 @@ export function bestScores(scores: Float64Array, count: number): number[] {
  * Krum (Blanchard et al., 2017): out = the single update with the lowest Krum score. Returns the chosen
  * site too (for the audit log). Unweighted by samples.
  */
-export function krum(out: Float32Array, updates: readonly SiteUpdate[], byzantine: number): { out: Float32Array; selected: string[] } {
+export function krum(
+  out: Float32Array,
+  updates: readonly SiteUpdate[],
+  byzantine: number,
+): { out: Float32Array; selected: string[] } {
   const scores = krumScores(updates, byzantine);
   assertLength(updates[0].weights, out.length, updates[0].siteId);
   const best = bestScores(scores, 1)[0];

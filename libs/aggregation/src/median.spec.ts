@@ -30,7 +30,11 @@ describe('median', () => {
   });
 
   it('ignores sample counts (a site cannot buy influence) and works through createAggregator', () => {
-    const agg = createAggregator(StrategyConfig.parse({ name: 'median' }), { global: new Float32Array(1), state: null, expectedSites: 3 });
+    const agg = createAggregator(StrategyConfig.parse({ name: 'median' }), {
+      global: new Float32Array(1),
+      state: null,
+      expectedSites: 3,
+    });
     agg.add({ siteId: 'a', samples: 1, weights: Float32Array.of(1) });
     agg.add({ siteId: 'b', samples: 1, weights: Float32Array.of(2) });
     agg.add({ siteId: 'evil', samples: 1e9, weights: Float32Array.of(1000) });

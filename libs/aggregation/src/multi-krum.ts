@@ -15,7 +15,9 @@ export function multiKrum(
 ): { out: Float32Array; selected: string[] } {
   const scores = krumScores(updates, byzantine);
   if (!Number.isInteger(keep) || keep < 1 || keep > updates.length) {
-    throw new AggregationError(`Multi-Krum keeps m updates with 1 <= m <= N = ${updates.length}, got m = ${keep}.`);
+    throw new AggregationError(
+      `Multi-Krum keeps m updates with 1 <= m <= N = ${updates.length}, got m = ${keep}.`,
+    );
   }
   const chosen = bestScores(scores, keep).map((k) => updates[k]);
   for (const u of chosen) assertLength(u.weights, out.length, u.siteId);

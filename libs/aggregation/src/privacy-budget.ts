@@ -32,13 +32,25 @@ export interface PrivacyStatus {
   rounds: number;
 }
 
-function epsilonAfter(privacy: DpPrivacyConfig, perRound: readonly number[], orders: readonly number[], rounds: number): number {
+function epsilonAfter(
+  privacy: DpPrivacyConfig,
+  perRound: readonly number[],
+  orders: readonly number[],
+  rounds: number,
+): number {
   if (rounds === 0) return 0;
-  return epsilonFromRdp(orders, perRound.map((r) => r * rounds), privacy.targetDelta).epsilon;
+  return epsilonFromRdp(
+    orders,
+    perRound.map((r) => r * rounds),
+    privacy.targetDelta,
+  ).epsilon;
 }
 
 /** Largest number of rounds whose epsilon stays within the budget (capped at 10 million; Infinity without DP). */
-export function roundsWithinBudget(privacy: PrivacyConfig, orders: readonly number[] = DEFAULT_RDP_ORDERS): number {
+export function roundsWithinBudget(
+  privacy: PrivacyConfig,
+  orders: readonly number[] = DEFAULT_RDP_ORDERS,
+): number {
   if (privacy.mode === 'none') return Infinity;
   const perRound = perRoundRdp(privacy, orders);
   let lo = 0;
@@ -56,9 +68,22 @@ export function roundsWithinBudget(privacy: PrivacyConfig, orders: readonly numb
  * The study's privacy position after `rounds` committed rounds: what the coordinator shows in the study
  * status and checks before starting a round.
  */
-export function privacyStatus(privacy: PrivacyConfig, rounds: number, orders: readonly number[] = DEFAULT_RDP_ORDERS): PrivacyStatus {
+export function privacyStatus(
+  privacy: PrivacyConfig,
+  rounds: number,
+  orders: readonly number[] = DEFAULT_RDP_ORDERS,
+): PrivacyStatus {
   if (privacy.mode === 'none') {
-    return { mode: 'none', epsilon: 0, epsilonNextRound: 0, delta: 0, epsilonBudget: Infinity, exhausted: false, roundsAllowed: Infinity, rounds };
+    return {
+      mode: 'none',
+      epsilon: 0,
+      epsilonNextRound: 0,
+      delta: 0,
+      epsilonBudget: Infinity,
+      exhausted: false,
+      roundsAllowed: Infinity,
+      rounds,
+    };
   }
   const perRound = perRoundRdp(privacy, orders);
   const epsilon = epsilonAfter(privacy, perRound, orders, rounds);
@@ -78,6 +103,7 @@ export function privacyStatus(privacy: PrivacyConfig, rounds: number, orders: re
 /** Throws PrivacyBudgetExhaustedError when one more round would exceed the budget. */
 export function assertPrivacyBudget(privacy: PrivacyConfig, rounds: number): PrivacyStatus {
   const status = privacyStatus(privacy, rounds);
-  if (status.exhausted) throw new PrivacyBudgetExhaustedError(status.epsilon, status.epsilonNextRound, status.epsilonBudget);
+  if (status.exhausted)
+    throw new PrivacyBudgetExhaustedError(status.epsilon, status.epsilonNextRound, status.epsilonBudget);
   return status;
 }

@@ -11,7 +11,9 @@ const dp = { clipNorm: 0.5, noiseMultiplier: 2, epsilonBudget: 10 };
 describe('privatizeUpdate (site side)', () => {
   it('clips only for central DP, clips and adds z*C noise for local DP', () => {
     const central = randomVector(10_000, 1);
-    expect(privatizeUpdate(central, PrivacyConfig.parse({ mode: 'central', ...dp }), seededRng(1)).noiseStd).toBe(0);
+    expect(
+      privatizeUpdate(central, PrivacyConfig.parse({ mode: 'central', ...dp }), seededRng(1)).noiseStd,
+    ).toBe(0);
     expect(l2Norm(central)).toBeCloseTo(0.5, 5);
     const local = randomVector(10_000, 1);
     const info = privatizeUpdate(local, PrivacyConfig.parse({ mode: 'local', ...dp }), seededRng(1));
@@ -41,7 +43,10 @@ describe('central DP in the aggregator', () => {
     const noise = addGaussianNoise(new Float32Array(p), (2 * 0.5) / 4, seededRng(5));
     const factors = updates.map((u) => 0.5 / Math.hypot(...Array.from(u.weights, (w, j) => w - global[j])));
     expect(Math.max(...factors)).toBeLessThan(1);
-    const ref = Array.from(global, (g, i) => g + updates.reduce((s, u, k) => s + (u.weights[i] - g) * factors[k], 0) / 4 + noise[i]);
+    const ref = Array.from(
+      global,
+      (g, i) => g + updates.reduce((s, u, k) => s + (u.weights[i] - g) * factors[k], 0) / 4 + noise[i],
+    );
     expect(maxAbsDiff(weights, ref)).toBeLessThan(1e-6);
   });
 

@@ -4,7 +4,6 @@ import { logAdd, logErfc, logSub } from './log-math';
 // Math functions bound once: hot loops then skip a global lookup, which is slow inside jest's vm context.
 const { log, log1p, abs, max, expm1 } = Math;
 
-
 /**
  * Rényi-DP accounting for the sampled Gaussian mechanism (SGM): each round, every site takes part with
  * probability q (Poisson sampling) and the sum of their clipped updates gets N(0, (zC)^2) noise.
@@ -23,9 +22,20 @@ const { log, log1p, abs, max, expm1 } = Math;
  * rounds) and up to 512 (little noise).
  */
 export const DEFAULT_RDP_ORDERS: readonly number[] = [
-  1.25, 1.5, 1.75, 2, 2.25, 2.5, 3, 3.5, 4, 4.5,
+  1.25,
+  1.5,
+  1.75,
+  2,
+  2.25,
+  2.5,
+  3,
+  3.5,
+  4,
+  4.5,
   ...Array.from({ length: 59 }, (_, i) => 5 + i),
-  128, 256, 512,
+  128,
+  256,
+  512,
 ];
 
 export type RdpConversion = 'improved' | 'classic';
@@ -84,8 +94,10 @@ function logAFrac(q: number, sigma: number, alpha: number): number {
 
 /** RDP at `order` of one step of the sampled Gaussian mechanism with rate q and noise multiplier z. */
 export function sampledGaussianRdp(samplingRate: number, noiseMultiplier: number, order: number): number {
-  if (!(samplingRate >= 0 && samplingRate <= 1)) throw new AggregationError(`Sampling rate must be in [0, 1], got ${samplingRate}.`);
-  if (!(noiseMultiplier >= 0)) throw new AggregationError(`Noise multiplier must be >= 0, got ${noiseMultiplier}.`);
+  if (!(samplingRate >= 0 && samplingRate <= 1))
+    throw new AggregationError(`Sampling rate must be in [0, 1], got ${samplingRate}.`);
+  if (!(noiseMultiplier >= 0))
+    throw new AggregationError(`Noise multiplier must be >= 0, got ${noiseMultiplier}.`);
   if (!(order > 1)) throw new AggregationError(`RDP orders must be > 1, got ${order}.`);
   if (order === Infinity || noiseMultiplier === 0) return Infinity;
   if (samplingRate === 0) return 0;
@@ -105,7 +117,12 @@ export function sampledGaussianRdp(samplingRate: number, noiseMultiplier: number
 }
 
 /** RDP at every order after `steps` rounds (composition adds RDP). */
-export function computeRdp(args: { samplingRate: number; noiseMultiplier: number; steps: number; orders?: readonly number[] }): number[] {
+export function computeRdp(args: {
+  samplingRate: number;
+  noiseMultiplier: number;
+  steps: number;
+  orders?: readonly number[];
+}): number[] {
   const orders = args.orders ?? DEFAULT_RDP_ORDERS;
   return orders.map((a) => args.steps * sampledGaussianRdp(args.samplingRate, args.noiseMultiplier, a));
 }
@@ -117,7 +134,8 @@ export function epsilonFromRdp(
   delta: number,
   conversion: RdpConversion = 'improved',
 ): { epsilon: number; order: number } {
-  if (orders.length !== rdp.length || orders.length === 0) throw new AggregationError('Need one RDP value per order, and at least one order.');
+  if (orders.length !== rdp.length || orders.length === 0)
+    throw new AggregationError('Need one RDP value per order, and at least one order.');
   if (!(delta > 0 && delta < 1)) throw new AggregationError(`delta must be in (0, 1), got ${delta}.`);
   let best = Infinity;
   let bestOrder = orders[0];
@@ -152,7 +170,12 @@ export function computeEpsilon(args: {
   conversion?: RdpConversion;
 }): number {
   const orders = args.orders ?? DEFAULT_RDP_ORDERS;
-  const rdp = computeRdp({ samplingRate: args.samplingRate, noiseMultiplier: args.noiseMultiplier, steps: args.rounds, orders });
+  const rdp = computeRdp({
+    samplingRate: args.samplingRate,
+    noiseMultiplier: args.noiseMultiplier,
+    steps: args.rounds,
+    orders,
+  });
   return epsilonFromRdp(orders, rdp, args.delta, args.conversion).epsilon;
 }
 
@@ -173,7 +196,8 @@ export class RdpAccountant {
   constructor(orders: readonly number[] = DEFAULT_RDP_ORDERS, rdp?: readonly number[]) {
     this.orders = [...orders];
     this.rdp = rdp ? [...rdp] : orders.map(() => 0);
-    if (this.rdp.length !== this.orders.length) throw new AggregationError('Accountant state has a different number of orders and RDP values.');
+    if (this.rdp.length !== this.orders.length)
+      throw new AggregationError('Accountant state has a different number of orders and RDP values.');
   }
 
   static fromJSON(state: RdpAccountantState): RdpAccountant {

@@ -48,11 +48,22 @@ function scenario(attack: 'scaled' | 'random', seed: number) {
     }
     maxL2 = Math.max(maxL2, Math.sqrt(s));
   }
-  return { global, updates: [attackers[0], ...honest.slice(0, 5), attackers[1], ...honest.slice(5)], honest, honestMean, maxCoord, maxL2 };
+  return {
+    global,
+    updates: [attackers[0], ...honest.slice(0, 5), attackers[1], ...honest.slice(5)],
+    honest,
+    honestMean,
+    maxCoord,
+    maxL2,
+  };
 }
 
 function aggregate(strategy: unknown, global: Float32Array, updates: SiteUpdate[]): Float32Array {
-  const agg = createAggregator(StrategyConfig.parse(strategy), { global, state: null, expectedSites: updates.length });
+  const agg = createAggregator(StrategyConfig.parse(strategy), {
+    global,
+    state: null,
+    expectedSites: updates.length,
+  });
   updates.forEach((u) => agg.add(u));
   return agg.finish().weights;
 }
@@ -66,18 +77,21 @@ function l2(a: Float32Array, b: Float32Array): number {
 describe.each(['scaled', 'random'] as const)('with %s updates from f = 2 of 12 sites', (attack) => {
   const s = scenario(attack, attack === 'scaled' ? 1 : 2);
 
-  it.each([{ name: 'median' }, { name: 'trimmed-mean', beta: 0.2 }])('$name stays within the honest values at every coordinate', (strategy) => {
-    const out = aggregate(strategy, s.global, s.updates);
-    const outside: number[] = [];
-    let worst = 0;
-    for (let i = 0; i < P; i++) {
-      const col = s.honest.map((u) => u.weights[i]);
-      if (out[i] < Math.min(...col) || out[i] > Math.max(...col)) outside.push(i);
-      worst = Math.max(worst, Math.abs(out[i] - s.honestMean[i]));
-    }
-    expect(outside).toEqual([]);
-    expect(worst).toBeLessThanOrEqual(s.maxCoord + 1e-7);
-  });
+  it.each([{ name: 'median' }, { name: 'trimmed-mean', beta: 0.2 }])(
+    '$name stays within the honest values at every coordinate',
+    (strategy) => {
+      const out = aggregate(strategy, s.global, s.updates);
+      const outside: number[] = [];
+      let worst = 0;
+      for (let i = 0; i < P; i++) {
+        const col = s.honest.map((u) => u.weights[i]);
+        if (out[i] < Math.min(...col) || out[i] > Math.max(...col)) outside.push(i);
+        worst = Math.max(worst, Math.abs(out[i] - s.honestMean[i]));
+      }
+      expect(outside).toEqual([]);
+      expect(worst).toBeLessThanOrEqual(s.maxCoord + 1e-7);
+    },
+  );
 
   it('krum returns an honest update, within the honest spread of the honest mean', () => {
     const out = aggregate({ name: 'krum', byzantine: F }, s.global, s.updates);

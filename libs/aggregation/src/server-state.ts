@@ -5,7 +5,12 @@ import type { StrategyState } from './site-update';
  * Reads a named vector of a checkpointed server state, or a fresh one filled with `initial` when the study
  * has no state yet (first round). A vector of the wrong length means the state belongs to another model.
  */
-export function stateVector(state: StrategyState | null, name: string, length: number, initial: number): Float32Array {
+export function stateVector(
+  state: StrategyState | null,
+  name: string,
+  length: number,
+  initial: number,
+): Float32Array {
   if (state === null) return new Float32Array(length).fill(initial);
   const v = state.vectors[name];
   if (v === undefined) {

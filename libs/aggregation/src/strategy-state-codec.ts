@@ -14,23 +14,37 @@ export function encodeStrategyState(state: StrategyState): Uint8Array {
   const tensors: NamedTensor[] =
     vectors.length === 0
       ? [{ name: 'state', shape: [0], dtype: 'float32', data: new Float32Array(0), meta }]
-      : vectors.map(([name, data], i) => ({ name: `state.${name}`, shape: [data.length], dtype: 'float32', data, ...(i === 0 ? { meta } : {}) }));
+      : vectors.map(([name, data], i) => ({
+          name: `state.${name}`,
+          shape: [data.length],
+          dtype: 'float32',
+          data,
+          ...(i === 0 ? { meta } : {}),
+        }));
   return encodeTensors(tensors);
 }
 
 export function decodeStrategyState(blob: Uint8Array): StrategyState {
   const tensors = decodeTensors(blob);
   const meta = tensors[0]?.meta;
-  if (!meta || typeof meta.step !== 'number') throw new AggregationError('Checkpointed strategy state lacks its step; the blob is not a strategy state.', 'STRATEGY_STATE_INVALID');
+  if (!meta || typeof meta.step !== 'number')
+    throw new AggregationError(
+      'Checkpointed strategy state lacks its step; the blob is not a strategy state.',
+      'STRATEGY_STATE_INVALID',
+    );
   const vectors: Record<string, Float32Array> = {};
   for (const t of tensors) {
     if (t.name === 'state') continue;
     if (!t.name.startsWith('state.') || !(t.data instanceof Float32Array)) {
-      throw new AggregationError(`Checkpointed strategy state has an unexpected tensor "${t.name}".`, 'STRATEGY_STATE_INVALID');
+      throw new AggregationError(
+        `Checkpointed strategy state has an unexpected tensor "${t.name}".`,
+        'STRATEGY_STATE_INVALID',
+      );
     }
     vectors[t.name.slice('state.'.length)] = t.data.slice();
   }
   const scalars: Record<string, number> = {};
-  for (const [k, v] of Object.entries(meta)) if (k.startsWith('scalar.')) scalars[k.slice('scalar.'.length)] = v;
+  for (const [k, v] of Object.entries(meta))
+    if (k.startsWith('scalar.')) scalars[k.slice('scalar.'.length)] = v;
   return { step: meta.step, vectors, ...(Object.keys(scalars).length ? { scalars } : {}) };
 }

@@ -10,7 +10,10 @@ import { addGaussianNoise } from './gaussian-noise';
 import { cryptoRng } from './rng';
 import type { Aggregator, SiteUpdate, StrategyState } from './site-update';
 
-type StreamingStrategy = Extract<StrategyConfig, { name: 'fedavg' | 'fedavgm' | 'fedadam' | 'fedyogi' | 'fedadagrad' }>;
+type StreamingStrategy = Extract<
+  StrategyConfig,
+  { name: 'fedavg' | 'fedavgm' | 'fedadam' | 'fedyogi' | 'fedadagrad' }
+>;
 
 /**
  * FedAvg and the server optimizers built on it (FedAvgM, FedAdam, FedYogi, FedAdagrad), streaming: updates
@@ -46,23 +49,33 @@ export class StreamingAggregator implements Aggregator {
     this.acc = new Float32Array(context.global.length);
     const privacy = context.privacy;
     this.central = privacy?.mode === 'central';
-    const bounds = [strategy.updateNormBound, privacy?.mode === 'central' ? privacy.clipNorm : undefined].filter(
-      (b): b is number => b !== undefined,
-    );
+    const bounds = [
+      strategy.updateNormBound,
+      privacy?.mode === 'central' ? privacy.clipNorm : undefined,
+    ].filter((b): b is number => b !== undefined);
     this.bound = bounds.length > 0 ? Math.min(...bounds) : undefined;
   }
 
   add(update: SiteUpdate): void {
-    if (this.finished) throw new AggregationError('This round was already aggregated; create a new aggregator.');
+    if (this.finished)
+      throw new AggregationError('This round was already aggregated; create a new aggregator.');
     const { global } = this.context;
     assertLength(update.weights, global.length, update.siteId);
     if (this.seen.has(update.siteId)) {
-      throw new AggregationError(`Site ${update.siteId} sent two updates this round; only one counts.`, 'DUPLICATE_UPDATE');
+      throw new AggregationError(
+        `Site ${update.siteId} sent two updates this round; only one counts.`,
+        'DUPLICATE_UPDATE',
+      );
     }
     if (!(update.samples > 0) || !Number.isFinite(update.samples)) {
-      throw new AggregationError(`Site ${update.siteId} reported ${update.samples} samples; an update needs at least one.`);
+      throw new AggregationError(
+        `Site ${update.siteId} reported ${update.samples} samples; an update needs at least one.`,
+      );
     }
-    const s = this.bound === undefined ? 1 : clipScale(distanceNorm(update.weights, global), this.bound, update.siteId);
+    const s =
+      this.bound === undefined
+        ? 1
+        : clipScale(distanceNorm(update.weights, global), this.bound, update.siteId);
     // DP-FedAvg's sensitivity bound holds for equal weights only (McMahan et al., 2018).
     const n = this.central ? 1 : update.samples;
     this.seen.add(update.siteId);
@@ -103,7 +116,8 @@ export class StreamingAggregator implements Aggregator {
   }
 
   finish(): { weights: Float32Array; state: StrategyState | null } {
-    if (this.finished) throw new AggregationError('This round was already aggregated; create a new aggregator.');
+    if (this.finished)
+      throw new AggregationError('This round was already aggregated; create a new aggregator.');
     const count = this.seen.size;
     if (count === 0) throw new AggregationError('No updates to aggregate this round.', 'NO_UPDATES');
     this.flush();
@@ -128,7 +142,11 @@ export class StreamingAggregator implements Aggregator {
     for (let i = 0; i < out.length; i++) out[i] = out[i] + r * global[i] - global[i];
     if (privacy?.mode === 'central') {
       // Noise z*C on the sum is z*C/count on the mean.
-      addGaussianNoise(out, (privacy.noiseMultiplier * privacy.clipNorm) / count, this.context.rng ?? cryptoRng());
+      addGaussianNoise(
+        out,
+        (privacy.noiseMultiplier * privacy.clipNorm) / count,
+        this.context.rng ?? cryptoRng(),
+      );
     }
     for (const range of excludedRanges ?? []) out.fill(0, range.offset, range.offset + range.length);
     return this.serverStep(out);

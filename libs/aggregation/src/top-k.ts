@@ -4,7 +4,6 @@ import { UpdateCodecError } from './aggregation-error';
 const { abs } = Math;
 const { isFinite } = Number;
 
-
 /**
  * The k-th largest value of `a` (1-based), reordering `a` in place: quickselect with median-of-three
  * pivots, O(n) on average (Hoare, 1961).
@@ -45,14 +44,18 @@ function kthLargest(a: Float32Array, k: number): number {
  * indices ascending and their values.
  */
 export function topK(src: Float32Array, k: number): { indices: Int32Array; values: Float32Array } {
-  if (!Number.isInteger(k) || k < 0 || k > src.length) throw new UpdateCodecError(`top-k needs 0 <= k <= ${src.length}, got ${k}.`);
+  if (!Number.isInteger(k) || k < 0 || k > src.length)
+    throw new UpdateCodecError(`top-k needs 0 <= k <= ${src.length}, got ${k}.`);
   const indices = new Int32Array(k);
   const values = new Float32Array(k);
   if (k === 0) return { indices, values };
   const mags = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) {
     const m = abs(src[i]);
-    if (!isFinite(m)) throw new UpdateCodecError(`Update value ${src[i]} at index ${i} is not finite; the site's training diverged.`);
+    if (!isFinite(m))
+      throw new UpdateCodecError(
+        `Update value ${src[i]} at index ${i} is not finite; the site's training diverged.`,
+      );
     mags[i] = m;
   }
   const threshold = kthLargest(mags, k);

@@ -15,7 +15,8 @@ export function trimCount(n: number, beta: number): number {
 export function trimmedMean(out: Float32Array, updates: readonly SiteUpdate[], beta: number): Float32Array {
   const n = updates.length;
   if (n === 0) throw new AggregationError('Trimmed mean of no updates.', 'NO_UPDATES');
-  if (!(beta >= 0 && beta < 0.5)) throw new AggregationError(`Trimmed-mean beta must be in [0, 0.5), got ${beta}.`);
+  if (!(beta >= 0 && beta < 0.5))
+    throw new AggregationError(`Trimmed-mean beta must be in [0, 0.5), got ${beta}.`);
   for (const u of updates) assertLength(u.weights, out.length, u.siteId);
   const b = trimCount(n, beta);
   const kept = n - 2 * b;

@@ -1,4 +1,10 @@
-import { CompressionConfig, decodeTensors, encodeTensors, type NamedTensor, type WeightSpec } from '@fedseg/protocol';
+import {
+  CompressionConfig,
+  decodeTensors,
+  encodeTensors,
+  type NamedTensor,
+  type WeightSpec,
+} from '@fedseg/protocol';
 import { UpdateCodecError } from './aggregation-error';
 import { quantizeInt8 } from './int8-quantize';
 import { seededRng } from './rng';
@@ -8,7 +14,8 @@ import { maxAbsDiff, randomVector } from './testing/reference';
 
 /** Tensors -> blob -> tensors, as on the wire. */
 const wire = (tensors: NamedTensor[]) => decodeTensors(encodeTensors(tensors));
-const fp32Bytes = (p: number) => encodeTensors([{ name: 'update.f32', shape: [p], dtype: 'float32', data: new Float32Array(p) }]).byteLength;
+const fp32Bytes = (p: number) =>
+  encodeTensors([{ name: 'update.f32', shape: [p], dtype: 'float32', data: new Float32Array(p) }]).byteLength;
 
 // A small model's manifest: tensors of very different magnitudes share one update.
 const manifest: WeightSpec[] = [
@@ -28,41 +35,48 @@ function modelDelta(seed: number): Float32Array {
 describe('update codecs', () => {
   it('none and fp16 round-trip through the tensor blob', () => {
     const d = modelDelta(1);
-    expect(decodeUpdate(wire(encodeUpdate(CompressionConfig.parse({ codec: 'none' }), d, null).tensors))).toEqual(d);
-    const half = decodeUpdate(wire(encodeUpdate(CompressionConfig.parse({ codec: 'fp16' }), d, null).tensors));
+    expect(
+      decodeUpdate(wire(encodeUpdate(CompressionConfig.parse({ codec: 'none' }), d, null).tensors)),
+    ).toEqual(d);
+    const half = decodeUpdate(
+      wire(encodeUpdate(CompressionConfig.parse({ codec: 'fp16' }), d, null).tensors),
+    );
     expect(maxAbsDiff(half, d)).toBeLessThan(0.1 * 2 ** -11);
   });
 
-  it.each(['nearest', 'stochastic'] as const)('int8 (%s): ratio >= 3.9x and the error bound per tensor scale', (rounding) => {
-    const d = modelDelta(2);
-    const codec = CompressionConfig.parse({ codec: 'int8', rounding });
-    const { tensors } = encodeUpdate(codec, d, null, { manifest, rng: seededRng(3) });
-    const blob = encodeTensors(tensors);
-    expect(fp32Bytes(P) / blob.byteLength).toBeGreaterThanOrEqual(3.9);
-    const decoded = decodeUpdate(decodeTensors(blob));
-    const scales = tensors[1].data as Float32Array;
-    expect(scales.length).toBe(manifest.length);
-    const q = tensors[0].data as Int8Array;
-    let start = 0;
-    manifest.forEach((spec, s) => {
-      const end = start + spec.shape.reduce((a, b) => a * b, 1);
-      const scale = scales[s];
-      let maxAbs = 0;
-      for (let i = start; i < end; i++) maxAbs = Math.max(maxAbs, Math.abs(d[i]));
-      expect(Math.abs(scale - maxAbs / 127)).toBeLessThanOrEqual((maxAbs / 127) * 2 ** -23); // float32 scale
-      let maxErr = 0;
-      let decodeMismatches = 0;
-      for (let i = start; i < end; i++) {
-        maxErr = Math.max(maxErr, Math.abs(d[i] - q[i] * scale)); // exact in float64
-        // what decodeUpdate returns is q * scale rounded to float32
-        if (decoded[i] !== Math.fround(q[i] * scale)) decodeMismatches++;
-      }
-      if (rounding === 'nearest') expect(maxErr).toBeLessThanOrEqual(scale / 2);
-      else expect(maxErr).toBeLessThan(scale);
-      expect(decodeMismatches).toBe(0);
-      start = end;
-    });
-  });
+  it.each(['nearest', 'stochastic'] as const)(
+    'int8 (%s): ratio >= 3.9x and the error bound per tensor scale',
+    (rounding) => {
+      const d = modelDelta(2);
+      const codec = CompressionConfig.parse({ codec: 'int8', rounding });
+      const { tensors } = encodeUpdate(codec, d, null, { manifest, rng: seededRng(3) });
+      const blob = encodeTensors(tensors);
+      expect(fp32Bytes(P) / blob.byteLength).toBeGreaterThanOrEqual(3.9);
+      const decoded = decodeUpdate(decodeTensors(blob));
+      const scales = tensors[1].data as Float32Array;
+      expect(scales.length).toBe(manifest.length);
+      const q = tensors[0].data as Int8Array;
+      let start = 0;
+      manifest.forEach((spec, s) => {
+        const end = start + spec.shape.reduce((a, b) => a * b, 1);
+        const scale = scales[s];
+        let maxAbs = 0;
+        for (let i = start; i < end; i++) maxAbs = Math.max(maxAbs, Math.abs(d[i]));
+        expect(Math.abs(scale - maxAbs / 127)).toBeLessThanOrEqual((maxAbs / 127) * 2 ** -23); // float32 scale
+        let maxErr = 0;
+        let decodeMismatches = 0;
+        for (let i = start; i < end; i++) {
+          maxErr = Math.max(maxErr, Math.abs(d[i] - q[i] * scale)); // exact in float64
+          // what decodeUpdate returns is q * scale rounded to float32
+          if (decoded[i] !== Math.fround(q[i] * scale)) decodeMismatches++;
+        }
+        if (rounding === 'nearest') expect(maxErr).toBeLessThanOrEqual(scale / 2);
+        else expect(maxErr).toBeLessThan(scale);
+        expect(decodeMismatches).toBe(0);
+        start = end;
+      });
+    },
+  );
 
   it('int8 stochastic rounding is unbiased: the mean of many encodings converges to the value', () => {
     const x = Float32Array.of(1, 0.3, -0.77, 0.01);
@@ -84,7 +98,11 @@ describe('update codecs', () => {
     const d = modelDelta(4);
     for (const fraction of [0.001, 0.01, 0.1, 0.5, 1]) {
       const k = Math.ceil(fraction * P);
-      const { tensors } = encodeUpdate(CompressionConfig.parse({ codec: 'top-k', fraction, errorFeedback: false }), d, null);
+      const { tensors } = encodeUpdate(
+        CompressionConfig.parse({ codec: 'top-k', fraction, errorFeedback: false }),
+        d,
+        null,
+      );
       const idx = tensors[0].data as Int32Array;
       expect(idx.length).toBe(k);
       const kept = new Set(idx);
@@ -101,7 +119,11 @@ describe('update codecs', () => {
       // 8 bytes per kept entry, plus the blob's header and manifest (under 512 bytes).
       expect(encodeTensors(tensors).byteLength).toBeLessThan(8 * k + 512);
     }
-    const ties = encodeUpdate(CompressionConfig.parse({ codec: 'top-k', fraction: 0.5 }), new Float32Array(10).fill(2), null);
+    const ties = encodeUpdate(
+      CompressionConfig.parse({ codec: 'top-k', fraction: 0.5 }),
+      new Float32Array(10).fill(2),
+      null,
+    );
     expect(Array.from(ties.tensors[0].data)).toEqual([0, 1, 2, 3, 4]);
   });
 
@@ -119,9 +141,21 @@ describe('update codecs', () => {
       state = r.siteState;
       const dec = decodeUpdate(r.tensors);
       for (let i = 0; i < P; i++) sent[i] += dec[i];
-      if (t % 50 === 0) gaps.push(maxAbsDiff(Float64Array.from(sent, (s) => s / t), d));
+      if (t % 50 === 0)
+        gaps.push(
+          maxAbsDiff(
+            Float64Array.from(sent, (s) => s / t),
+            d,
+          ),
+        );
       // Invariant: sent so far + residual = T * delta (nothing is lost).
-      if (t === T) expect(maxAbsDiff(Float64Array.from(sent, (s, i) => s + state!.residual![i]), Float64Array.from(d, (x) => T * x))).toBeLessThan(1e-6 * T);
+      if (t === T)
+        expect(
+          maxAbsDiff(
+            Float64Array.from(sent, (s, i) => s + state!.residual![i]),
+            Float64Array.from(d, (x) => T * x),
+          ),
+        ).toBeLessThan(1e-6 * T);
     }
     for (let j = 1; j < gaps.length; j++) expect(gaps[j]).toBeLessThan(gaps[j - 1]);
     expect(gaps[gaps.length - 1]).toBeLessThan(0.15 * Math.max(...Array.from(d, Math.abs)));
@@ -132,15 +166,27 @@ describe('update codecs', () => {
   });
 
   it('refuses malformed updates and a residual from another model', () => {
-    expect(() => decodeUpdate([{ name: 'weights', shape: [1], dtype: 'float32', data: new Float32Array(1) }])).toThrow(UpdateCodecError);
+    expect(() =>
+      decodeUpdate([{ name: 'weights', shape: [1], dtype: 'float32', data: new Float32Array(1) }]),
+    ).toThrow(UpdateCodecError);
     const bad: NamedTensor[] = [
-      { name: 'update.topk.index', shape: [2], dtype: 'int32', data: Int32Array.of(5, 3), meta: { length: 10 } },
+      {
+        name: 'update.topk.index',
+        shape: [2],
+        dtype: 'int32',
+        data: Int32Array.of(5, 3),
+        meta: { length: 10 },
+      },
       { name: 'update.topk.value', shape: [2], dtype: 'float32', data: Float32Array.of(1, 2) },
     ];
     expect(() => decodeUpdate(bad)).toThrow(/not ascending/);
     const codec = CompressionConfig.parse({ codec: 'top-k' });
-    expect(() => encodeUpdate(codec, new Float32Array(5), { residual: new Float32Array(4) })).toThrow(/another model/);
-    expect(() => encodeUpdate(CompressionConfig.parse({ codec: 'int8' }), Float32Array.of(1, NaN), null)).toThrow(/not finite/);
+    expect(() => encodeUpdate(codec, new Float32Array(5), { residual: new Float32Array(4) })).toThrow(
+      /another model/,
+    );
+    expect(() =>
+      encodeUpdate(CompressionConfig.parse({ codec: 'int8' }), Float32Array.of(1, NaN), null),
+    ).toThrow(/not finite/);
   });
 
   it('applyDelta rebuilds full weights for the aggregator', () => {

@@ -33,7 +33,8 @@ function segmentsOf(length: number, manifest: readonly WeightSpec[] | undefined)
   if (manifest) {
     const lengths = manifest.map((s) => elementCount(s.shape));
     const total = lengths.reduce((a, b) => a + b, 0);
-    if (total !== length) throw new UpdateCodecError(`Manifest describes ${total} weights but the update has ${length}.`);
+    if (total !== length)
+      throw new UpdateCodecError(`Manifest describes ${total} weights but the update has ${length}.`);
     return lengths;
   }
   const out: number[] = [];
@@ -57,7 +58,10 @@ export function encodeUpdate(
     case 'none':
       return { tensors: [{ name: 'update.f32', shape: [p], dtype: 'float32', data: delta }], siteState };
     case 'fp16':
-      return { tensors: [{ name: 'update.f16', shape: [p], dtype: 'float16', data: float32ToFloat16(delta) }], siteState };
+      return {
+        tensors: [{ name: 'update.f16', shape: [p], dtype: 'float16', data: float32ToFloat16(delta) }],
+        siteState,
+      };
     case 'int8': {
       const lengths = segmentsOf(p, options.manifest);
       const rng = options.rng ?? seededRng(Math.floor(Math.random() * 2 ** 32));
@@ -66,7 +70,12 @@ export function encodeUpdate(
         tensors: [
           { name: 'update.i8', shape: [p], dtype: 'int8', data: q },
           { name: 'update.i8.scale', shape: [lengths.length], dtype: 'float32', data: scales },
-          { name: 'update.i8.length', shape: [lengths.length], dtype: 'int32', data: Int32Array.from(lengths) },
+          {
+            name: 'update.i8.length',
+            shape: [lengths.length],
+            dtype: 'int32',
+            data: Int32Array.from(lengths),
+          },
         ],
         siteState,
       };
@@ -102,14 +111,22 @@ function find(tensors: readonly NamedTensor[], name: string): NamedTensor {
   return t;
 }
 
-function expectDtype<T extends NamedTensor['data']>(t: NamedTensor, dtype: NamedTensor['dtype'], ctor: { new (n: number): T }): T {
-  if (t.dtype !== dtype || !(t.data instanceof ctor)) throw new UpdateCodecError(`Tensor "${t.name}" must be ${dtype}, got ${t.dtype}.`);
+function expectDtype<T extends NamedTensor['data']>(
+  t: NamedTensor,
+  dtype: NamedTensor['dtype'],
+  ctor: { new (n: number): T },
+): T {
+  if (t.dtype !== dtype || !(t.data instanceof ctor))
+    throw new UpdateCodecError(`Tensor "${t.name}" must be ${dtype}, got ${t.dtype}.`);
   return t.data as T;
 }
 
 /** Coordinator side: the delta a site sent, from the tensors of its update blob. Refuses anything malformed. */
 export function decodeUpdate(tensors: readonly NamedTensor[]): Float32Array {
-  const names = tensors.map((t) => t.name).sort().join(',');
+  const names = tensors
+    .map((t) => t.name)
+    .sort()
+    .join(',');
   switch (names) {
     case 'update.f32':
       return expectDtype(tensors[0], 'float32', Float32Array).slice();
@@ -119,13 +136,16 @@ export function decodeUpdate(tensors: readonly NamedTensor[]): Float32Array {
       const q = expectDtype(find(tensors, 'update.i8'), 'int8', Int8Array);
       const scales = expectDtype(find(tensors, 'update.i8.scale'), 'float32', Float32Array);
       const lengths = expectDtype(find(tensors, 'update.i8.length'), 'int32', Int32Array);
-      if (scales.length !== lengths.length) throw new UpdateCodecError('int8 update has a different number of scales and lengths.');
+      if (scales.length !== lengths.length)
+        throw new UpdateCodecError('int8 update has a different number of scales and lengths.');
       let total = 0;
       for (let s = 0; s < lengths.length; s++) {
-        if (lengths[s] < 0 || !(Number.isFinite(scales[s]) && scales[s] >= 0)) throw new UpdateCodecError(`int8 update segment ${s} has a bad length or scale.`);
+        if (lengths[s] < 0 || !(Number.isFinite(scales[s]) && scales[s] >= 0))
+          throw new UpdateCodecError(`int8 update segment ${s} has a bad length or scale.`);
         total += lengths[s];
       }
-      if (total !== q.length) throw new UpdateCodecError(`int8 update segments cover ${total} values but it holds ${q.length}.`);
+      if (total !== q.length)
+        throw new UpdateCodecError(`int8 update segments cover ${total} values but it holds ${q.length}.`);
       return dequantizeInt8(q, scales, lengths, new Float32Array(q.length));
     }
     case 'update.topk.index,update.topk.value': {
@@ -133,26 +153,32 @@ export function decodeUpdate(tensors: readonly NamedTensor[]): Float32Array {
       const indices = expectDtype(it, 'int32', Int32Array);
       const values = expectDtype(find(tensors, 'update.topk.value'), 'float32', Float32Array);
       const p = it.meta?.length;
-      if (p === undefined || !Number.isInteger(p) || p < 0 || p > 2 ** 31 - 1) throw new UpdateCodecError('top-k update lacks a valid meta.length.');
-      if (indices.length !== values.length) throw new UpdateCodecError('top-k update has a different number of indices and values.');
+      if (p === undefined || !Number.isInteger(p) || p < 0 || p > 2 ** 31 - 1)
+        throw new UpdateCodecError('top-k update lacks a valid meta.length.');
+      if (indices.length !== values.length)
+        throw new UpdateCodecError('top-k update has a different number of indices and values.');
       const out = new Float32Array(p);
       let last = -1;
       for (let n = 0; n < indices.length; n++) {
         const i = indices[n];
-        if (i <= last || i >= p) throw new UpdateCodecError(`top-k index ${i} is out of range or not ascending.`);
+        if (i <= last || i >= p)
+          throw new UpdateCodecError(`top-k index ${i} is out of range or not ascending.`);
         out[i] = values[n];
         last = i;
       }
       return out;
     }
     default:
-      throw new UpdateCodecError(`Not a compressed update: tensors [${names}] match no codec (none, fp16, int8, top-k).`);
+      throw new UpdateCodecError(
+        `Not a compressed update: tensors [${names}] match no codec (none, fp16, int8, top-k).`,
+      );
   }
 }
 
 /** Coordinator side: the site's full weights, global + delta, for SiteUpdate.weights. */
 export function applyDelta(global: Float32Array, delta: Float32Array): Float32Array {
-  if (global.length !== delta.length) throw new UpdateCodecError(`Update has ${delta.length} values but the model has ${global.length}.`);
+  if (global.length !== delta.length)
+    throw new UpdateCodecError(`Update has ${delta.length} values but the model has ${global.length}.`);
   const out = new Float32Array(global.length);
   for (let i = 0; i < out.length; i++) out[i] = global[i] + delta[i];
   return out;

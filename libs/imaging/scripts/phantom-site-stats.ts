@@ -26,10 +26,18 @@ async function main(): Promise<void> {
   const out = mkdtempSync(join(tmpdir(), 'fedseg-phantom-stats-'));
   try {
     const started = Date.now();
-    const { siteDirs, profiles } = await generateConsortium({ outDir: out, sites, casesPerSite: cases, shape: [size, size, size], seed });
+    const { siteDirs, profiles } = await generateConsortium({
+      outDir: out,
+      sites,
+      casesPerSite: cases,
+      shape: [size, size, size],
+      seed,
+    });
     const generationMs = Date.now() - started;
     const f = (x: number, digits = 1): string => (Number.isFinite(x) ? x.toFixed(digits) : '-');
-    console.log('| site | spacing mm | scanner scale / offset | noise σ | bias ± | contrast | image mean ± sd | p1 .. p99 | body tissue mean ± sd | organ mean ± sd | lesion mean ± sd | organ-tissue d | organ ml / case | lesion voxels / case |');
+    console.log(
+      '| site | spacing mm | scanner scale / offset | noise σ | bias ± | contrast | image mean ± sd | p1 .. p99 | body tissue mean ± sd | organ mean ± sd | lesion mean ± sd | organ-tissue d | organ ml / case | lesion voxels / case |',
+    );
     console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (let s = 0; s < siteDirs.length; s++) {
       const dataset = await loadDataset(siteDirs[s]);
@@ -65,7 +73,9 @@ async function main(): Promise<void> {
           `${f((organ.length / dataset.cases.length) * voxelMl, 2)} | ${f(lesion.length / dataset.cases.length, 0)} |`,
       );
     }
-    console.log(`\n${sites} sites x ${cases} cases of ${size}^3, seed ${seed}; generated in ${generationMs} ms.`);
+    console.log(
+      `\n${sites} sites x ${cases} cases of ${size}^3, seed ${seed}; generated in ${generationMs} ms.`,
+    );
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -31,7 +31,9 @@ export function augmentPatch(patch: Patch, options: AugmentOptions = {}): Patch 
   const [nx, ny, nz] = patch.shape;
   const voxels = nx * ny * nz;
   if (patch.label.length !== voxels || patch.image.length % voxels !== 0) {
-    throw new ImagingArgumentError(`augmentPatch: image ${patch.image.length} / label ${patch.label.length} values for shape ${patch.shape.join('x')}`);
+    throw new ImagingArgumentError(
+      `augmentPatch: image ${patch.image.length} / label ${patch.label.length} values for shape ${patch.shape.join('x')}`,
+    );
   }
   const c = patch.image.length / voxels;
   const pFlip = options.flipProbability ?? 0.5;
@@ -41,7 +43,8 @@ export function augmentPatch(patch: Patch, options: AugmentOptions = {}): Patch 
   const [h0, h1] = options.shiftRange ?? [-0.1, 0.1];
   const scale = rng.uniform(s0, s1);
   const shift = rng.uniform(h0, h1);
-  const sigma = rng.next() < (options.noiseProbability ?? 0.15) ? rng.uniform(0, options.maxNoiseSigma ?? 0.1) : 0;
+  const sigma =
+    rng.next() < (options.noiseProbability ?? 0.15) ? rng.uniform(0, options.maxNoiseSigma ?? 0.1) : 0;
   const image = new Float32Array(patch.image.length);
   const label = new Uint8Array(voxels);
   for (let z = 0; z < nz; z++) {
@@ -51,7 +54,14 @@ export function augmentPatch(patch: Patch, options: AugmentOptions = {}): Patch 
         const fx = flip[0] ? nx - 1 - x : x;
         const fy = flip[1] ? ny - 1 - y : y;
         // Output (fx, fy) takes the source voxel rotated by k quarter turns (square plane: n = nx = ny).
-        const [sx, sy] = k === 0 ? [fx, fy] : k === 1 ? [fy, nx - 1 - fx] : k === 2 ? [nx - 1 - fx, ny - 1 - fy] : [ny - 1 - fy, fx];
+        const [sx, sy] =
+          k === 0
+            ? [fx, fy]
+            : k === 1
+              ? [fy, nx - 1 - fx]
+              : k === 2
+                ? [nx - 1 - fx, ny - 1 - fy]
+                : [ny - 1 - fy, fx];
         const src = sx + nx * (sy + ny * fz);
         const dst = x + nx * (y + ny * z);
         label[dst] = patch.label[src];

@@ -35,7 +35,11 @@ const AFFINE_TOLERANCE_MM = 1e-2;
  * classes, image and label agreeing on shape, spacing and affine (orientation + origin), channels matching the
  * declared modalities. Problems are appended to `problems`; the summary holds what could be measured.
  */
-export async function checkCase(dataset: Dataset, entry: DatasetCase, problems: DataProblem[]): Promise<CaseSummary> {
+export async function checkCase(
+  dataset: Dataset,
+  entry: DatasetCase,
+  problems: DataProblem[],
+): Promise<CaseSummary> {
   const before = problems.length;
   const rel = (p: string): string => relative(dataset.root, p) || p;
   const report = (file: string, fault: string): void => {
@@ -92,14 +96,31 @@ export async function checkCase(dataset: Dataset, entry: DatasetCase, problems: 
           finite++;
         }
       }
-      if (nan + inf > 0) report(entry.imagePaths[k], `${nan} NaN and ${inf} infinite voxel value(s); fix or mask them before training`);
-      if (k > 0 && (img.shape.join() !== image.shape.join() || !sameSpacing(img.spacingMm, image.spacingMm))) {
-        report(entry.imagePaths[k], `modality shape ${img.shape.join('x')} / spacing ${fmt(img.spacingMm)} mm differs from ${rel(entry.imagePaths[0])}`);
+      if (nan + inf > 0)
+        report(
+          entry.imagePaths[k],
+          `${nan} NaN and ${inf} infinite voxel value(s); fix or mask them before training`,
+        );
+      if (
+        k > 0 &&
+        (img.shape.join() !== image.shape.join() || !sameSpacing(img.spacingMm, image.spacingMm))
+      ) {
+        report(
+          entry.imagePaths[k],
+          `modality shape ${img.shape.join('x')} / spacing ${fmt(img.spacingMm)} mm differs from ${rel(entry.imagePaths[0])}`,
+        );
       }
     });
     if (finite > 0) summary.intensity = { min, max, mean: sum / finite };
-    if (dataset.modalities.length > 0 && images.length === entry.imagePaths.length && summary.channels !== dataset.modalities.length) {
-      report(entry.imagePaths[0], `${summary.channels} channel(s) but dataset.json declares ${dataset.modalities.length} modalities (${dataset.modalities.join(', ')})`);
+    if (
+      dataset.modalities.length > 0 &&
+      images.length === entry.imagePaths.length &&
+      summary.channels !== dataset.modalities.length
+    ) {
+      report(
+        entry.imagePaths[0],
+        `${summary.channels} channel(s) but dataset.json declares ${dataset.modalities.length} modalities (${dataset.modalities.join(', ')})`,
+      );
     }
   }
   if (label && entry.labelPath) {
@@ -110,7 +131,10 @@ export async function checkCase(dataset: Dataset, entry: DatasetCase, problems: 
   return summary;
 }
 
-async function tryRead(path: string, report: (file: string, fault: string) => void): Promise<NiftiImage | undefined> {
+async function tryRead(
+  path: string,
+  report: (file: string, fault: string) => void,
+): Promise<NiftiImage | undefined> {
   try {
     return await readNifti(path);
   } catch (err) {
@@ -121,7 +145,13 @@ async function tryRead(path: string, report: (file: string, fault: string) => vo
   }
 }
 
-function checkLabel(dataset: Dataset, label: NiftiImage, path: string, summary: CaseSummary, report: (file: string, fault: string) => void): void {
+function checkLabel(
+  dataset: Dataset,
+  label: NiftiImage,
+  path: string,
+  summary: CaseSummary,
+  report: (file: string, fault: string) => void,
+): void {
   if (label.channels !== 1) report(path, `label has ${label.channels} channels, expected 1`);
   let nonInteger = 0;
   for (const x of label.data) {
@@ -131,17 +161,29 @@ function checkLabel(dataset: Dataset, label: NiftiImage, path: string, summary: 
     }
     summary.classVoxels.set(x, (summary.classVoxels.get(x) ?? 0) + 1);
   }
-  if (nonInteger > 0) report(path, `${nonInteger} label voxel(s) are not integers (NaN or fractional); labels must be class indices`);
+  if (nonInteger > 0)
+    report(
+      path,
+      `${nonInteger} label voxel(s) are not integers (NaN or fractional); labels must be class indices`,
+    );
   const declared = dataset.labels?.map((l) => l.value);
   const allowed = (v: number): boolean => (declared ? declared.includes(v) : v >= 0 && v <= 255);
   const bad = [...summary.classVoxels.entries()].filter(([v]) => !allowed(v)).sort((a, b) => a[0] - b[0]);
   if (bad.length > 0) {
     const list = bad.map(([v, n]) => `${v} (${n} voxel${n === 1 ? '' : 's'})`).join(', ');
-    report(path, `label value(s) ${list} not among the declared classes ${declared ? declared.join(', ') : '0..255'}`);
+    report(
+      path,
+      `label value(s) ${list} not among the declared classes ${declared ? declared.join(', ') : '0..255'}`,
+    );
   }
 }
 
-function compareGeometry(image: NiftiImage, label: NiftiImage, path: string, report: (file: string, fault: string) => void): void {
+function compareGeometry(
+  image: NiftiImage,
+  label: NiftiImage,
+  path: string,
+  report: (file: string, fault: string) => void,
+): void {
   if (image.shape.join() !== label.shape.join()) {
     report(path, `shape ${label.shape.join('x')} differs from the image's ${image.shape.join('x')}`);
     return;
@@ -156,7 +198,10 @@ function compareGeometry(image: NiftiImage, label: NiftiImage, path: string, rep
   }
   const worst = Math.max(...image.affine.slice(0, 12).map((v, i) => Math.abs(v - label.affine[i])));
   if (worst > AFFINE_TOLERANCE_MM) {
-    report(path, `affine (origin or direction) differs from the image's by up to ${worst.toFixed(3)} mm; the label is not aligned`);
+    report(
+      path,
+      `affine (origin or direction) differs from the image's by up to ${worst.toFixed(3)} mm; the label is not aligned`,
+    );
   }
 }
 

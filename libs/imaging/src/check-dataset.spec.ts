@@ -24,9 +24,19 @@ describe('checkDataset', () => {
     for (const id of ['spacing', 'orient', 'origin', 'frac']) await writeNifti(img(id), vol([1, 1, 2]));
     await writeNifti(lab('spacing'), vol([1, 1, 3]), { datatype: 'uint8' });
     // Same spacing, x axis flipped (L instead of R): a label drawn on a mirrored image.
-    await writeNifti(lab('orient'), vol([1, 1, 2]), { datatype: 'uint8', affine: [-1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1] });
-    await writeNifti(lab('origin'), vol([1, 1, 2]), { datatype: 'uint8', affine: [1, 0, 0, 5, 0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1] });
-    await writeNifti(lab('frac'), vol([1, 1, 2], (i) => i / 2), { datatype: 'float32' });
+    await writeNifti(lab('orient'), vol([1, 1, 2]), {
+      datatype: 'uint8',
+      affine: [-1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1],
+    });
+    await writeNifti(lab('origin'), vol([1, 1, 2]), {
+      datatype: 'uint8',
+      affine: [1, 0, 0, 5, 0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1],
+    });
+    await writeNifti(
+      lab('frac'),
+      vol([1, 1, 2], (i) => i / 2),
+      { datatype: 'float32' },
+    );
     await writeNifti(lab('orphan'), vol([1, 1, 2]), { datatype: 'uint8' });
     const check = await checkDataset(dir);
     const faults = check.problems.map((p) => `${p.file}: ${p.fault}`);

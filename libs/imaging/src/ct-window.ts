@@ -7,7 +7,8 @@ import { assertVolume, type Volume } from './volume';
  */
 export function ctWindow(volume: Volume, window: { centerHu: number; widthHu: number }): Volume {
   assertVolume(volume);
-  if (!(window.widthHu > 0)) throw new ImagingArgumentError(`ctWindow: width ${window.widthHu} HU must be positive`);
+  if (!(window.widthHu > 0))
+    throw new ImagingArgumentError(`ctWindow: width ${window.widthHu} HU must be positive`);
   const lo = window.centerHu - window.widthHu / 2;
   const out = new Float32Array(volume.data.length);
   for (let i = 0; i < out.length; i++) {

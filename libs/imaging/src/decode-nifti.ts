@@ -34,9 +34,13 @@ export function decodeNifti(raw: Uint8Array, file: string): NiftiImage {
   const { bytes: size } = NIFTI_DATATYPES[h.datatype];
   const need = h.voxOffset + count * size;
   if (bytes.length < need) {
-    throw new NiftiFormatError(file, `truncated: header promises ${need} bytes of ${nx}x${ny}x${nz}x${channels} ${h.datatype}, file has ${bytes.length}`);
+    throw new NiftiFormatError(
+      file,
+      `truncated: header promises ${need} bytes of ${nx}x${ny}x${nz}x${channels} ${h.datatype}, file has ${bytes.length}`,
+    );
   }
-  if (count > 2 ** 31) throw new NiftiUnsupportedError(file, `${count} voxels is more than we hold in memory`);
+  if (count > 2 ** 31)
+    throw new NiftiUnsupportedError(file, `${count} voxels is more than we hold in memory`);
   const view = new DataView(bytes.buffer, bytes.byteOffset + h.voxOffset, count * size);
   const get = reader(view, h.datatype, h.littleEndian);
   const scale = h.sclSlope !== 0 && Number.isFinite(h.sclSlope);

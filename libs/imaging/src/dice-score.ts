@@ -7,7 +7,9 @@ import { ImagingArgumentError } from './imaging-errors';
  */
 export function diceScore(prediction: ArrayLike<number>, reference: ArrayLike<number>, label = 1): number {
   if (prediction.length !== reference.length) {
-    throw new ImagingArgumentError(`dice: prediction has ${prediction.length} voxels, reference ${reference.length}`);
+    throw new ImagingArgumentError(
+      `dice: prediction has ${prediction.length} voxels, reference ${reference.length}`,
+    );
   }
   let p = 0;
   let r = 0;

@@ -2,7 +2,11 @@ import { euclideanDistanceTransform } from './distance-transform';
 import { createRng } from './rng';
 
 /** O(N * F) reference: the definition itself, nearest feature by exhaustive search. */
-function bruteForce(features: Uint8Array, shape: [number, number, number], spacing: [number, number, number]): Float64Array {
+function bruteForce(
+  features: Uint8Array,
+  shape: [number, number, number],
+  spacing: [number, number, number],
+): Float64Array {
   const [nx, ny] = shape;
   const pts: number[][] = [];
   features.forEach((f, i) => {
@@ -11,7 +15,11 @@ function bruteForce(features: Uint8Array, shape: [number, number, number], spaci
   return Float64Array.from(features, (_, i) => {
     const p = [i % nx, Math.floor(i / nx) % ny, Math.floor(i / (nx * ny))];
     let best = Infinity;
-    for (const q of pts) best = Math.min(best, Math.hypot((p[0] - q[0]) * spacing[0], (p[1] - q[1]) * spacing[1], (p[2] - q[2]) * spacing[2]));
+    for (const q of pts)
+      best = Math.min(
+        best,
+        Math.hypot((p[0] - q[0]) * spacing[0], (p[1] - q[1]) * spacing[1], (p[2] - q[2]) * spacing[2]),
+      );
     return best;
   });
 }
@@ -21,7 +29,11 @@ describe('euclideanDistanceTransform', () => {
     const rng = createRng(3);
     for (let trial = 0; trial < 6; trial++) {
       const shape: [number, number, number] = [3 + rng.int(9), 3 + rng.int(9), 2 + rng.int(7)];
-      const spacing: [number, number, number] = [rng.uniform(0.3, 2), rng.uniform(0.3, 2), rng.uniform(0.5, 5)];
+      const spacing: [number, number, number] = [
+        rng.uniform(0.3, 2),
+        rng.uniform(0.3, 2),
+        rng.uniform(0.5, 5),
+      ];
       const n = shape[0] * shape[1] * shape[2];
       const density = [0.01, 0.05, 0.3][trial % 3];
       const features = Uint8Array.from({ length: n }, () => (rng.next() < density ? 1 : 0));

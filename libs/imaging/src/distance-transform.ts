@@ -27,8 +27,12 @@ export function squaredDistanceTransform(
   spacingMm: readonly [number, number, number],
 ): Float64Array {
   const n = voxelCount(shape);
-  if (features.length !== n) throw new ImagingArgumentError(`distance transform: ${features.length} values for shape ${shape.join('x')}`);
-  if (spacingMm.some((s) => !(s > 0))) throw new ImagingArgumentError(`distance transform: spacing ${spacingMm.join('x')} must be positive`);
+  if (features.length !== n)
+    throw new ImagingArgumentError(
+      `distance transform: ${features.length} values for shape ${shape.join('x')}`,
+    );
+  if (spacingMm.some((s) => !(s > 0)))
+    throw new ImagingArgumentError(`distance transform: spacing ${spacingMm.join('x')} must be positive`);
   const [nx, ny, nz] = shape;
   const d = new Float64Array(n);
   for (let i = 0; i < n; i++) d[i] = features[i] ? 0 : Infinity;
@@ -81,7 +85,15 @@ const BLOCK = 8;
  * (position q*s, height f[q]); v holds the envelope's parabolas, z the boundaries between them (FH 2012,
  * Algorithm 1). Infinite f[q] never contributes. `out` is scratch so the input stays readable during the pass.
  */
-function envelope(f: Float64Array, offset: number, n: number, s: number, out: Float64Array, v: Int32Array, z: Float64Array): void {
+function envelope(
+  f: Float64Array,
+  offset: number,
+  n: number,
+  s: number,
+  out: Float64Array,
+  v: Int32Array,
+  z: Float64Array,
+): void {
   let k = -1;
   for (let q = 0; q < n; q++) {
     const fq = f[offset + q];

@@ -31,12 +31,18 @@ export function encodeNifti(volume: Volume, file: string, options: NiftiWriteOpt
   const dtype = options.datatype ?? 'float32';
   const { code, bytes: size } = NIFTI_DATATYPES[dtype];
   const affine = options.affine ?? spacingAffine(volume.spacingMm);
-  if (affine.length !== 16) throw new NiftiWriteError(file, `affine has ${affine.length} numbers, expected 16`);
+  if (affine.length !== 16)
+    throw new NiftiWriteError(file, `affine has ${affine.length} numbers, expected 16`);
   // qform scales its rotation by pixdim (nifti1.h method 2), so it can only carry an affine whose column lengths
   // are the spacing; files in the wild sometimes disagree (sform edited, pixdim not). Then only sform is written.
   const fromAffine = affineToQuatern(affine);
   const quat =
-    fromAffine && fromAffine.pixdim.every((p, i) => Math.abs(p - volume.spacingMm[i]) <= 1e-4 * Math.max(1, volume.spacingMm[i])) ? fromAffine : undefined;
+    fromAffine &&
+    fromAffine.pixdim.every(
+      (p, i) => Math.abs(p - volume.spacingMm[i]) <= 1e-4 * Math.max(1, volume.spacingMm[i]),
+    )
+      ? fromAffine
+      : undefined;
   const [nx, ny, nz] = volume.shape;
   const channels = volume.channels;
   const voxels = nx * ny * nz;
@@ -48,7 +54,16 @@ export function encodeNifti(volume: Volume, file: string, options: NiftiWriteOpt
   dims.forEach((d, i) => view.setInt16(40 + 2 * i, d, true));
   view.setInt16(70, code, true); // datatype
   view.setInt16(72, size * 8, true); // bitpix
-  const pixdim = [quat ? quat.qfac : 1, volume.spacingMm[0], volume.spacingMm[1], volume.spacingMm[2], channels > 1 ? 1 : 0, 0, 0, 0];
+  const pixdim = [
+    quat ? quat.qfac : 1,
+    volume.spacingMm[0],
+    volume.spacingMm[1],
+    volume.spacingMm[2],
+    channels > 1 ? 1 : 0,
+    0,
+    0,
+    0,
+  ];
   pixdim.forEach((p, i) => view.setFloat32(76 + 4 * i, p, true));
   view.setFloat32(108, VOX_OFFSET, true); // vox_offset
   view.setFloat32(112, 1, true); // scl_slope: stored values are the values

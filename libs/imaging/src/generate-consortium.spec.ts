@@ -28,11 +28,21 @@ describe('generateConsortium', () => {
       }
     }
     const other = await generateConsortium({ ...opts, seed: 43, outDir: join(dir, 'c') });
-    expect(readFileSync(join(other.siteDirs[0], 'imagesTr/case_000.nii.gz')).equals(readFileSync(join(a.siteDirs[0], 'imagesTr/case_000.nii.gz')))).toBe(false);
+    expect(
+      readFileSync(join(other.siteDirs[0], 'imagesTr/case_000.nii.gz')).equals(
+        readFileSync(join(a.siteDirs[0], 'imagesTr/case_000.nii.gz')),
+      ),
+    ).toBe(false);
   });
 
   it('makes learnable cases (organ and lesion present, organ far from tissue) whose sites differ measurably', async () => {
-    const { siteDirs, profiles } = await generateConsortium({ outDir: join(dir, 'd'), sites: 3, casesPerSite: 2, shape: [24, 24, 24], seed: 7 });
+    const { siteDirs, profiles } = await generateConsortium({
+      outDir: join(dir, 'd'),
+      sites: 3,
+      casesPerSite: 2,
+      shape: [24, 24, 24],
+      seed: 7,
+    });
     const perSite: Array<{ mean: number; organ: number; spacing: number[] }> = [];
     for (const siteDir of siteDirs) {
       const ds = await loadDataset(siteDir);
@@ -56,7 +66,14 @@ describe('generateConsortium', () => {
           const z = Math.floor(i / 576);
           const y = Math.floor(i / 24) % 24;
           const xx = i % 24;
-          if (label[i] === 0 && z > 8 && z < 16 && Math.hypot(xx - 11.5, y - 11.5) > 9 && Math.hypot(xx - 11.5, y - 11.5) < 10.5) tissue.push(x);
+          if (
+            label[i] === 0 &&
+            z > 8 &&
+            z < 16 &&
+            Math.hypot(xx - 11.5, y - 11.5) > 9 &&
+            Math.hypot(xx - 11.5, y - 11.5) < 10.5
+          )
+            tissue.push(x);
         });
       }
       expect(organ.length).toBeGreaterThan(200);
@@ -79,12 +96,21 @@ describe('generateConsortium', () => {
   });
 
   it('with heterogeneity 0 gives every site the reference scanner', async () => {
-    const { profiles } = await generateConsortium({ outDir: join(dir, 'e'), sites: 2, casesPerSite: 1, shape: [8, 8, 8], seed: 1, heterogeneity: 0 });
+    const { profiles } = await generateConsortium({
+      outDir: join(dir, 'e'),
+      sites: 2,
+      casesPerSite: 1,
+      shape: [8, 8, 8],
+      seed: 1,
+      heterogeneity: 0,
+    });
     expect(profiles[0]).toEqual(profiles[1]);
   });
 
   it('splits cases deterministically and never leaves a site without training data', async () => {
-    const ds = { cases: ['c', 'a', 'e', 'b', 'd'].map((id) => ({ id, imagePaths: [], labelPath: undefined })) };
+    const ds = {
+      cases: ['c', 'a', 'e', 'b', 'd'].map((id) => ({ id, imagePaths: [], labelPath: undefined })),
+    };
     const s1 = splitCases(ds, 0.4, 9);
     expect(splitCases(ds, 0.4, 9)).toEqual(s1);
     expect(s1.val).toHaveLength(2);

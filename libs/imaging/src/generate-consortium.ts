@@ -64,7 +64,9 @@ export async function generateConsortium(options: ConsortiumOptions): Promise<Co
       name: `fedseg-phantom-site-${s + 1}`,
       description: 'Synthetic phantoms (deformed ellipsoid organ with lesions); no patient data.',
       tensorImageSize: modalities > 1 ? '4D' : '3D',
-      modality: Object.fromEntries(Array.from({ length: modalities }, (_, m) => [String(m), modalities > 1 ? `MRI-${m}` : 'MRI'])),
+      modality: Object.fromEntries(
+        Array.from({ length: modalities }, (_, m) => [String(m), modalities > 1 ? `MRI-${m}` : 'MRI']),
+      ),
       labels: Object.fromEntries(Object.entries(PHANTOM_LABELS).map(([name, v]) => [String(v), name])),
       numTraining: cases,
       training,

@@ -19,5 +19,8 @@ export function hausdorffDistance(
 ): number {
   const d = surfaceDistances(prediction, reference, shape, spacingMm, label);
   if (!d) return NaN;
-  return Math.max(percentile(d.predictionToReference, percentileRank), percentile(d.referenceToPrediction, percentileRank));
+  return Math.max(
+    percentile(d.predictionToReference, percentileRank),
+    percentile(d.referenceToPrediction, percentileRank),
+  );
 }

@@ -19,11 +19,16 @@ const MODALITY_SUFFIX = /_(\d{4})$/;
 export async function loadDataset(dir: string): Promise<Dataset> {
   const root = resolve(dir);
   const info = await stat(root).catch(() => undefined);
-  if (!info?.isDirectory()) throw new DatasetInvalidError(dir, 'not a folder; point check-data at a dataset folder');
+  if (!info?.isDirectory())
+    throw new DatasetInvalidError(dir, 'not a folder; point check-data at a dataset folder');
   const jsonPath = join(root, 'dataset.json');
   const json = existsSync(jsonPath) ? await readDatasetJson(jsonPath, dir) : undefined;
   if (existsSync(join(root, 'imagesTr'))) {
-    if (!json) throw new DatasetInvalidError(dir, 'imagesTr/ without dataset.json; the MSD layout needs one (labels, modality, training)');
+    if (!json)
+      throw new DatasetInvalidError(
+        dir,
+        'imagesTr/ without dataset.json; the MSD layout needs one (labels, modality, training)',
+      );
     return msdDataset(root, json);
   }
   if (existsSync(join(root, 'images'))) return plainDataset(root, json);
@@ -35,7 +40,10 @@ async function readDatasetJson(path: string, dir: string): Promise<DatasetJson> 
   try {
     parsed = JSON.parse(await readFile(path, 'utf8'));
   } catch (err) {
-    throw new DatasetInvalidError(dir, `dataset.json is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new DatasetInvalidError(
+      dir,
+      `dataset.json is not valid JSON (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   const result = DatasetJson.safeParse(parsed);
   if (!result.success) {
@@ -45,13 +53,20 @@ async function readDatasetJson(path: string, dir: string): Promise<DatasetJson> 
   return result.data;
 }
 
-function declared(json: DatasetJson | undefined): { modalities: string[]; labels: DatasetLabel[] | undefined } {
+function declared(json: DatasetJson | undefined): {
+  modalities: string[];
+  labels: DatasetLabel[] | undefined;
+} {
   const modalities = json?.modality
     ? Object.entries(json.modality)
         .sort((a, b) => Number(a[0]) - Number(b[0]))
         .map(([, name]) => name)
     : [];
-  const labels = json ? Object.entries(json.labels).map(([v, name]) => ({ value: Number(v), name })).sort((a, b) => a.value - b.value) : undefined;
+  const labels = json
+    ? Object.entries(json.labels)
+        .map(([v, name]) => ({ value: Number(v), name }))
+        .sort((a, b) => a.value - b.value)
+    : undefined;
   return { modalities, labels };
 }
 
@@ -66,7 +81,9 @@ function caseId(file: string): string {
 
 /** Per-modality files `<id>_0000...` in `folder` for `id`, in channel order. */
 function modalityFiles(files: string[], id: string): string[] {
-  return files.filter((f) => caseId(f).replace(MODALITY_SUFFIX, '') === id && MODALITY_SUFFIX.test(caseId(f)));
+  return files.filter(
+    (f) => caseId(f).replace(MODALITY_SUFFIX, '') === id && MODALITY_SUFFIX.test(caseId(f)),
+  );
 }
 
 async function msdDataset(root: string, json: DatasetJson): Promise<Dataset> {
@@ -80,7 +97,11 @@ async function msdDataset(root: string, json: DatasetJson): Promise<Dataset> {
     const id = caseId(imagePath);
     // MSD lists one (possibly 4D) file; nnU-Net-style folders list the id and store `_0000`... files.
     const perModality = existsSync(imagePath) ? [] : modalityFiles(images, id).map((f) => join(imagesDir, f));
-    cases.set(id, { id, imagePaths: perModality.length ? perModality : [imagePath], labelPath: resolve(root, entry.label) });
+    cases.set(id, {
+      id,
+      imagePaths: perModality.length ? perModality : [imagePath],
+      labelPath: resolve(root, entry.label),
+    });
   }
   // Images present but not listed still count: their label is looked up by name so nothing is silently skipped.
   for (const f of images) {
@@ -100,7 +121,13 @@ async function msdDataset(root: string, json: DatasetJson): Promise<Dataset> {
       cases.set(id, { id, imagePaths: [], labelPath: join(labelsDir, l) });
     }
   }
-  return { root, layout: 'msd', name: json.name ?? basename(root), ...declared(json), cases: sortCases(cases) };
+  return {
+    root,
+    layout: 'msd',
+    name: json.name ?? basename(root),
+    ...declared(json),
+    cases: sortCases(cases),
+  };
 }
 
 async function plainDataset(root: string, json: DatasetJson | undefined): Promise<Dataset> {
@@ -121,7 +148,13 @@ async function plainDataset(root: string, json: DatasetJson | undefined): Promis
     c.labelPath = join(labelsDir, l);
     cases.set(id, c);
   }
-  return { root, layout: 'plain', name: json?.name ?? basename(root), ...declared(json), cases: sortCases(cases) };
+  return {
+    root,
+    layout: 'plain',
+    name: json?.name ?? basename(root),
+    ...declared(json),
+    cases: sortCases(cases),
+  };
 }
 
 function sortCases(cases: Map<string, DatasetCase>): DatasetCase[] {

@@ -35,16 +35,27 @@ export function quaternToAffine(
  * column and sets qfac = -1; the quaternion comes from the trace (Shepperd's method).
  * Returns undefined for a shear/oblique-non-orthogonal affine, which only sform can represent.
  */
-export function affineToQuatern(
-  affine: Affine,
-): { b: number; c: number; d: number; qfac: number; pixdim: [number, number, number]; offset: [number, number, number] } | undefined {
+export function affineToQuatern(affine: Affine):
+  | {
+      b: number;
+      c: number;
+      d: number;
+      qfac: number;
+      pixdim: [number, number, number];
+      offset: [number, number, number];
+    }
+  | undefined {
   const col = (j: number): number[] => [affine[j], affine[4 + j], affine[8 + j]];
   const cols = [col(0), col(1), col(2)];
   const pixdim = cols.map((v) => Math.hypot(v[0], v[1], v[2])) as [number, number, number];
   if (pixdim.some((p) => p === 0)) return undefined;
   const r = cols.map((v, j) => v.map((x) => x / pixdim[j]));
   const dot = (u: number[], v: number[]): number => u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
-  if (Math.abs(dot(r[0], r[1])) > 1e-4 || Math.abs(dot(r[0], r[2])) > 1e-4 || Math.abs(dot(r[1], r[2])) > 1e-4) {
+  if (
+    Math.abs(dot(r[0], r[1])) > 1e-4 ||
+    Math.abs(dot(r[0], r[2])) > 1e-4 ||
+    Math.abs(dot(r[1], r[2])) > 1e-4
+  ) {
     return undefined;
   }
   const det =

@@ -16,7 +16,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function ramp(shape: [number, number, number], channels: number, f: (i: number) => number): Volume {
   const n = shape[0] * shape[1] * shape[2] * channels;
-  return { data: Float32Array.from({ length: n }, (_, i) => f(i)), shape, spacingMm: [0.75, 1.25, 3], channels };
+  return {
+    data: Float32Array.from({ length: n }, (_, i) => f(i)),
+    shape,
+    spacingMm: [0.75, 1.25, 3],
+    channels,
+  };
 }
 
 /** Values each datatype holds exactly, including its extremes where float32 can hold them. */
@@ -34,21 +39,24 @@ const samples: Record<NiftiDatatype, (i: number) => number> = {
 };
 
 describe('NIfTI read/write', () => {
-  it.each(Object.keys(NIFTI_DATATYPES) as NiftiDatatype[])('round-trips %s exactly through .nii.gz (read -> write -> read)', async (dtype) => {
-    const vol = ramp([5, 4, 3], 1, samples[dtype]);
-    const a = join(dir, `a-${dtype}.nii.gz`);
-    await writeNifti(a, vol, { datatype: dtype });
-    const first = await readNifti(a);
-    expect(first.datatype).toBe(dtype);
-    expect(Array.from(first.data)).toEqual(Array.from(vol.data));
-    const b = join(dir, `b-${dtype}.nii.gz`);
-    await writeNifti(b, first, { datatype: first.datatype, affine: first.affine });
-    const second = await readNifti(b);
-    expect(second.data).toEqual(first.data);
-    expect(second.shape).toEqual(first.shape);
-    expect(second.spacingMm).toEqual(first.spacingMm);
-    expect(second.affine).toEqual(first.affine);
-  });
+  it.each(Object.keys(NIFTI_DATATYPES) as NiftiDatatype[])(
+    'round-trips %s exactly through .nii.gz (read -> write -> read)',
+    async (dtype) => {
+      const vol = ramp([5, 4, 3], 1, samples[dtype]);
+      const a = join(dir, `a-${dtype}.nii.gz`);
+      await writeNifti(a, vol, { datatype: dtype });
+      const first = await readNifti(a);
+      expect(first.datatype).toBe(dtype);
+      expect(Array.from(first.data)).toEqual(Array.from(vol.data));
+      const b = join(dir, `b-${dtype}.nii.gz`);
+      await writeNifti(b, first, { datatype: first.datatype, affine: first.affine });
+      const second = await readNifti(b);
+      expect(second.data).toEqual(first.data);
+      expect(second.shape).toEqual(first.shape);
+      expect(second.spacingMm).toEqual(first.spacingMm);
+      expect(second.affine).toEqual(first.affine);
+    },
+  );
 
   it('stores channels as dim[4] planes and reads them back channels-last', async () => {
     const vol = ramp([3, 2, 2], 3, (i) => i);
@@ -70,12 +78,20 @@ describe('NIfTI read/write', () => {
     // Columns: x -> -R rotated in the x-y plane, y -> -A rotated, z -> +S; spacing 0.75, 1.25, 3.
     const affine = [-0.75 * c, 1.25 * s, 0, 12, -0.75 * s, -1.25 * c, 0, -4, 0, 0, 3, 7, 0, 0, 0, 1];
     const path = join(dir, 'oblique.nii.gz');
-    await writeNifti(path, ramp([4, 4, 4], 1, (i) => i), { affine });
+    await writeNifti(
+      path,
+      ramp([4, 4, 4], 1, (i) => i),
+      { affine },
+    );
     const img = await readNifti(path);
     expect(img.orientation).toBe('LPS');
     img.affine.forEach((v, i) => expect(v).toBeCloseTo(affine[i], 5));
     // Drop the sform: the qform alone must give the same affine.
-    const raw = encodeNifti(ramp([4, 4, 4], 1, (i) => i), 'x', { affine, sformCode: 0 });
+    const raw = encodeNifti(
+      ramp([4, 4, 4], 1, (i) => i),
+      'x',
+      { affine, sformCode: 0 },
+    );
     const viaQform = decodeNifti(raw, 'x');
     expect(viaQform.affineSource).toBe('qform');
     viaQform.affine.forEach((v, i) => expect(v).toBeCloseTo(affine[i], 5));
@@ -140,15 +156,24 @@ describe('NIfTI read/write', () => {
   });
 
   it('refuses broken files with a named error that names the file and the fault', async () => {
-    const good = encodeNifti(ramp([4, 4, 4], 1, (i) => i), 'x');
+    const good = encodeNifti(
+      ramp([4, 4, 4], 1, (i) => i),
+      'x',
+    );
     const badMagic = good.slice();
     badMagic.set([0x78, 0x78, 0x78, 0], 344);
     expect(() => decodeNifti(badMagic, 'm.nii')).toThrow(/m\.nii: wrong magic "xxx"/);
     expect(() => decodeNifti(good.slice(0, 200), 't.nii')).toThrow(NiftiFormatError);
-    expect(() => decodeNifti(good.slice(0, 400), 't.nii')).toThrow(/t\.nii: truncated: header promises 608 bytes/);
+    expect(() => decodeNifti(good.slice(0, 400), 't.nii')).toThrow(
+      /t\.nii: truncated: header promises 608 bytes/,
+    );
     const gz = gzipSync(good);
-    expect(() => decodeNifti(gz.subarray(0, gz.length - 20), 'z.nii.gz')).toThrow(/z\.nii\.gz: corrupt or truncated gzip/);
-    expect(() => decodeNifti(new TextEncoder().encode('hello world, not an image at all'.repeat(20)), 'h.nii')).toThrow(/not a NIfTI file/);
+    expect(() => decodeNifti(gz.subarray(0, gz.length - 20), 'z.nii.gz')).toThrow(
+      /z\.nii\.gz: corrupt or truncated gzip/,
+    );
+    expect(() =>
+      decodeNifti(new TextEncoder().encode('hello world, not an image at all'.repeat(20)), 'h.nii'),
+    ).toThrow(/not a NIfTI file/);
     const complex = good.slice();
     new DataView(complex.buffer).setInt16(70, 32, true);
     expect(() => decodeNifti(complex, 'c.nii')).toThrow(NiftiUnsupportedError);
@@ -160,17 +185,39 @@ describe('NIfTI read/write', () => {
 
   it('writes only the sform when the affine is not a rotation scaled by the spacing (shear, or sform/pixdim disagree)', () => {
     const shear = [1, 0.5, 0, 0, 0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1];
-    const img = decodeNifti(encodeNifti({ ...ramp([2, 2, 2], 1, (i) => i), spacingMm: [1, 1.118, 2] }, 's', { affine: shear }), 's');
+    const img = decodeNifti(
+      encodeNifti({ ...ramp([2, 2, 2], 1, (i) => i), spacingMm: [1, 1.118, 2] }, 's', { affine: shear }),
+      's',
+    );
     expect(img.qformCode).toBe(0);
     expect(img.affineSource).toBe('sform');
     img.affine.forEach((v, i) => expect(v).toBeCloseTo(shear[i], 6));
-    const stretched = decodeNifti(encodeNifti(ramp([2, 2, 2], 1, (i) => i), 't', { affine: [2, 0, 0, 0, 0, 1.25, 0, 0, 0, 0, 3, 0, 0, 0, 0, 1] }), 't');
+    const stretched = decodeNifti(
+      encodeNifti(
+        ramp([2, 2, 2], 1, (i) => i),
+        't',
+        { affine: [2, 0, 0, 0, 0, 1.25, 0, 0, 0, 0, 3, 0, 0, 0, 0, 1] },
+      ),
+      't',
+    );
     expect(stretched.qformCode).toBe(0);
     expect(stretched.spacingMm).toEqual([0.75, 1.25, 3]);
   });
 
   it('refuses to write values an integer datatype cannot hold', () => {
-    expect(() => encodeNifti(ramp([2, 2, 2], 1, (i) => i * 100), 'l.nii', { datatype: 'uint8' })).toThrow(NiftiWriteError);
-    expect(() => encodeNifti(ramp([2, 2, 2], 1, (i) => i + 0.5), 'l.nii', { datatype: 'int16' })).toThrow(/does not fit int16/);
+    expect(() =>
+      encodeNifti(
+        ramp([2, 2, 2], 1, (i) => i * 100),
+        'l.nii',
+        { datatype: 'uint8' },
+      ),
+    ).toThrow(NiftiWriteError);
+    expect(() =>
+      encodeNifti(
+        ramp([2, 2, 2], 1, (i) => i + 0.5),
+        'l.nii',
+        { datatype: 'int16' },
+      ),
+    ).toThrow(/does not fit int16/);
   });
 });

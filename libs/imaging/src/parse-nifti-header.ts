@@ -31,7 +31,8 @@ export function parseNiftiHeader(bytes: Uint8Array, file: string): NiftiHeader {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const sizeLe = view.getInt32(0, true);
   const sizeBe = view.getInt32(0, false);
-  const version: 1 | 2 | undefined = sizeLe === 348 || sizeBe === 348 ? 1 : sizeLe === 540 || sizeBe === 540 ? 2 : undefined;
+  const version: 1 | 2 | undefined =
+    sizeLe === 348 || sizeBe === 348 ? 1 : sizeLe === 540 || sizeBe === 540 ? 2 : undefined;
   if (version === undefined) {
     throw new NiftiFormatError(file, `not a NIfTI file (sizeof_hdr is ${sizeLe}, expected 348 or 540)`);
   }
@@ -44,8 +45,10 @@ export function parseNiftiHeader(bytes: Uint8Array, file: string): NiftiHeader {
     throw new NiftiFormatError(file, `wrong magic ${JSON.stringify(magic)}, expected "n+1"`);
   }
   if (version === 2) {
-    if (bytes.length < 540) throw new NiftiFormatError(file, `only ${bytes.length} bytes, shorter than a NIfTI-2 header (540)`);
-    if (!magic.startsWith('n+2')) throw new NiftiFormatError(file, `wrong magic ${JSON.stringify(magic)}, expected "n+2"`);
+    if (bytes.length < 540)
+      throw new NiftiFormatError(file, `only ${bytes.length} bytes, shorter than a NIfTI-2 header (540)`);
+    if (!magic.startsWith('n+2'))
+      throw new NiftiFormatError(file, `wrong magic ${JSON.stringify(magic)}, expected "n+2"`);
   }
   const i16 = (o: number): number => view.getInt16(o, le);
   const i32 = (o: number): number => view.getInt32(o, le);
@@ -59,7 +62,10 @@ export function parseNiftiHeader(bytes: Uint8Array, file: string): NiftiHeader {
   const code = v1 ? i16(70) : i16(12);
   const datatype = datatypeFromCode(code);
   if (datatype === undefined) {
-    throw new NiftiUnsupportedError(file, `datatype code ${code} is not a scalar type we read (${Object.keys(NIFTI_DATATYPES).join(', ')})`);
+    throw new NiftiUnsupportedError(
+      file,
+      `datatype code ${code} is not a scalar type we read (${Object.keys(NIFTI_DATATYPES).join(', ')})`,
+    );
   }
   const ndim = dim[0];
   if (!(ndim >= 1 && ndim <= 7)) throw new NiftiFormatError(file, `dim[0] = ${ndim}, expected 1..7`);
@@ -76,23 +82,39 @@ export function parseNiftiHeader(bytes: Uint8Array, file: string): NiftiHeader {
   // xyzt_units bits 0-2: 1 metre, 2 mm, 3 micron (nifti1.h NIFTI_UNITS_*); we report millimetres.
   const unit = xyztUnits & 7;
   const toMm = unit === 1 ? 1000 : unit === 3 ? 0.001 : 1;
-  const spacing = [1, 2, 3].map((i) => (i <= ndim && pixdim[i] !== 0 && Number.isFinite(pixdim[i]) ? Math.abs(pixdim[i]) * toMm : 1)) as [
-    number,
-    number,
-    number,
-  ];
+  const spacing = [1, 2, 3].map((i) =>
+    i <= ndim && pixdim[i] !== 0 && Number.isFinite(pixdim[i]) ? Math.abs(pixdim[i]) * toMm : 1,
+  ) as [number, number, number];
   const qformCode = v1 ? i16(252) : i32(344);
   const sformCode = v1 ? i16(254) : i32(348);
   let affine: Affine;
   let affineSource: NiftiHeader['affineSource'];
   if (sformCode > 0) {
-    const row = (o: number, step: number): number[] => [0, 1, 2, 3].map((k) => (v1 ? f32(o + step * k) : f64(o + step * k)));
-    affine = [...(v1 ? row(280, 4) : row(400, 8)), ...(v1 ? row(296, 4) : row(432, 8)), ...(v1 ? row(312, 4) : row(464, 8)), 0, 0, 0, 1];
+    const row = (o: number, step: number): number[] =>
+      [0, 1, 2, 3].map((k) => (v1 ? f32(o + step * k) : f64(o + step * k)));
+    affine = [
+      ...(v1 ? row(280, 4) : row(400, 8)),
+      ...(v1 ? row(296, 4) : row(432, 8)),
+      ...(v1 ? row(312, 4) : row(464, 8)),
+      0,
+      0,
+      0,
+      1,
+    ];
     for (let i = 0; i < 12; i++) affine[i] *= toMm;
     affineSource = 'sform';
   } else if (qformCode > 0) {
-    const q = v1 ? [f32(256), f32(260), f32(264), f32(268), f32(272), f32(276)] : [352, 360, 368, 376, 384, 392].map(f64);
-    affine = quaternToAffine(q[0], q[1], q[2], [q[3] * toMm, q[4] * toMm, q[5] * toMm], spacing, pixdim[0] < 0 ? -1 : 1);
+    const q = v1
+      ? [f32(256), f32(260), f32(264), f32(268), f32(272), f32(276)]
+      : [352, 360, 368, 376, 384, 392].map(f64);
+    affine = quaternToAffine(
+      q[0],
+      q[1],
+      q[2],
+      [q[3] * toMm, q[4] * toMm, q[5] * toMm],
+      spacing,
+      pixdim[0] < 0 ? -1 : 1,
+    );
     affineSource = 'qform';
   } else {
     affine = spacingAffine(spacing);

@@ -47,7 +47,11 @@ export function phantomCase(
     const norm = Math.hypot(dir[0], dir[1], dir[2]) || 1;
     const rad = 0.5 * Math.cbrt(rng.next());
     lesions.push({
-      centre: [0, 1, 2].map((i) => organ.centre[i] + (dir[i] / norm) * rad * organ.radii[i]) as [number, number, number],
+      centre: [0, 1, 2].map((i) => organ.centre[i] + (dir[i] / norm) * rad * organ.radii[i]) as [
+        number,
+        number,
+        number,
+      ],
       radii: [0, 1, 2].map((i) => size * organ.radii[i]) as [number, number, number],
       warp: Array.from({ length: 4 }, () => rng.uniform(-0.15, 0.15)),
     });
@@ -55,13 +59,16 @@ export function phantomCase(
   const bodyRadii = [0.92, 0.85, 0.95];
   // Bias field: 1 + a * cos-products of random phase, one period across the field of view (smooth, low frequency).
   const phase = [rng.uniform(0, 2 * Math.PI), rng.uniform(0, 2 * Math.PI), rng.uniform(0, 2 * Math.PI)];
-  const channelGain = Array.from({ length: channels }, (_, c) => (c === 0 ? 1 : rng.uniform(0.6, 1.4) * (c % 2 ? -1 : 1)));
+  const channelGain = Array.from({ length: channels }, (_, c) =>
+    c === 0 ? 1 : rng.uniform(0.6, 1.4) * (c % 2 ? -1 : 1),
+  );
   const voxels = nx * ny * nz;
   const data = new Float32Array(voxels * channels);
   const label = new Uint8Array(voxels);
   const delta = ORGAN_DELTA * profile.contrast;
   // The bias field is a product of per-axis cosines, so it is precomputed per axis (separable).
-  const axis = (n: number): Float64Array => Float64Array.from({ length: n }, (_, k) => ((k + 0.5) / n) * 2 - 1);
+  const axis = (n: number): Float64Array =>
+    Float64Array.from({ length: n }, (_, k) => ((k + 0.5) / n) * 2 - 1);
   const [us, vs, ws] = [axis(nx), axis(ny), axis(nz)];
   const [bx, by, bz] = [us, vs, ws].map((a, d) => a.map((t) => Math.cos(Math.PI * t + phase[d])));
   const noiseScale = profile.noiseSigma * ORGAN_DELTA;
@@ -89,7 +96,8 @@ export function phantomCase(
         const bias = 1 + profile.biasAmplitude * bx[x] * by[y] * bz[z];
         for (let c = 0; c < channels; c++) {
           const g = channelGain[c];
-          const clean = AIR + bodyIn * (TISSUE + organIn * g * (delta + lesionIn * LESION_DELTA * profile.contrast));
+          const clean =
+            AIR + bodyIn * (TISSUE + organIn * g * (delta + lesionIn * LESION_DELTA * profile.contrast));
           const noisy = clean * bias + noiseScale * rng.normal();
           data[i * channels + c] = noisy * profile.intensityScale + profile.intensityOffset;
         }
@@ -110,7 +118,8 @@ function depth(e: Ellipsoid, u: number, v: number, w: number): number {
   const dy = b / q;
   const dz = c / q;
   // Low-order smooth radius modulation on the unit direction (quadrupole-like terms + one tilt): organ-like lobes.
-  const boundary = 1 + e.warp[0] * dx * dy + e.warp[1] * dy * dz + e.warp[2] * (dz * dz - 1 / 3) + e.warp[3] * dx * dx * dx;
+  const boundary =
+    1 + e.warp[0] * dx * dy + e.warp[1] * dy * dz + e.warp[2] * (dz * dz - 1 / 3) + e.warp[3] * dx * dx * dx;
   return boundary - q;
 }
 

@@ -56,7 +56,8 @@ export function derivePhantomSites(sites: number, seed: number, heterogeneity: n
     }
     orders.push(order);
   }
-  const t = (knob: number, site: number): number => (sites === 1 ? 0 : (orders[knob][site] + 0.5) / sites - 0.5) + 0.1 * (rng.next() - 0.5);
+  const t = (knob: number, site: number): number =>
+    (sites === 1 ? 0 : (orders[knob][site] + 0.5) / sites - 0.5) + 0.1 * (rng.next() - 0.5);
   const r = REFERENCE_SITE;
   return Array.from({ length: sites }, (_, s) => {
     const inPlane = r.spacingMm[0] * (1 + h * 0.5 * t(4, s));

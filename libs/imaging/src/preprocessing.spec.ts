@@ -46,7 +46,11 @@ describe('zScoreNormalize', () => {
 describe('samplePatches', () => {
   const shape: [number, number, number] = [10, 9, 8];
   const n = 10 * 9 * 8;
-  const image = vol(Array.from({ length: n * 2 }, (_, i) => i), shape, 2);
+  const image = vol(
+    Array.from({ length: n * 2 }, (_, i) => i),
+    shape,
+    2,
+  );
   const label = new Uint8Array(n);
   label[3 + 10 * (4 + 9 * 5)] = 1; // one foreground voxel at (3, 4, 5)
 
@@ -65,13 +69,20 @@ describe('samplePatches', () => {
   });
 
   it('centres the oversampled share of patches on foreground', () => {
-    const patches = samplePatches(image, label, { patchSize: [4, 4, 4], count: 8, foregroundRatio: 0.5, seed: 1 });
+    const patches = samplePatches(image, label, {
+      patchSize: [4, 4, 4],
+      count: 8,
+      foregroundRatio: 0.5,
+      seed: 1,
+    });
     const withFg = patches.filter((p) => p.label.some((x) => x === 1)).length;
     expect(withFg).toBeGreaterThanOrEqual(4);
     // With count 1 per call, stochastic rounding gives the ratio on average.
-    const fgCalls = Array.from({ length: 200 }, (_, s) => samplePatches(image, label, { patchSize: [2, 2, 2], count: 1, foregroundRatio: 0.5, seed: s })[0]).filter((p) =>
-      p.label.some((x) => x === 1),
-    ).length;
+    const fgCalls = Array.from(
+      { length: 200 },
+      (_, s) =>
+        samplePatches(image, label, { patchSize: [2, 2, 2], count: 1, foregroundRatio: 0.5, seed: s })[0],
+    ).filter((p) => p.label.some((x) => x === 1)).length;
     expect(fgCalls).toBeGreaterThan(70);
     expect(fgCalls).toBeLessThan(130);
   });

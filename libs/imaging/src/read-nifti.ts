@@ -10,7 +10,10 @@ export async function readNifti(path: string): Promise<NiftiImage> {
     raw = await readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new NiftiFormatError(path, code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? String(err)})`);
+    throw new NiftiFormatError(
+      path,
+      code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? String(err)})`,
+    );
   }
   return decodeNifti(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), path);
 }

@@ -5,12 +5,21 @@ import { assertLabel, assertVolume, type Shape3, type Volume } from './volume';
  * Output shape for resampling `shape` from `fromMm` to `toMm` spacing: round(n * from / to), at least 1, so the
  * field of view is kept to within half a voxel (nnU-Net's compute_new_shape).
  */
-export function resampledShape(shape: readonly number[], fromMm: readonly number[], toMm: readonly number[]): Shape3 {
+export function resampledShape(
+  shape: readonly number[],
+  fromMm: readonly number[],
+  toMm: readonly number[],
+): Shape3 {
   return [0, 1, 2].map((a) => Math.max(1, Math.round((shape[a] * fromMm[a]) / toMm[a]))) as Shape3;
 }
 
 /** Source coordinate of each output index along one axis: the first voxel centre stays put (origin unchanged). */
-function axisMap(nOut: number, nIn: number, fromMm: number, toMm: number): { lo: Int32Array; hi: Int32Array; w: Float64Array; nearest: Int32Array } {
+function axisMap(
+  nOut: number,
+  nIn: number,
+  fromMm: number,
+  toMm: number,
+): { lo: Int32Array; hi: Int32Array; w: Float64Array; nearest: Int32Array } {
   const lo = new Int32Array(nOut);
   const hi = new Int32Array(nOut);
   const w = new Float64Array(nOut);
@@ -27,7 +36,8 @@ function axisMap(nOut: number, nIn: number, fromMm: number, toMm: number): { lo:
 }
 
 function checkSpacing(target: readonly number[]): void {
-  if (target.length !== 3 || target.some((s) => !(s > 0))) throw new ImagingArgumentError(`target spacing ${target.join('x')} must be three positive numbers`);
+  if (target.length !== 3 || target.some((s) => !(s > 0)))
+    throw new ImagingArgumentError(`target spacing ${target.join('x')} must be three positive numbers`);
 }
 
 /**
@@ -39,7 +49,9 @@ export function resampleVolume(volume: Volume, targetSpacingMm: readonly [number
   assertVolume(volume);
   checkSpacing(targetSpacingMm);
   const out = resampledShape(volume.shape, volume.spacingMm, targetSpacingMm);
-  const [mx, my, mz] = [0, 1, 2].map((a) => axisMap(out[a], volume.shape[a], volume.spacingMm[a], targetSpacingMm[a]));
+  const [mx, my, mz] = [0, 1, 2].map((a) =>
+    axisMap(out[a], volume.shape[a], volume.spacingMm[a], targetSpacingMm[a]),
+  );
   const [nx, ny] = volume.shape;
   const c = volume.channels;
   const src = volume.data;
@@ -88,6 +100,8 @@ export function resampleLabel(
   const result = new Uint8Array(out[0] * out[1] * out[2]);
   for (let z = 0; z < out[2]; z++)
     for (let y = 0; y < out[1]; y++)
-      for (let x = 0; x < out[0]; x++) result[x + out[0] * (y + out[1] * z)] = label[mx.nearest[x] + nx * (my.nearest[y] + ny * mz.nearest[z])];
+      for (let x = 0; x < out[0]; x++)
+        result[x + out[0] * (y + out[1] * z)] =
+          label[mx.nearest[x] + nx * (my.nearest[y] + ny * mz.nearest[z])];
   return { label: result, shape: out };
 }

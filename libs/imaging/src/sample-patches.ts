@@ -32,13 +32,16 @@ export function samplePatches(volume: Volume, label: Uint8Array, options: PatchO
   assertVolume(volume);
   assertLabel(label, volume.shape);
   const { patchSize, count } = options;
-  if (patchSize.some((p) => !Number.isInteger(p) || p < 1)) throw new ImagingArgumentError(`patch size ${patchSize.join('x')} must be positive integers`);
+  if (patchSize.some((p) => !Number.isInteger(p) || p < 1))
+    throw new ImagingArgumentError(`patch size ${patchSize.join('x')} must be positive integers`);
   const rng = options.rng ?? createRng(options.seed ?? 0);
   const ratio = options.foregroundRatio ?? 0.33;
   const foreground: number[] = [];
   for (let i = 0; i < label.length; i++) if (label[i] > 0) foreground.push(i);
   const expected = count * Math.min(Math.max(ratio, 0), 1);
-  const nFg = foreground.length ? Math.floor(expected) + (rng.next() < expected - Math.floor(expected) ? 1 : 0) : 0;
+  const nFg = foreground.length
+    ? Math.floor(expected) + (rng.next() < expected - Math.floor(expected) ? 1 : 0)
+    : 0;
   const [nx, ny, nz] = volume.shape;
   const patches: Patch[] = [];
   for (let k = 0; k < count; k++) {
@@ -65,7 +68,13 @@ export function samplePatches(volume: Volume, label: Uint8Array, options: PatchO
 }
 
 /** Copies the box starting at `start` (may be negative / past the end: zero padding). */
-export function extractPatch(volume: Volume, label: Uint8Array, start: Shape3, size: Shape3, shape: Shape3): Patch {
+export function extractPatch(
+  volume: Volume,
+  label: Uint8Array,
+  start: Shape3,
+  size: Shape3,
+  shape: Shape3,
+): Patch {
   const [px, py, pz] = size;
   const [nx, ny, nz] = shape;
   const c = volume.channels;

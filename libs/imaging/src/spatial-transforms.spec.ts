@@ -4,10 +4,17 @@ import { resampleLabel, resampledShape, resampleVolume } from './resample';
 import type { Patch } from './sample-patches';
 import type { Volume } from './volume';
 
-function field(shape: [number, number, number], spacing: [number, number, number], f: (x: number, y: number, z: number) => number): Volume {
+function field(
+  shape: [number, number, number],
+  spacing: [number, number, number],
+  f: (x: number, y: number, z: number) => number,
+): Volume {
   const [nx, ny, nz] = shape;
   const data = new Float32Array(nx * ny * nz);
-  for (let z = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) data[x + nx * (y + ny * z)] = f(x * spacing[0], y * spacing[1], z * spacing[2]);
+  for (let z = 0; z < nz; z++)
+    for (let y = 0; y < ny; y++)
+      for (let x = 0; x < nx; x++)
+        data[x + nx * (y + ny * z)] = f(x * spacing[0], y * spacing[1], z * spacing[2]);
   return { data, shape, spacingMm: spacing, channels: 1 };
 }
 
@@ -21,7 +28,8 @@ describe('resampling', () => {
     // Compare inside the source grid (x <= 8 mm, y <= 6 mm, z <= 16 mm); beyond it edges are replicated.
     for (let z = 0; z < 9; z++)
       for (let y = 0; y < 5; y++)
-        for (let x = 0; x < 17; x++) expect(out.data[x + 18 * (y + 5 * z)]).toBeCloseTo(f(x * 0.5, y * 1.5, z * 2), 4);
+        for (let x = 0; x < 17; x++)
+          expect(out.data[x + 18 * (y + 5 * z)]).toBeCloseTo(f(x * 0.5, y * 1.5, z * 2), 4);
   });
 
   it('keeps the data unchanged at the same spacing', () => {
@@ -59,7 +67,11 @@ describe('augmentPatch', () => {
     label: Uint8Array.from({ length: n }, (_, i) => i % 5),
     shape,
   };
-  const geometryOnly = { scaleRange: [1, 1] as [number, number], shiftRange: [0, 0] as [number, number], noiseProbability: 0 };
+  const geometryOnly = {
+    scaleRange: [1, 1] as [number, number],
+    shiftRange: [0, 0] as [number, number],
+    noiseProbability: 0,
+  };
 
   it('moves image and label together and is a permutation of voxels', () => {
     for (let seed = 0; seed < 20; seed++) {
@@ -69,18 +81,28 @@ describe('augmentPatch', () => {
         expect(out.image[2 * v + 1] + src).toBe(0);
         expect(out.label[v]).toBe(src % 5);
       }
-      expect(Array.from(out.image.filter((_, i) => i % 2 === 0)).sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+      expect(Array.from(out.image.filter((_, i) => i % 2 === 0)).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: n }, (_, i) => i),
+      );
     }
   });
 
   it('is deterministic by seed and does something for some seed', () => {
     expect(augmentPatch(patch, { seed: 4 })).toEqual(augmentPatch(patch, { seed: 4 }));
-    const changed = Array.from({ length: 10 }, (_, s) => augmentPatch(patch, { ...geometryOnly, seed: s })).some((p) => p.image[0] !== 0);
+    const changed = Array.from({ length: 10 }, (_, s) =>
+      augmentPatch(patch, { ...geometryOnly, seed: s }),
+    ).some((p) => p.image[0] !== 0);
     expect(changed).toBe(true);
   });
 
   it('applies scale and shift to the image only', () => {
-    const out = augmentPatch(patch, { flipProbability: 0, rotate90: false, scaleRange: [2, 2], shiftRange: [1, 1], noiseProbability: 0 });
+    const out = augmentPatch(patch, {
+      flipProbability: 0,
+      rotate90: false,
+      scaleRange: [2, 2],
+      shiftRange: [1, 1],
+      noiseProbability: 0,
+    });
     expect(out.image[2 * 5]).toBe(5 * 2 + 1);
     expect(out.label).toEqual(patch.label);
   });

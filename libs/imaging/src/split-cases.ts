@@ -7,8 +7,13 @@ import { createRng } from './rng';
  * round(n * valFraction) go to validation (at least one when valFraction > 0 and n >= 2, so every site can
  * score the global model; never all, so every site can train). Same dataset + seed -> same split.
  */
-export function splitCases(dataset: Pick<Dataset, 'cases'>, valFraction: number, seed: number): { train: string[]; val: string[] } {
-  if (!(valFraction >= 0 && valFraction < 1)) throw new ImagingArgumentError(`valFraction ${valFraction} must be in [0, 1)`);
+export function splitCases(
+  dataset: Pick<Dataset, 'cases'>,
+  valFraction: number,
+  seed: number,
+): { train: string[]; val: string[] } {
+  if (!(valFraction >= 0 && valFraction < 1))
+    throw new ImagingArgumentError(`valFraction ${valFraction} must be in [0, 1)`);
   const ids = dataset.cases.map((c) => c.id).sort();
   const rng = createRng(seed);
   for (let i = ids.length - 1; i > 0; i--) {

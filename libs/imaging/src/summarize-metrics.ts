@@ -24,7 +24,9 @@ export interface ClassSummary {
 export function summarizeMetrics(cases: ReadonlyArray<readonly ClassMetrics[]>): ClassSummary[] {
   const labels = [...new Set(cases.flatMap((c) => c.map((m) => m.label)))].sort((a, b) => a - b);
   return labels.map((label) => {
-    const rows = cases.map((c) => c.find((m) => m.label === label)).filter((m): m is ClassMetrics => m !== undefined);
+    const rows = cases
+      .map((c) => c.find((m) => m.label === label))
+      .filter((m): m is ClassMetrics => m !== undefined);
     return {
       label,
       dice: reduce(rows.map((r) => r.dice)),

@@ -23,7 +23,9 @@ export function surfaceDistances(
 ): SurfaceDistances | undefined {
   const n = voxelCount(shape);
   if (prediction.length !== n || reference.length !== n) {
-    throw new ImagingArgumentError(`surface distances: prediction ${prediction.length} / reference ${reference.length} values for shape ${shape.join('x')}`);
+    throw new ImagingArgumentError(
+      `surface distances: prediction ${prediction.length} / reference ${reference.length} values for shape ${shape.join('x')}`,
+    );
   }
   const predSurface = surfaceVoxels(prediction, shape, label);
   const refSurface = surfaceVoxels(reference, shape, label);

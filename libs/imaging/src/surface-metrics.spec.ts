@@ -18,13 +18,22 @@ function bruteSurface(mask: ArrayLike<number>, shape: Shape, label: number): num
     for (let y = 0; y < ny; y++)
       for (let x = 0; x < nx; x++) {
         if (!at(x, y, z)) continue;
-        const nbrs = [at(x - 1, y, z), at(x + 1, y, z), at(x, y - 1, z), at(x, y + 1, z), at(x, y, z - 1), at(x, y, z + 1)];
+        const nbrs = [
+          at(x - 1, y, z),
+          at(x + 1, y, z),
+          at(x, y - 1, z),
+          at(x, y + 1, z),
+          at(x, y, z - 1),
+          at(x, y, z + 1),
+        ];
         if (nbrs.some((b) => !b)) out.push([x, y, z]);
       }
   return out;
 }
 function directed(a: number[][], b: number[][], s: number[]): number[] {
-  return a.map((p) => Math.min(...b.map((q) => Math.hypot((p[0] - q[0]) * s[0], (p[1] - q[1]) * s[1], (p[2] - q[2]) * s[2]))));
+  return a.map((p) =>
+    Math.min(...b.map((q) => Math.hypot((p[0] - q[0]) * s[0], (p[1] - q[1]) * s[1], (p[2] - q[2]) * s[2]))),
+  );
 }
 function pct(values: number[], p: number): number {
   const v = [...values].sort((x, y) => x - y);
@@ -39,7 +48,8 @@ function sphere(shape: Shape, centre: number[], radius: number): Uint8Array {
   const m = new Uint8Array(nx * ny * nz);
   for (let z = 0; z < nz; z++)
     for (let y = 0; y < ny; y++)
-      for (let x = 0; x < nx; x++) if (Math.hypot(x - centre[0], y - centre[1], z - centre[2]) <= radius) m[x + nx * (y + ny * z)] = 1;
+      for (let x = 0; x < nx; x++)
+        if (Math.hypot(x - centre[0], y - centre[1], z - centre[2]) <= radius) m[x + nx * (y + ny * z)] = 1;
   return m;
 }
 
@@ -56,24 +66,33 @@ describe('surface metrics', () => {
       const sr = bruteSurface(ref, shape, 1);
       const dpr = directed(sp, sr, spacing);
       const drp = directed(sr, sp, spacing);
-      expect(Math.abs(hausdorff95(pred, ref, shape, spacing) - Math.max(pct(dpr, 95), pct(drp, 95)))).toBeLessThan(1e-6);
-      expect(Math.abs(hausdorffDistance(pred, ref, shape, spacing) - Math.max(...dpr, ...drp))).toBeLessThan(1e-6);
+      expect(
+        Math.abs(hausdorff95(pred, ref, shape, spacing) - Math.max(pct(dpr, 95), pct(drp, 95))),
+      ).toBeLessThan(1e-6);
+      expect(Math.abs(hausdorffDistance(pred, ref, shape, spacing) - Math.max(...dpr, ...drp))).toBeLessThan(
+        1e-6,
+      );
       const assd = [...dpr, ...drp].reduce((a, b) => a + b, 0) / (dpr.length + drp.length);
       expect(Math.abs(averageSurfaceDistance(pred, ref, shape, spacing) - assd)).toBeLessThan(1e-6);
     }
   });
 
-  it.each([1, 2, 3])('gives HD = k * spacing for spheres offset by k = %i voxels along x (0.7 x 1.3 x 2.5 mm)', (k) => {
-    const shape: Shape = [28, 20, 20];
-    const spacing: Shape = [0.7, 1.3, 2.5];
-    const a = sphere(shape, [10, 10, 10], 5);
-    const b = sphere(shape, [10 + k, 10, 10], 5);
-    expect(hausdorffDistance(a, b, shape, spacing)).toBeCloseTo(k * 0.7, 10);
-  });
+  it.each([1, 2, 3])(
+    'gives HD = k * spacing for spheres offset by k = %i voxels along x (0.7 x 1.3 x 2.5 mm)',
+    (k) => {
+      const shape: Shape = [28, 20, 20];
+      const spacing: Shape = [0.7, 1.3, 2.5];
+      const a = sphere(shape, [10, 10, 10], 5);
+      const b = sphere(shape, [10 + k, 10, 10], 5);
+      expect(hausdorffDistance(a, b, shape, spacing)).toBeCloseTo(k * 0.7, 10);
+    },
+  );
 
   it('gives HD = sqrt(3) mm for spheres offset by (1,1,1) voxels at 1 mm', () => {
     const shape: Shape = [20, 20, 20];
-    expect(hausdorffDistance(sphere(shape, [9, 9, 9], 5), sphere(shape, [10, 10, 10], 5), shape, [1, 1, 1])).toBeCloseTo(Math.sqrt(3), 10);
+    expect(
+      hausdorffDistance(sphere(shape, [9, 9, 9], 5), sphere(shape, [10, 10, 10], 5), shape, [1, 1, 1]),
+    ).toBeCloseTo(Math.sqrt(3), 10);
   });
 
   it('scores identical masks 0 mm and Dice 1', () => {
@@ -107,7 +126,8 @@ describe('surface metrics', () => {
     const ref = sphere(shape, [10, 10, 10], 6);
     const pred = sphere(shape, [11, 10, 10], 6);
     // Class 2 exists in neither map in case 1, and in both (identical) in case 2.
-    const withLesion = (m: Uint8Array): Uint8Array => m.map((v, i) => (i === 10 + 20 * (10 + 20 * 10) ? 2 : v));
+    const withLesion = (m: Uint8Array): Uint8Array =>
+      m.map((v, i) => (i === 10 + 20 * (10 + 20 * 10) ? 2 : v));
     const case1 = evaluateSegmentation(pred, ref, shape, [1, 1, 1], [1, 2]);
     const case2 = evaluateSegmentation(withLesion(ref), withLesion(ref), shape, [1, 1, 1], [1, 2]);
     expect(case1[0].hd95Mm).toBeGreaterThan(0);

@@ -18,7 +18,9 @@ export function zScoreNormalize(volume: Volume, options: ZScoreOptions = {}): Vo
   const { data, channels } = volume;
   const voxels = data.length / channels;
   if (options.foreground && options.foreground.length !== voxels) {
-    throw new ImagingArgumentError(`zScoreNormalize: foreground has ${options.foreground.length} values for ${voxels} voxels`);
+    throw new ImagingArgumentError(
+      `zScoreNormalize: foreground has ${options.foreground.length} values for ${voxels} voxels`,
+    );
   }
   const out = new Float32Array(data.length);
   for (let c = 0; c < channels; c++) {

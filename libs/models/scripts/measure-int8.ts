@@ -7,7 +7,14 @@
  */
 import { createRng, derivePhantomSites, phantomCase, zScoreNormalize } from '@fedseg/imaging';
 import { ModelConfig, TrainingConfig } from '@fedseg/protocol';
-import { createSegmentationModel, evaluateSegmentation, exportModel, initBackend, trainLocal, type TrainingSample } from '../src';
+import {
+  createSegmentationModel,
+  evaluateSegmentation,
+  exportModel,
+  initBackend,
+  trainLocal,
+  type TrainingSample,
+} from '../src';
 import { loadExportedModel } from '../src/export/load-exported-model';
 import { saveExportedModel } from '../src/export/export-model';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,11 +35,22 @@ async function main(): Promise<void> {
     }
   }
   const model = createSegmentationModel(
-    ModelConfig.parse({ architecture: 'unet3d', inChannels: 1, numClasses: 3, baseFilters: 4, depth: 3, normalization: 'instance' }),
+    ModelConfig.parse({
+      architecture: 'unet3d',
+      inChannels: 1,
+      numClasses: 3,
+      baseFilters: 4,
+      depth: 3,
+      normalization: 'instance',
+    }),
     1,
   );
   const started = Date.now();
-  const result = await trainLocal(model, train, TrainingConfig.parse({ epochs, batchSize: 2, learningRate: 5e-3, patchSize: [32, 32, 32], seed: 1 }));
+  const result = await trainLocal(
+    model,
+    train,
+    TrainingConfig.parse({ epochs, batchSize: 2, learningRate: 5e-3, patchSize: [32, 32, 32], seed: 1 }),
+  );
   const trainSeconds = (Date.now() - started) / 1000;
   const dir = mkdtempSync(join(tmpdir(), 'fedseg-int8-'));
   const fp32 = await saveExportedModel(join(dir, 'fp32'), await exportModel(model));
@@ -46,13 +64,22 @@ async function main(): Promise<void> {
     trainSeconds,
     trainLoss: [result.firstEpochLoss, result.lastEpochLoss],
     weightsBytes: { fp32: fp32.weightsBytes, uint8: uint8.weightsBytes },
-    totalBytes: { fp32: fp32.weightsBytes + fp32.modelJsonBytes, uint8: uint8.weightsBytes + uint8.modelJsonBytes },
+    totalBytes: {
+      fp32: fp32.weightsBytes + fp32.modelJsonBytes,
+      uint8: uint8.weightsBytes + uint8.modelJsonBytes,
+    },
     dice: { fp32: reference.dice, uint8: eight.dice, difference: eight.dice - reference.dice },
     perClassDice: { fp32: reference.perClassDice, uint8: eight.perClassDice },
   };
-  console.log(`backend ${backend.name}; ${epochs} epochs on ${train.length} cases in ${trainSeconds.toFixed(0)} s, loss ${result.firstEpochLoss.toFixed(3)} -> ${result.lastEpochLoss.toFixed(3)}`);
-  console.log(`weights: fp32 ${fp32.weightsBytes} B, uint8 ${uint8.weightsBytes} B (${(fp32.weightsBytes / uint8.weightsBytes).toFixed(2)}x); with model.json ${(figures.totalBytes.fp32 / figures.totalBytes.uint8).toFixed(2)}x`);
-  console.log(`validation Dice (${val.length} cases): fp32 ${reference.dice.toFixed(4)}, uint8 ${eight.dice.toFixed(4)}, difference ${figures.dice.difference.toFixed(4)}`);
+  console.log(
+    `backend ${backend.name}; ${epochs} epochs on ${train.length} cases in ${trainSeconds.toFixed(0)} s, loss ${result.firstEpochLoss.toFixed(3)} -> ${result.lastEpochLoss.toFixed(3)}`,
+  );
+  console.log(
+    `weights: fp32 ${fp32.weightsBytes} B, uint8 ${uint8.weightsBytes} B (${(fp32.weightsBytes / uint8.weightsBytes).toFixed(2)}x); with model.json ${(figures.totalBytes.fp32 / figures.totalBytes.uint8).toFixed(2)}x`,
+  );
+  console.log(
+    `validation Dice (${val.length} cases): fp32 ${reference.dice.toFixed(4)}, uint8 ${eight.dice.toFixed(4)}, difference ${figures.dice.difference.toFixed(4)}`,
+  );
   console.log(JSON.stringify(figures));
 }
 

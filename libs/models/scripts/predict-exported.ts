@@ -10,7 +10,9 @@ import { initBackend, loadExportedModel, predictLabels } from '../src';
 async function main(): Promise<void> {
   const [dir, imagePath, nx, ny, nz, channels, outPath, window] = process.argv.slice(2);
   if (!dir || !imagePath || !outPath) {
-    console.error('usage: predict-exported.ts <modelDir> <image.f32> <nx> <ny> <nz> <channels> <labels.u8> [wx,wy,wz]');
+    console.error(
+      'usage: predict-exported.ts <modelDir> <image.f32> <nx> <ny> <nz> <channels> <labels.u8> [wx,wy,wz]',
+    );
     process.exit(2);
   }
   await initBackend('wasm');
@@ -18,7 +20,9 @@ async function main(): Promise<void> {
   const bytes = readFileSync(imagePath);
   const image = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const windowSize = window ? (window.split(',').map(Number) as [number, number, number]) : undefined;
-  const labels = await predictLabels(model, image, [Number(nx), Number(ny), Number(nz)], Number(channels), { windowSize });
+  const labels = await predictLabels(model, image, [Number(nx), Number(ny), Number(nz)], Number(channels), {
+    windowSize,
+  });
   writeFileSync(outPath, labels);
 }
 

@@ -9,15 +9,41 @@ export { initBackend, type BackendPreference, type InitBackendOptions } from './
 export { registerModelsExtensions } from './register';
 export * from './errors';
 export { createSegmentationModel, type SegmentationModel } from './model/segmentation-model';
-export { getFlatWeights, readFlatWeights, setFlatWeights, weightManifest, type FlatWeightsOptions } from './weights/flat-weights';
+export {
+  getFlatWeights,
+  readFlatWeights,
+  setFlatWeights,
+  weightManifest,
+  type FlatWeightsOptions,
+} from './weights/flat-weights';
 export { applyWeightsDelta, weightsDelta, type WeightsDelta } from './weights/weights-delta';
 export type { TrainingSample } from './data/training-sample';
-export { trainLocal, type TrainLocalOptions, type TrainLocalResult, type TrainProgress } from './training/train-local';
+export {
+  trainLocal,
+  type TrainLocalOptions,
+  type TrainLocalResult,
+  type TrainProgress,
+} from './training/train-local';
 export { evaluateSegmentation, type SegmentationEvaluation } from './inference/evaluate-segmentation';
-export { DEFAULT_MAX_WINDOW, predictLabels, predictProbabilities, type SlidingWindowOptions } from './inference/sliding-window';
-export { segmentationLoss, type SegmentationLossKind, type SegmentationLossOptions } from './losses/segmentation-loss';
+export {
+  DEFAULT_MAX_WINDOW,
+  predictLabels,
+  predictProbabilities,
+  type SlidingWindowOptions,
+} from './inference/sliding-window';
+export {
+  segmentationLoss,
+  type SegmentationLossKind,
+  type SegmentationLossOptions,
+} from './losses/segmentation-loss';
 export { softDiceLoss } from './losses/soft-dice-loss';
 export { crossEntropyLoss } from './losses/cross-entropy-loss';
 export { defaultModelConfig, type ComputeTarget } from './model/default-configs';
-export { exportFlatWeights, exportModel, saveExportedModel, type ExportedModel, type ExportQuantization } from './export/export-model';
+export {
+  exportFlatWeights,
+  exportModel,
+  saveExportedModel,
+  type ExportedModel,
+  type ExportQuantization,
+} from './export/export-model';
 export { loadExportedModel } from './export/load-exported-model';

@@ -40,29 +40,54 @@ describe('kernel coverage', () => {
     await initBackend('wasm', { fastKernels: false });
   });
 
-  it.each(variants)('%s with %s norm uses only kernels with wasm, cpu and tfjs-node implementations and gradients', async (architecture, normalization) => {
-    const config = ModelConfig.parse({ architecture, normalization, baseFilters: 2, depth: 2, groupNormGroups: 2, numClasses: 3 });
-    const model = createSegmentationModel(config, 1);
-    const volume = spherePhantom({ shape: [4, 4, 4], radius: 1.5, innerRadius: 0.7 });
-    const { images, labels } = patchBatch([volume], [[0, 0, 0]], [4, 4, 4], 3);
-    const forward = await kernelsOf(() =>
-      tf.tidy(() => segmentationLoss(model.network.apply(images, { training: true }) as tf.Tensor5D, labels, { kind: 'dice-ce', classWeights: [1, 2, 3] })),
-    );
-    const all = new Set(forward);
-    for (const optimizer of ['adam', 'sgd'] as const) {
-      const cfg = TrainingConfig.parse({ epochs: 1, batchSize: 1, optimizer, fedProxMu: 0.1, patchSize: [4, 4, 4] });
-      for (const k of await kernelsOf(() => trainLocal(model, [volume], cfg))) all.add(k);
-    }
-    for (const k of await kernelsOf(() => predictLabels(model, volume.image, volume.shape, 1, { windowSize: [2, 2, 2] }))) all.add(k);
-    tf.dispose([images, labels]);
-    model.dispose();
+  it.each(variants)(
+    '%s with %s norm uses only kernels with wasm, cpu and tfjs-node implementations and gradients',
+    async (architecture, normalization) => {
+      const config = ModelConfig.parse({
+        architecture,
+        normalization,
+        baseFilters: 2,
+        depth: 2,
+        groupNormGroups: 2,
+        numClasses: 3,
+      });
+      const model = createSegmentationModel(config, 1);
+      const volume = spherePhantom({ shape: [4, 4, 4], radius: 1.5, innerRadius: 0.7 });
+      const { images, labels } = patchBatch([volume], [[0, 0, 0]], [4, 4, 4], 3);
+      const forward = await kernelsOf(() =>
+        tf.tidy(() =>
+          segmentationLoss(model.network.apply(images, { training: true }) as tf.Tensor5D, labels, {
+            kind: 'dice-ce',
+            classWeights: [1, 2, 3],
+          }),
+        ),
+      );
+      const all = new Set(forward);
+      for (const optimizer of ['adam', 'sgd'] as const) {
+        const cfg = TrainingConfig.parse({
+          epochs: 1,
+          batchSize: 1,
+          optimizer,
+          fedProxMu: 0.1,
+          patchSize: [4, 4, 4],
+        });
+        for (const k of await kernelsOf(() => trainLocal(model, [volume], cfg))) all.add(k);
+      }
+      for (const k of await kernelsOf(() =>
+        predictLabels(model, volume.image, volume.shape, 1, { windowSize: [2, 2, 2] }),
+      ))
+        all.add(k);
+      tf.dispose([images, labels]);
+      model.dispose();
 
-    const missing = (predicate: (kernel: string) => boolean, kernels: Set<string>): string[] => [...kernels].filter((k) => !predicate(k)).sort();
-    expect(all.has('Conv3D')).toBe(true);
-    if (process.env['FEDSEG_PRINT_FIGURES']) console.log(architecture, [...all].sort().join(' '));
-    expect(missing((k) => tf.getGradient(k) !== undefined, forward)).toEqual([]);
-    expect(missing((k) => tf.getKernel(k, 'wasm') !== undefined, all)).toEqual([]);
-    expect(missing((k) => tf.getKernel(k, 'cpu') !== undefined, all)).toEqual([]);
-    expect(missing((k) => TFJS_NODE_KERNELS.has(k), all)).toEqual([]);
-  });
+      const missing = (predicate: (kernel: string) => boolean, kernels: Set<string>): string[] =>
+        [...kernels].filter((k) => !predicate(k)).sort();
+      expect(all.has('Conv3D')).toBe(true);
+      if (process.env['FEDSEG_PRINT_FIGURES']) console.log(architecture, [...all].sort().join(' '));
+      expect(missing((k) => tf.getGradient(k) !== undefined, forward)).toEqual([]);
+      expect(missing((k) => tf.getKernel(k, 'wasm') !== undefined, all)).toEqual([]);
+      expect(missing((k) => tf.getKernel(k, 'cpu') !== undefined, all)).toEqual([]);
+      expect(missing((k) => TFJS_NODE_KERNELS.has(k), all)).toEqual([]);
+    },
+  );
 });

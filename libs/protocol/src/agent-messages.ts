@@ -18,7 +18,10 @@ export const BackendInfo = z.object({
   name: z.string().min(1).max(64),
   adapter: z.string().max(256).optional(),
   /** Why earlier choices were skipped, for the operator. */
-  skipped: z.array(z.object({ backend: z.string(), reason: z.string().max(1000) })).max(16).default([]),
+  skipped: z
+    .array(z.object({ backend: z.string(), reason: z.string().max(1000) }))
+    .max(16)
+    .default([]),
 });
 export type BackendInfo = z.infer<typeof BackendInfo>;
 
@@ -87,7 +90,13 @@ export const MetricsReport = z.object({
   round: z.int().min(1),
   split: z.enum(['train', 'val']),
   samples: z.int().min(0),
-  metrics: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/).max(64), z.number()),
+  metrics: z.record(
+    z
+      .string()
+      .regex(/^[a-z][a-z0-9_]*$/)
+      .max(64),
+    z.number(),
+  ),
 });
 export type MetricsReport = z.infer<typeof MetricsReport>;
 

@@ -110,7 +110,13 @@ export type StrategyConfig = z.infer<typeof StrategyConfig>;
 export type StrategyName = StrategyConfig['name'];
 
 /** Strategies that add the site updates one at a time in O(P) memory; the others hold all N updates. */
-export const STREAMING_STRATEGIES: readonly StrategyName[] = ['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad'];
+export const STREAMING_STRATEGIES: readonly StrategyName[] = [
+  'fedavg',
+  'fedavgm',
+  'fedadam',
+  'fedyogi',
+  'fedadagrad',
+];
 
 /**
  * DP-FedAvg (McMahan et al., 2018, "Learning Differentially Private Recurrent Language Models"), site-level

@@ -26,8 +26,8 @@ describe('study config', () => {
   });
 
   it('refuses sitesPerRound below minSites', () => {
-    expect(() => parseOrThrow(StudyConfig, { name: 'x', rounds: 1, minSites: 3, sitesPerRound: 2 }, 'study config')).toThrow(
-      /sitesPerRound/,
-    );
+    expect(() =>
+      parseOrThrow(StudyConfig, { name: 'x', rounds: 1, minSites: 3, sitesPerRound: 2 }, 'study config'),
+    ).toThrow(/sitesPerRound/);
   });
 });

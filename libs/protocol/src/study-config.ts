@@ -3,7 +3,6 @@ import { ModelConfig } from './model-config';
 import { TrainingConfig } from './training-config';
 import { CompressionConfig, PrivacyConfig, StrategyConfig } from './strategy-config';
 
-
 export const StudyConfig = z
   .object({
     name: z.string().trim().min(1).max(200),
@@ -22,9 +21,17 @@ export const StudyConfig = z
     sitesPerRound: z.int().min(1).max(10_000).optional(),
     /** Site names allowed in this study; any connected site when absent. */
     sites: z.array(z.string().min(1)).max(10_000).optional(),
-    roundDeadlineMs: z.int().min(1_000).max(7 * 24 * 3_600_000).default(10 * 60_000),
+    roundDeadlineMs: z
+      .int()
+      .min(1_000)
+      .max(7 * 24 * 3_600_000)
+      .default(10 * 60_000),
     /** How long the study waits for minSites to be connected before a round, before pausing. */
-    siteWaitMs: z.int().min(0).max(7 * 24 * 3_600_000).default(10 * 60_000),
+    siteWaitMs: z
+      .int()
+      .min(0)
+      .max(7 * 24 * 3_600_000)
+      .default(10 * 60_000),
   })
   .refine((c) => c.sitesPerRound === undefined || c.sitesPerRound >= c.minSites, {
     path: ['sitesPerRound'],

@@ -3,7 +3,12 @@ import { TensorCodecError } from './errors';
 
 describe('tensor codec', () => {
   const tensors: NamedTensor[] = [
-    { name: 'conv/kernel', shape: [3, 3, 3, 1, 2], dtype: 'float32', data: Float32Array.from({ length: 54 }, (_, i) => i * 0.5 - 3) },
+    {
+      name: 'conv/kernel',
+      shape: [3, 3, 3, 1, 2],
+      dtype: 'float32',
+      data: Float32Array.from({ length: 54 }, (_, i) => i * 0.5 - 3),
+    },
     { name: 'half', shape: [3], dtype: 'float16', data: Uint16Array.of(0x3c00, 0xc000, 0x7bff) },
     { name: 'q', shape: [5], dtype: 'int8', data: Int8Array.of(-128, -1, 0, 1, 127), meta: { scale: 0.25 } },
     { name: 'mask', shape: [2, 2], dtype: 'uint8', data: Uint8Array.of(0, 1, 2, 255) },
@@ -13,7 +18,9 @@ describe('tensor codec', () => {
 
   it('round-trips every dtype, shape and meta exactly', () => {
     const decoded = decodeTensors(encodeTensors(tensors));
-    expect(decoded.map((t) => [t.name, t.shape, t.dtype, t.meta])).toEqual(tensors.map((t) => [t.name, t.shape, t.dtype, t.meta]));
+    expect(decoded.map((t) => [t.name, t.shape, t.dtype, t.meta])).toEqual(
+      tensors.map((t) => [t.name, t.shape, t.dtype, t.meta]),
+    );
     decoded.forEach((t, i) => expect(Array.from(t.data)).toEqual(Array.from(tensors[i]!.data)));
   });
 
@@ -51,8 +58,12 @@ describe('tensor codec', () => {
   });
 
   it('refuses to encode data whose length or array type disagrees with shape and dtype', () => {
-    expect(() => encodeTensors([{ name: 'a', shape: [2, 2], dtype: 'float32', data: new Float32Array(3) }])).toThrow(/4 elements/);
-    expect(() => encodeTensors([{ name: 'a', shape: [2], dtype: 'int8', data: new Float32Array(2) }])).toThrow(/int8/);
+    expect(() =>
+      encodeTensors([{ name: 'a', shape: [2, 2], dtype: 'float32', data: new Float32Array(3) }]),
+    ).toThrow(/4 elements/);
+    expect(() =>
+      encodeTensors([{ name: 'a', shape: [2], dtype: 'int8', data: new Float32Array(2) }]),
+    ).toThrow(/int8/);
     const a: NamedTensor = { name: 'a', shape: [1], dtype: 'float32', data: new Float32Array(1) };
     expect(() => encodeTensors([a, a])).toThrow(/twice/);
   });

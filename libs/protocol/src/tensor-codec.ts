@@ -50,7 +50,13 @@ const MAGIC = [0x46, 0x53, 0x54, 0x4e]; // "FSTN"
 const VERSION = 1;
 const HEADER_BYTES = 12;
 
-const BYTES_PER_ELEMENT: Record<TensorDtype, number> = { float32: 4, float16: 2, int8: 1, uint8: 1, int32: 4 };
+const BYTES_PER_ELEMENT: Record<TensorDtype, number> = {
+  float32: 4,
+  float16: 2,
+  int8: 1,
+  uint8: 1,
+  int32: 4,
+};
 
 const align8 = (n: number) => (n + 7) & ~7;
 
@@ -59,9 +65,13 @@ export function elementCount(shape: readonly number[]): number {
 }
 
 function expectedArray(dtype: TensorDtype): string {
-  return { float32: 'Float32Array', float16: 'Uint16Array', int8: 'Int8Array', uint8: 'Uint8Array', int32: 'Int32Array' }[
-    dtype
-  ];
+  return {
+    float32: 'Float32Array',
+    float16: 'Uint16Array',
+    int8: 'Int8Array',
+    uint8: 'Uint8Array',
+    int32: 'Int32Array',
+  }[dtype];
 }
 
 export function encodeTensors(tensors: readonly NamedTensor[]): Uint8Array {
@@ -69,7 +79,8 @@ export function encodeTensors(tensors: readonly NamedTensor[]): Uint8Array {
   const seen = new Set<string>();
   let offset = 0;
   for (const t of tensors) {
-    if (seen.has(t.name)) throw new TensorCodecError(`Tensor name "${t.name}" appears twice; names must be unique.`);
+    if (seen.has(t.name))
+      throw new TensorCodecError(`Tensor name "${t.name}" appears twice; names must be unique.`);
     seen.add(t.name);
     const count = elementCount(t.shape);
     if (t.data.length !== count) {
@@ -78,13 +89,24 @@ export function encodeTensors(tensors: readonly NamedTensor[]): Uint8Array {
       );
     }
     if (t.data.constructor.name !== expectedArray(t.dtype)) {
-      throw new TensorCodecError(`Tensor "${t.name}" is ${t.dtype} but its data is a ${t.data.constructor.name}.`);
+      throw new TensorCodecError(
+        `Tensor "${t.name}" is ${t.dtype} but its data is a ${t.data.constructor.name}.`,
+      );
     }
     const byteLength = count * BYTES_PER_ELEMENT[t.dtype];
-    entries.push({ name: t.name, shape: [...t.shape], dtype: t.dtype, byteOffset: offset, byteLength, meta: t.meta });
+    entries.push({
+      name: t.name,
+      shape: [...t.shape],
+      dtype: t.dtype,
+      byteOffset: offset,
+      byteLength,
+      meta: t.meta,
+    });
     offset = align8(offset + byteLength);
   }
-  const manifestBytes = new TextEncoder().encode(JSON.stringify({ tensors: entries } satisfies TensorManifest));
+  const manifestBytes = new TextEncoder().encode(
+    JSON.stringify({ tensors: entries } satisfies TensorManifest),
+  );
   const payloadStart = align8(HEADER_BYTES + manifestBytes.length);
   const out = new Uint8Array(payloadStart + offset);
   out.set(MAGIC, 0);
@@ -93,7 +115,10 @@ export function encodeTensors(tensors: readonly NamedTensor[]): Uint8Array {
   out.set(manifestBytes, HEADER_BYTES);
   tensors.forEach((t, i) => {
     const entry = entries[i]!;
-    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, entry.byteLength), payloadStart + entry.byteOffset);
+    out.set(
+      new Uint8Array(t.data.buffer, t.data.byteOffset, entry.byteLength),
+      payloadStart + entry.byteOffset,
+    );
   });
   return out;
 }
@@ -102,9 +127,11 @@ export function decodeTensors(bytes: Uint8Array): NamedTensor[] {
   if (bytes.length < HEADER_BYTES || MAGIC.some((m, i) => bytes[i] !== m)) {
     throw new TensorCodecError('Not a fedseg tensor blob: the "FSTN" magic is missing.');
   }
-  if (bytes[4] !== VERSION) throw new TensorCodecError(`Unsupported tensor blob version ${bytes[4]}; expected ${VERSION}.`);
+  if (bytes[4] !== VERSION)
+    throw new TensorCodecError(`Unsupported tensor blob version ${bytes[4]}; expected ${VERSION}.`);
   const manifestLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
-  if (HEADER_BYTES + manifestLength > bytes.length) throw new TensorCodecError('Tensor blob is truncated inside its manifest.');
+  if (HEADER_BYTES + manifestLength > bytes.length)
+    throw new TensorCodecError('Tensor blob is truncated inside its manifest.');
   let raw: unknown;
   try {
     raw = JSON.parse(new TextDecoder().decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + manifestLength)));
@@ -112,15 +139,19 @@ export function decodeTensors(bytes: Uint8Array): NamedTensor[] {
     throw new TensorCodecError('Tensor blob manifest is not valid JSON.');
   }
   const parsed = TensorManifest.safeParse(raw);
-  if (!parsed.success) throw new TensorCodecError(`Tensor blob manifest is invalid: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success)
+    throw new TensorCodecError(`Tensor blob manifest is invalid: ${z.prettifyError(parsed.error)}`);
   const payloadStart = align8(HEADER_BYTES + manifestLength);
   return parsed.data.tensors.map((e) => {
     const count = elementCount(e.shape);
     if (e.byteLength !== count * BYTES_PER_ELEMENT[e.dtype]) {
-      throw new TensorCodecError(`Tensor "${e.name}": byteLength ${e.byteLength} does not match its shape and dtype.`);
+      throw new TensorCodecError(
+        `Tensor "${e.name}": byteLength ${e.byteLength} does not match its shape and dtype.`,
+      );
     }
     const start = payloadStart + e.byteOffset;
-    if (start + e.byteLength > bytes.length) throw new TensorCodecError(`Tensor blob is truncated inside "${e.name}".`);
+    if (start + e.byteLength > bytes.length)
+      throw new TensorCodecError(`Tensor blob is truncated inside "${e.name}".`);
     const absolute = bytes.byteOffset + start;
     // Views need aligned offsets; copy when the blob arrived at an unaligned address (a Node Buffer from
     // the socket pool, say). An explicit copy: Buffer#slice would return another unaligned view.

@@ -19,8 +19,18 @@ describe('flat weights on the wire', () => {
   });
 
   it('compares manifests by names, order and shapes', () => {
-    expect(sameManifest(manifest, [{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [4] }])).toBe(true);
-    expect(sameManifest(manifest, [{ name: 'a', shape: [3, 2] }, { name: 'b', shape: [4] }])).toBe(false);
+    expect(
+      sameManifest(manifest, [
+        { name: 'a', shape: [2, 3] },
+        { name: 'b', shape: [4] },
+      ]),
+    ).toBe(true);
+    expect(
+      sameManifest(manifest, [
+        { name: 'a', shape: [3, 2] },
+        { name: 'b', shape: [4] },
+      ]),
+    ).toBe(false);
     expect(sameManifest(manifest, [...manifest].reverse())).toBe(false);
   });
 });

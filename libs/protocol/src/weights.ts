@@ -21,7 +21,9 @@ export function weightCount(manifest: readonly WeightSpec[]): number {
 export function encodeWeights(weights: FlatWeights): Uint8Array {
   const total = weightCount(weights.manifest);
   if (total !== weights.data.length) {
-    throw new TensorCodecError(`Manifest describes ${total} weights but the vector holds ${weights.data.length}.`);
+    throw new TensorCodecError(
+      `Manifest describes ${total} weights but the vector holds ${weights.data.length}.`,
+    );
   }
   let offset = 0;
   const tensors: NamedTensor[] = weights.manifest.map((spec) => {
@@ -39,7 +41,8 @@ export function decodeWeights(blob: Uint8Array): FlatWeights {
   const data = new Float32Array(tensors.reduce((n, t) => n + t.data.length, 0));
   let offset = 0;
   for (const t of tensors) {
-    if (t.dtype !== 'float32') throw new TensorCodecError(`Weight "${t.name}" is ${t.dtype}; weights travel as float32.`);
+    if (t.dtype !== 'float32')
+      throw new TensorCodecError(`Weight "${t.name}" is ${t.dtype}; weights travel as float32.`);
     manifest.push({ name: t.name, shape: t.shape });
     data.set(t.data as Float32Array, offset);
     offset += t.data.length;
@@ -51,6 +54,11 @@ export function decodeWeights(blob: Uint8Array): FlatWeights {
 export function sameManifest(a: readonly WeightSpec[], b: readonly WeightSpec[]): boolean {
   return (
     a.length === b.length &&
-    a.every((s, i) => s.name === b[i]!.name && s.shape.length === b[i]!.shape.length && s.shape.every((d, j) => d === b[i]!.shape[j]))
+    a.every(
+      (s, i) =>
+        s.name === b[i]!.name &&
+        s.shape.length === b[i]!.shape.length &&
+        s.shape.every((d, j) => d === b[i]!.shape[j]),
+    )
   );
 }

@@ -3,7 +3,11 @@ import { AgentEvents } from '@fedseg/protocol';
 import { startTestCoordinator } from '../testing/test-coordinator';
 
 type Coordinator = Awaited<ReturnType<typeof startTestCoordinator>>;
-type Reply = { ok: boolean; error?: { code: string; message: string; details?: { fields?: string[] } }; siteId?: string };
+type Reply = {
+  ok: boolean;
+  error?: { code: string; message: string; details?: { fields?: string[] } };
+  siteId?: string;
+};
 
 const hello = {
   siteName: 'site-a',
@@ -34,8 +38,12 @@ describe('the /agent gateway', () => {
     socket.close();
   });
 
-  const send = (event: string, ...args: unknown[]) => socket.timeout(5_000).emitWithAck(event, ...args) as Promise<Reply>;
-  const nextProtocolError = () => new Promise<{ code: string; event?: string }>((resolve) => socket.once(AgentEvents.protocolError, resolve));
+  const send = (event: string, ...args: unknown[]) =>
+    socket.timeout(5_000).emitWithAck(event, ...args) as Promise<Reply>;
+  const nextProtocolError = () =>
+    new Promise<{ code: string; event?: string }>((resolve) =>
+      socket.once(AgentEvents.protocolError, resolve),
+    );
 
   it('refuses a hello that fails its schema, naming the field, and admits no site', async () => {
     const reply = await send(AgentEvents.hello, { ...hello, siteName: 'bad name with spaces' });

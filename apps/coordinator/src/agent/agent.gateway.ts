@@ -49,12 +49,24 @@ export class AgentGateway implements OnGatewayConnection, OnGatewayDisconnect {
       const hello = parseOrThrow(AgentHello, payload, `${AgentEvents.hello} message`);
       const site = await this.sites.upsertOnHello(hello);
       socket.data.site = { siteId: site.id, name: site.name } satisfies SubmittingSite;
-      await this.audit.record({ actor: `site:${site.name}`, action: 'site.connected', details: { backend: hello.backend.name } });
+      await this.audit.record({
+        actor: `site:${site.name}`,
+        action: 'site.connected',
+        details: { backend: hello.backend.name },
+      });
       this.registry.connect(site.id, hello, {
         connectionId: socket.id,
-        sendTask: (task: Task, weights: Uint8Array) => socket.emit(AgentEvents.task, task, Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength)),
+        sendTask: (task: Task, weights: Uint8Array) =>
+          socket.emit(
+            AgentEvents.task,
+            task,
+            Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength),
+          ),
       });
-      this.log.info({ site: site.name, backend: hello.backend.name, adapter: hello.backend.adapter }, 'site connected');
+      this.log.info(
+        { site: site.name, backend: hello.backend.name, adapter: hello.backend.adapter },
+        'site connected',
+      );
       return { siteId: site.id };
     });
     this.on(socket, AgentEvents.updateSubmit, async ([payload, blob]) => {
@@ -65,25 +77,44 @@ export class AgentGateway implements OnGatewayConnection, OnGatewayDisconnect {
     });
     this.on(socket, AgentEvents.metricsReport, async ([payload]) => {
       const site = this.siteOf(socket);
-      await this.updates.reportMetrics(site, parseOrThrow(MetricsReport, payload, `${AgentEvents.metricsReport} message`));
+      await this.updates.reportMetrics(
+        site,
+        parseOrThrow(MetricsReport, payload, `${AgentEvents.metricsReport} message`),
+      );
       return {};
     });
     this.on(socket, AgentEvents.taskProgress, async ([payload]) => {
       const site = this.siteOf(socket);
       const p = parseOrThrow(TaskProgress, payload, `${AgentEvents.taskProgress} message`);
-      this.events.emit({ type: 'task-progress', siteId: site.siteId, studyId: p.studyId, round: p.round, epoch: p.epoch, epochs: p.epochs, step: p.step, steps: p.steps, loss: p.loss });
+      this.events.emit({
+        type: 'task-progress',
+        siteId: site.siteId,
+        studyId: p.studyId,
+        round: p.round,
+        epoch: p.epoch,
+        epochs: p.epochs,
+        step: p.step,
+        steps: p.steps,
+        loss: p.loss,
+      });
       return {};
     });
     this.on(socket, AgentEvents.taskDeclined, async ([payload]) => {
       const site = this.siteOf(socket);
       const d = parseOrThrow(TaskDeclined, payload, `${AgentEvents.taskDeclined} message`);
-      this.log.warn({ site: site.name, studyId: d.studyId, round: d.round, reason: d.reason }, 'task declined');
+      this.log.warn(
+        { site: site.name, studyId: d.studyId, round: d.round, reason: d.reason },
+        'task declined',
+      );
       this.scheduler.declined(d.studyId, site.siteId, d.kind);
       return {};
     });
     socket.onAny((event: string, ...args: unknown[]) => {
       if (KNOWN_EVENTS.has(event)) return;
-      this.refuse(socket, args, { code: 'UNKNOWN_EVENT', message: `Unknown event "${event}"; see AgentEvents in @fedseg/protocol.` });
+      this.refuse(socket, args, {
+        code: 'UNKNOWN_EVENT',
+        message: `Unknown event "${event}"; see AgentEvents in @fedseg/protocol.`,
+      });
     });
   }
 
@@ -102,14 +133,21 @@ export class AgentGateway implements OnGatewayConnection, OnGatewayDisconnect {
   }
 
   /** Registers a handler whose result becomes `{ ok: true, ...result }` and whose errors become `{ ok: false, error }`. */
-  private on(socket: Socket, event: string, handler: (args: unknown[]) => Promise<Record<string, unknown>>): void {
+  private on(
+    socket: Socket,
+    event: string,
+    handler: (args: unknown[]) => Promise<Record<string, unknown>>,
+  ): void {
     socket.on(event, (...raw: unknown[]) => {
       const ack = typeof raw[raw.length - 1] === 'function' ? (raw.pop() as AckFn) : undefined;
       handler(raw).then(
         (result) => ack?.({ ok: true, ...result }),
         (err: unknown) => {
           const error = toErrorBody(err, this.log);
-          this.log.warn({ event, code: error.code, site: (socket.data.site as SubmittingSite | undefined)?.name }, error.message);
+          this.log.warn(
+            { event, code: error.code, site: (socket.data.site as SubmittingSite | undefined)?.name },
+            error.message,
+          );
           if (ack) ack({ ok: false, error });
           else socket.emit(AgentEvents.protocolError, { event, ...error });
         },

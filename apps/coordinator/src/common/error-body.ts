@@ -3,9 +3,13 @@ import type { Logger } from './logger';
 
 /** One mapping from any thrown value to what a client sees; unexpected errors are logged, not leaked. */
 export function toErrorBody(err: unknown, log: Logger): ErrorBody {
-  if (err instanceof FedsegError) return { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
+  if (err instanceof FedsegError)
+    return { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
   log.error({ err }, 'unexpected error');
-  return { code: 'INTERNAL', message: 'The coordinator failed to handle this request; its log has the details.' };
+  return {
+    code: 'INTERNAL',
+    message: 'The coordinator failed to handle this request; its log has the details.',
+  };
 }
 
 export function httpStatusOf(code: string): number {

@@ -9,7 +9,11 @@ export const CoordinatorConfig = z.object({
   homeDir: z.string().min(1).default('.fedseg'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest socket.io message (an encoded update). */
-  maxMessageBytes: z.coerce.number().int().min(1024).default(512 * 1024 * 1024),
+  maxMessageBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(512 * 1024 * 1024),
 });
 export type CoordinatorConfig = z.infer<typeof CoordinatorConfig>;
 

@@ -22,7 +22,10 @@ export interface OpenDatabase {
 }
 
 /** Opens the database, applies pending migrations on the raw driver, then hands Prisma the adapter. */
-export async function openDatabase(target: DatabaseTarget, migrationsDir = MIGRATIONS_DIR): Promise<OpenDatabase> {
+export async function openDatabase(
+  target: DatabaseTarget,
+  migrationsDir = MIGRATIONS_DIR,
+): Promise<OpenDatabase> {
   const migrations = readMigrations(migrationsDir);
   const driver = await openDriver(target);
   let migrated: string[];
@@ -97,4 +100,3 @@ function pgliteExecutor(lite: PGlite): SqlExecutor {
       (await lite.query<Row>(sql, params)).rows,
   };
 }
-

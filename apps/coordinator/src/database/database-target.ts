@@ -38,7 +38,9 @@ export function asFactory(factory: PrismaPGlite): SqlMigrationAwareDriverAdapter
 }
 
 /** Used by prisma.config.ts so `prisma migrate dev` talks to the same database the coordinator would. */
-export async function createMigrationAdapter(databaseUrl: string | undefined): Promise<SqlMigrationAwareDriverAdapterFactory> {
+export async function createMigrationAdapter(
+  databaseUrl: string | undefined,
+): Promise<SqlMigrationAwareDriverAdapterFactory> {
   const target = resolveDatabaseTarget(databaseUrl);
   if (target.kind === 'postgres') return new PrismaPg({ connectionString: target.url });
   fs.mkdirSync(target.dataDir, { recursive: true });

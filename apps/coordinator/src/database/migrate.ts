@@ -33,7 +33,10 @@ export function readMigrations(dir: string): MigrationFile[] {
     });
 }
 
-export async function applyPendingMigrations(db: SqlExecutor, migrations: readonly MigrationFile[]): Promise<string[]> {
+export async function applyPendingMigrations(
+  db: SqlExecutor,
+  migrations: readonly MigrationFile[],
+): Promise<string[]> {
   await db.exec(`CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "id" VARCHAR(36) PRIMARY KEY NOT NULL,
     "checksum" VARCHAR(64) NOT NULL,
@@ -53,10 +56,14 @@ export async function applyPendingMigrations(db: SqlExecutor, migrations: readon
     const previous = applied.get(m.name);
     if (previous) {
       if (previous.finished_at === null) {
-        throw new Error(`Migration ${m.name} started earlier but never finished; inspect the database before retrying.`);
+        throw new Error(
+          `Migration ${m.name} started earlier but never finished; inspect the database before retrying.`,
+        );
       }
       if (previous.checksum !== m.checksum) {
-        throw new Error(`Migration ${m.name} was edited after it was applied (checksum differs); migrations are never edited.`);
+        throw new Error(
+          `Migration ${m.name} was edited after it was applied (checksum differs); migrations are never edited.`,
+        );
       }
       continue;
     }

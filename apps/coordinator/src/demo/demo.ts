@@ -40,22 +40,50 @@ async function main(): Promise<number> {
   const started = Date.now();
   const say = (line: string) => {
     const s = Math.round((Date.now() - started) / 1000);
-    console.log(`[${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}] ${line}`);
+    console.log(
+      `[${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}] ${line}`,
+    );
   };
 
-  console.log(`fedseg demo: ${sites} synthetic hospitals train a 3D U-Net together for ${rounds} rounds; images never leave a site.`);
+  console.log(
+    `fedseg demo: ${sites} synthetic hospitals train a 3D U-Net together for ${rounds} rounds; images never leave a site.`,
+  );
   fs.rmSync(home, { recursive: true, force: true });
-  const { siteDirs } = await generateConsortium({ outDir: path.join(home, 'sites'), sites, casesPerSite: 8, shape: [32, 32, 32], seed: 7 });
-  say(`generated ${sites} sites x 8 phantom cases (32^3, site-specific scanners) under ${path.relative(process.cwd(), home)}/sites`);
+  const { siteDirs } = await generateConsortium({
+    outDir: path.join(home, 'sites'),
+    sites,
+    casesPerSite: 8,
+    shape: [32, 32, 32],
+    seed: 7,
+  });
+  say(
+    `generated ${sites} sites x 8 phantom cases (32^3, site-specific scanners) under ${path.relative(process.cwd(), home)}/sites`,
+  );
 
   const config = CoordinatorConfig.parse({ port: 0, host: '127.0.0.1', homeDir: home, logLevel: 'warn' });
   const coordinator = await startCoordinator(config);
-  say(`coordinator on ${coordinator.url}, embedded PGlite database in ${path.relative(process.cwd(), home)}/db`);
+  say(
+    `coordinator on ${coordinator.url}, embedded PGlite database in ${path.relative(process.cwd(), home)}/db`,
+  );
 
   const study: Record<string, unknown> = {
     name: 'demo: synthetic organ + lesion segmentation',
-    model: { architecture: 'unet3d', inChannels: 1, numClasses: 3, baseFilters: 4, depth: 3, normalization: 'instance' },
-    training: { epochs: 3, batchSize: 2, learningRate: 5e-3, patchSize: [32, 32, 32], loss: 'dice-ce', seed: 1 },
+    model: {
+      architecture: 'unet3d',
+      inChannels: 1,
+      numClasses: 3,
+      baseFilters: 4,
+      depth: 3,
+      normalization: 'instance',
+    },
+    training: {
+      epochs: 3,
+      batchSize: 2,
+      learningRate: 5e-3,
+      patchSize: [32, 32, 32],
+      loss: 'dice-ce',
+      seed: 1,
+    },
     strategy: { name: flags.strategy },
     compression: { codec: flags.compression },
     rounds,
@@ -71,7 +99,9 @@ async function main(): Promise<number> {
   }
   const created = (await post(`${coordinator.url}/studies`, checked.data)) as { id: string };
   await post(`${coordinator.url}/studies/${created.id}/start`, {});
-  say(`study ${created.id.slice(0, 8)} created and started; launching ${sites} site agents (logs in ${path.relative(process.cwd(), home)}/logs)`);
+  say(
+    `study ${created.id.slice(0, 8)} created and started; launching ${sites} site agents (logs in ${path.relative(process.cwd(), home)}/logs)`,
+  );
 
   const agents = siteDirs.map((dataDir, i) =>
     spawnAgent({
@@ -86,7 +116,8 @@ async function main(): Promise<number> {
   const names = new Map<string, string>();
   const siteName = async (id: string) => {
     if (!names.has(id)) {
-      for (const s of (await get(`${coordinator.url}/sites`)) as Array<{ id: string; name: string }>) names.set(s.id, s.name);
+      for (const s of (await get(`${coordinator.url}/sites`)) as Array<{ id: string; name: string }>)
+        names.set(s.id, s.name);
     }
     return names.get(id) ?? id.slice(0, 8);
   };
@@ -95,16 +126,24 @@ async function main(): Promise<number> {
     events.subscribe((e) => {
       if (e.studyId !== created.id) return;
       void (async () => {
-        if (e.type === 'round-started') say(`round ${e.round} started with ${(await Promise.all(e.siteIds.map(siteName))).join(', ')}`);
-        if (e.type === 'update-received') say(`round ${e.round}: ${await siteName(e.siteId)} sent its update (local loss ${e.trainLoss.toFixed(3)}, ${e.samples} cases)`);
-        if (e.type === 'round-aggregated') say(`round ${e.round}: FedAvg of ${e.sites} updates committed as the new global model`);
-        if (e.type === 'round-completed') say(`round ${e.round} done: train loss ${fmt(e.trainLoss)}, validation Dice ${fmt(e.valDice)}`);
+        if (e.type === 'round-started')
+          say(`round ${e.round} started with ${(await Promise.all(e.siteIds.map(siteName))).join(', ')}`);
+        if (e.type === 'update-received')
+          say(
+            `round ${e.round}: ${await siteName(e.siteId)} sent its update (local loss ${e.trainLoss.toFixed(3)}, ${e.samples} cases)`,
+          );
+        if (e.type === 'round-aggregated')
+          say(`round ${e.round}: FedAvg of ${e.sites} updates committed as the new global model`);
+        if (e.type === 'round-completed')
+          say(`round ${e.round} done: train loss ${fmt(e.trainLoss)}, validation Dice ${fmt(e.valDice)}`);
         if (e.type === 'round-failed') say(`round ${e.round} failed: ${e.reason}`);
         if (e.type === 'study-status' && e.status !== 'running') resolve(e);
       })();
     });
   });
-  const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), Number(flags['timeout-s']) * 1000));
+  const timeout = new Promise<null>((resolve) =>
+    setTimeout(() => resolve(null), Number(flags['timeout-s']) * 1000),
+  );
   const outcome = await Promise.race([finished, timeout]);
 
   const table = (await get(`${coordinator.url}/studies/${created.id}/rounds`)) as Array<{
@@ -117,16 +156,22 @@ async function main(): Promise<number> {
   console.log('\nround | status    | sites | train loss | val Dice (organ+lesion)');
   console.log('------+-----------+-------+------------+------------------------');
   for (const r of table) {
-    console.log(`${String(r.index).padStart(5)} | ${r.status.padEnd(9)} | ${String(r.updates).padStart(5)} | ${fmt(r.trainLoss).padStart(10)} | ${fmt(r.valDice).padStart(8)}`);
+    console.log(
+      `${String(r.index).padStart(5)} | ${r.status.padEnd(9)} | ${String(r.updates).padStart(5)} | ${fmt(r.trainLoss).padStart(10)} | ${fmt(r.valDice).padStart(8)}`,
+    );
   }
   await Promise.all(agents.map((a) => stopAgent(a)));
   await coordinator.close();
   const seconds = Math.round((Date.now() - started) / 1000);
   if (!outcome || outcome.status !== 'completed') {
-    console.error(`\ndemo did not complete: ${outcome ? `study ${outcome.status}: ${outcome.reason}` : 'timed out'} (agent logs in ${home}/logs)`);
+    console.error(
+      `\ndemo did not complete: ${outcome ? `study ${outcome.status}: ${outcome.reason}` : 'timed out'} (agent logs in ${home}/logs)`,
+    );
     return 1;
   }
-  console.log(`\n${table.length} rounds committed in ${seconds} s. Database and checkpoints: ${path.relative(process.cwd(), home)}`);
+  console.log(
+    `\n${table.length} rounds committed in ${seconds} s. Database and checkpoints: ${path.relative(process.cwd(), home)}`,
+  );
   return 0;
 }
 
@@ -135,7 +180,11 @@ function fmt(v: number | null): string {
 }
 
 async function post(url: string, body: unknown): Promise<unknown> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const json: unknown = await res.json();
   if (!res.ok) throw new Error(`POST ${url} -> ${res.status}: ${JSON.stringify(json)}`);
   return json;

@@ -46,7 +46,9 @@ export class GlobalModelService {
       return this.remember(study.id, row.roundIndex, await this.blobs.get(row.storageKey), row.sha256, state);
     }
     // Round 0: the initial model, committed before any site sees it.
-    const weights = await createInitialWeights(study.config.model, study.config.training.seed, { fedBn: study.config.training.fedBn });
+    const weights = await createInitialWeights(study.config.model, study.config.training.seed, {
+      fedBn: study.config.training.fedBn,
+    });
     const blob = encodeWeights(weights);
     const key = checkpointKey(study.id, 0);
     const stored = await this.blobs.put(key, blob);
@@ -67,14 +69,23 @@ export class GlobalModelService {
     roundIndex: number,
     weights: FlatWeights,
     state: StrategyState | null,
-  ): Promise<{ key: string; sha256: string; bytes: number; blob: Uint8Array; stateRef: z.infer<typeof StateRef> | null }> {
+  ): Promise<{
+    key: string;
+    sha256: string;
+    bytes: number;
+    blob: Uint8Array;
+    stateRef: z.infer<typeof StateRef> | null;
+  }> {
     const blob = encodeWeights(weights);
     const key = checkpointKey(studyId, roundIndex);
     const stored = await this.blobs.put(key, blob);
     let stateRef: z.infer<typeof StateRef> | null = null;
     if (state) {
       const stateKey = key.replace(/\.fstn$/, '.state.fstn');
-      stateRef = { storageKey: stateKey, sha256: (await this.blobs.put(stateKey, encodeStrategyState(state))).sha256 };
+      stateRef = {
+        storageKey: stateKey,
+        sha256: (await this.blobs.put(stateKey, encodeStrategyState(state))).sha256,
+      };
     }
     return { key, ...stored, blob, stateRef };
   }
@@ -105,7 +116,13 @@ export class GlobalModelService {
     );
   }
 
-  remember(studyId: string, roundIndex: number, blob: Uint8Array, sha256 = sha256Hex(blob), state: StrategyState | null): GlobalModel {
+  remember(
+    studyId: string,
+    roundIndex: number,
+    blob: Uint8Array,
+    sha256 = sha256Hex(blob),
+    state: StrategyState | null,
+  ): GlobalModel {
     const model = { roundIndex, weights: decodeWeights(blob), blob, sha256, state };
     this.cache.set(studyId, model);
     return model;

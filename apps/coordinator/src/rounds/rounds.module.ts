@@ -9,7 +9,21 @@ import { UpdatesService } from './updates.service';
 
 @Module({
   imports: [SitesModule],
-  providers: [RoundsRepository, StudiesRepository, GlobalModelService, RoundEvents, RoundSchedulerService, UpdatesService],
-  exports: [RoundsRepository, StudiesRepository, GlobalModelService, RoundEvents, RoundSchedulerService, UpdatesService],
+  providers: [
+    RoundsRepository,
+    StudiesRepository,
+    GlobalModelService,
+    RoundEvents,
+    RoundSchedulerService,
+    UpdatesService,
+  ],
+  exports: [
+    RoundsRepository,
+    StudiesRepository,
+    GlobalModelService,
+    RoundEvents,
+    RoundSchedulerService,
+    UpdatesService,
+  ],
 })
 export class RoundsModule {}

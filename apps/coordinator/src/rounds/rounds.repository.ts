@@ -1,5 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Checkpoint, Metric, Prisma, PrismaClient, Round, RoundStatus, SiteUpdate } from '@prisma/client';
+import type {
+  Checkpoint,
+  Metric,
+  Prisma,
+  PrismaClient,
+  Round,
+  RoundStatus,
+  SiteUpdate,
+} from '@prisma/client';
 import { PRISMA } from '../core/tokens';
 import type { Db } from '../audit/audit.repository';
 
@@ -66,7 +74,10 @@ export class RoundsRepository {
   }
 
   async markUpdatesAggregated(roundId: string, db: Db): Promise<void> {
-    await db.siteUpdate.updateMany({ where: { roundId, status: 'received' }, data: { status: 'aggregated' } });
+    await db.siteUpdate.updateMany({
+      where: { roundId, status: 'received' },
+      data: { status: 'aggregated' },
+    });
   }
 
   createCheckpoint(
@@ -96,7 +107,10 @@ export class RoundsRepository {
     if (metrics.length > 0) await db.metric.createMany({ data: [...metrics] });
   }
 
-  metricsOf(studyId: string, filter: { roundIndex?: number; split?: string; siteId?: string | null } = {}): Promise<Metric[]> {
+  metricsOf(
+    studyId: string,
+    filter: { roundIndex?: number; split?: string; siteId?: string | null } = {},
+  ): Promise<Metric[]> {
     return this.prisma.metric.findMany({
       where: { studyId, ...filter },
       orderBy: [{ roundIndex: 'asc' }, { createdAt: 'asc' }],

@@ -25,14 +25,28 @@ describe('task ids', () => {
     const id = taskIdFor('s', 1, 'site', 'train');
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(taskIdFor('s', 1, 'site', 'train')).toBe(id);
-    expect(new Set([id, taskIdFor('s', 1, 'site', 'evaluate'), taskIdFor('s', 2, 'site', 'train'), taskIdFor('s', 1, 'x', 'train')]).size).toBe(4);
+    expect(
+      new Set([
+        id,
+        taskIdFor('s', 1, 'site', 'evaluate'),
+        taskIdFor('s', 2, 'site', 'train'),
+        taskIdFor('s', 1, 'x', 'train'),
+      ]).size,
+    ).toBe(4);
   });
 });
 
 describe('weighted mean', () => {
   it('weights by samples and ignores non-finite values and empty sites (hand-computed)', () => {
     // (0.5*1 + 0.8*3) / 4 = 0.725
-    expect(weightedMean([{ value: 0.5, samples: 1 }, { value: 0.8, samples: 3 }, { value: Number.NaN, samples: 5 }, { value: 9, samples: 0 }])).toBeCloseTo(0.725, 12);
+    expect(
+      weightedMean([
+        { value: 0.5, samples: 1 },
+        { value: 0.8, samples: 3 },
+        { value: Number.NaN, samples: 5 },
+        { value: 9, samples: 0 },
+      ]),
+    ).toBeCloseTo(0.725, 12);
     expect(weightedMean([])).toBeNull();
   });
 });

@@ -2,7 +2,11 @@
  * Picks `count` of the eligible site ids; all of them when count is absent or not smaller. Seeded by
  * (study seed, round) so a restarted coordinator picks the same sites for the same round.
  */
-export function selectSites(eligibleIds: readonly string[], count: number | undefined, seed: number): string[] {
+export function selectSites(
+  eligibleIds: readonly string[],
+  count: number | undefined,
+  seed: number,
+): string[] {
   const sorted = [...eligibleIds].sort();
   if (count === undefined || count >= sorted.length) return sorted;
   let state = (seed >>> 0) ^ 0x9e3779b9;

@@ -108,7 +108,10 @@ export class StudyRunner {
   private async pause(reason: string): Promise<void> {
     await this.deps.rounds.transaction(async (tx) => {
       await this.deps.studies.setStatus(this.studyId, 'paused', reason, tx);
-      await this.deps.audit.record({ actor: 'system', action: 'study.paused', subject: this.studyId, details: { reason } }, tx);
+      await this.deps.audit.record(
+        { actor: 'system', action: 'study.paused', subject: this.studyId, details: { reason } },
+        tx,
+      );
     });
     this.deps.events.emit({ type: 'study-status', studyId: this.studyId, status: 'paused', reason });
     this.deps.log.warn({ studyId: this.studyId, reason }, 'study paused');
@@ -117,7 +120,10 @@ export class StudyRunner {
   private async finishStudy(study: StudyRecord, reason: string | null): Promise<void> {
     await this.deps.rounds.transaction(async (tx) => {
       await this.deps.studies.setStatus(study.id, 'completed', reason, tx);
-      await this.deps.audit.record({ actor: 'system', action: 'study.completed', subject: study.id, details: { reason } }, tx);
+      await this.deps.audit.record(
+        { actor: 'system', action: 'study.completed', subject: study.id, details: { reason } },
+        tx,
+      );
     });
     this.deps.events.emit({ type: 'study-status', studyId: study.id, status: 'completed', reason });
     this.deps.log.info({ studyId: study.id, rounds: study.roundsDone }, 'study completed');
@@ -147,9 +153,17 @@ export class StudyRunner {
     );
     const deadlineAt = new Date(Date.now() + cfg.roundDeadlineMs);
     const round = await this.deps.rounds.transaction(async (tx) => {
-      const created = await this.deps.rounds.createRound({ studyId: study.id, index, selectedSiteIds: selected, deadlineAt }, tx);
+      const created = await this.deps.rounds.createRound(
+        { studyId: study.id, index, selectedSiteIds: selected, deadlineAt },
+        tx,
+      );
       await this.deps.audit.record(
-        { actor: 'system', action: 'round.started', subject: study.id, details: { round: index, sites: selected } },
+        {
+          actor: 'system',
+          action: 'round.started',
+          subject: study.id,
+          details: { round: index, sites: selected },
+        },
         tx,
       );
       return created;
@@ -157,13 +171,26 @@ export class StudyRunner {
     this.deps.registry.markBusy(selected, study.id);
     this.sentOn = new Map();
     this.declined = new Set();
-    this.deps.events.emit({ type: 'round-started', studyId: study.id, round: index, siteIds: selected, deadlineAt: deadlineAt.toISOString() });
+    this.deps.events.emit({
+      type: 'round-started',
+      studyId: study.id,
+      round: index,
+      siteIds: selected,
+      deadlineAt: deadlineAt.toISOString(),
+    });
     this.deps.log.info({ studyId: study.id, round: index, sites: selected.length }, 'round started');
     void round;
   }
 
   /** Sends the task to every listed site that is online and has not had it on its current connection. */
-  private sendTasks(study: StudyRecord, round: Round, siteIds: Iterable<string>, kind: 'train' | 'evaluate', global: GlobalModel, deadlineAt: Date): void {
+  private sendTasks(
+    study: StudyRecord,
+    round: Round,
+    siteIds: Iterable<string>,
+    kind: 'train' | 'evaluate',
+    global: GlobalModel,
+    deadlineAt: Date,
+  ): void {
     for (const siteId of siteIds) {
       const online = this.deps.registry.get(siteId);
       if (!online || this.sentOn.get(`${kind}:${siteId}`) === online.connection.connectionId) continue;
@@ -178,7 +205,13 @@ export class StudyRunner {
       };
       const task: Task =
         kind === 'train'
-          ? { ...base, kind, training: study.config.training, privacy: study.config.privacy, compression: study.config.compression }
+          ? {
+              ...base,
+              kind,
+              training: study.config.training,
+              privacy: study.config.privacy,
+              compression: study.config.compression,
+            }
           : { ...base, kind };
       this.deps.registry.sendTask(siteId, task, global.blob);
       this.sentOn.set(`${kind}:${siteId}`, online.connection.connectionId);
@@ -192,9 +225,12 @@ export class StudyRunner {
     while (!this.stopped) {
       const updates = await this.deps.rounds.updatesOf(round.id);
       const answered = new Set(updates.map((u) => u.siteId));
-      const pending = round.selectedSiteIds.filter((id) => !answered.has(id) && !this.declined.has(`train:${id}`));
+      const pending = round.selectedSiteIds.filter(
+        (id) => !answered.has(id) && !this.declined.has(`train:${id}`),
+      );
       const now = Date.now();
-      if (pending.length === 0 && updates.length >= cfg.minSites) return this.transition(round, 'aggregating');
+      if (pending.length === 0 && updates.length >= cfg.minSites)
+        return this.transition(round, 'aggregating');
       if (now >= round.deadlineAt.getTime() || pending.length === 0) {
         if (updates.length >= cfg.minSites) return this.transition(round, 'aggregating');
         return this.failRound(
@@ -217,7 +253,15 @@ export class StudyRunner {
     await this.deps.rounds.transaction(async (tx) => {
       await this.deps.rounds.setRoundStatus(round.id, 'failed', { failureReason: reason }, tx);
       await this.deps.studies.setStatus(study.id, 'paused', reason, tx);
-      await this.deps.audit.record({ actor: 'system', action: 'round.failed', subject: study.id, details: { round: round.index, reason } }, tx);
+      await this.deps.audit.record(
+        {
+          actor: 'system',
+          action: 'round.failed',
+          subject: study.id,
+          details: { round: round.index, reason },
+        },
+        tx,
+      );
     });
     this.deps.registry.release(round.selectedSiteIds, study.id);
     this.deps.events.emit({ type: 'round-failed', studyId: study.id, round: round.index, reason });
@@ -237,9 +281,14 @@ export class StudyRunner {
     // Streamed: one update in memory at a time (FedAvg/FedOpt need O(P) whatever the number of sites).
     for (const update of updates) {
       const blob = await this.deps.blobs.get(update.storageKey);
-      if (sha256Hex(blob) !== update.sha256) throw new Error(`stored update ${update.id} no longer matches its digest`);
+      if (sha256Hex(blob) !== update.sha256)
+        throw new Error(`stored update ${update.id} no longer matches its digest`);
       const delta = decodeUpdate(decodeTensors(blob));
-      aggregator.add({ siteId: update.siteId, samples: update.samples, weights: applyDelta(global.weights.data, delta) });
+      aggregator.add({
+        siteId: update.siteId,
+        samples: update.samples,
+        weights: applyDelta(global.weights.data, delta),
+      });
     }
     const result = aggregator.finish();
     const stored = await this.deps.globalModels.store(
@@ -248,10 +297,20 @@ export class StudyRunner {
       { manifest: global.weights.manifest, data: result.weights },
       result.state,
     );
-    const trainLoss = weightedMean(updates.map((u) => ({ value: u.trainLoss ?? Number.NaN, samples: u.samples })));
+    const trainLoss = weightedMean(
+      updates.map((u) => ({ value: u.trainLoss ?? Number.NaN, samples: u.samples })),
+    );
     const metrics: MetricInput[] = updates
       .filter((u) => u.trainLoss !== null)
-      .map((u) => ({ studyId: study.id, roundIndex: round.index, siteId: u.siteId, split: 'train', name: 'loss', value: u.trainLoss!, samples: u.samples }));
+      .map((u) => ({
+        studyId: study.id,
+        roundIndex: round.index,
+        siteId: u.siteId,
+        split: 'train',
+        name: 'loss',
+        value: u.trainLoss!,
+        samples: u.samples,
+      }));
     if (trainLoss !== null) {
       metrics.push({
         studyId: study.id,
@@ -280,13 +339,27 @@ export class StudyRunner {
       await this.deps.rounds.addMetrics(metrics, tx);
       await this.deps.rounds.setRoundStatus(round.id, 'evaluating', { aggregatedAt: new Date() }, tx);
       await this.deps.audit.record(
-        { actor: 'system', action: 'round.aggregated', subject: study.id, details: { round: round.index, updates: updates.length, sha256: stored.sha256 } },
+        {
+          actor: 'system',
+          action: 'round.aggregated',
+          subject: study.id,
+          details: { round: round.index, updates: updates.length, sha256: stored.sha256 },
+        },
         tx,
       );
     });
     this.deps.globalModels.remember(study.id, round.index, stored.blob, stored.sha256, result.state);
-    this.deps.events.emit({ type: 'round-aggregated', studyId: study.id, round: round.index, sites: updates.length, trainLoss });
-    this.deps.log.info({ studyId: study.id, round: round.index, updates: updates.length, trainLoss }, 'round aggregated');
+    this.deps.events.emit({
+      type: 'round-aggregated',
+      studyId: study.id,
+      round: round.index,
+      sites: updates.length,
+      trainLoss,
+    });
+    this.deps.log.info(
+      { studyId: study.id, round: round.index, updates: updates.length, trainLoss },
+      'round aggregated',
+    );
   }
 
   private async collectEvaluations(study: StudyRecord, round: Round): Promise<void> {
@@ -301,7 +374,9 @@ export class StudyRunner {
         ...round.selectedSiteIds,
         ...this.deps.registry.eligible(study.id, study.config.sites).map((s) => s.siteId),
       ]);
-      const pending = [...evaluators].filter((id) => !reported.has(id) && !this.declined.has(`evaluate:${id}`));
+      const pending = [...evaluators].filter(
+        (id) => !reported.has(id) && !this.declined.has(`evaluate:${id}`),
+      );
       if (pending.length === 0 || Date.now() >= deadline.getTime()) break;
       this.sendTasks(study, round, pending, 'evaluate', global, deadline);
       await this.wake.wait(Math.min(deadline.getTime() - Date.now(), 5_000));
@@ -311,13 +386,15 @@ export class StudyRunner {
   }
 
   private async completeRound(study: StudyRecord, round: Round): Promise<void> {
-    const siteMetrics = (await this.deps.rounds.metricsOf(study.id, { roundIndex: round.index, split: 'val' })).filter(
-      (m) => m.siteId !== null,
-    );
+    const siteMetrics = (
+      await this.deps.rounds.metricsOf(study.id, { roundIndex: round.index, split: 'val' })
+    ).filter((m) => m.siteId !== null);
     const names = [...new Set(siteMetrics.map((m) => m.name))];
     const aggregates: MetricInput[] = [];
     for (const name of names) {
-      const mean = weightedMean(siteMetrics.filter((m) => m.name === name).map((m) => ({ value: m.value, samples: m.samples ?? 0 })));
+      const mean = weightedMean(
+        siteMetrics.filter((m) => m.name === name).map((m) => ({ value: m.value, samples: m.samples ?? 0 })),
+      );
       if (mean !== null) {
         aggregates.push({
           studyId: study.id,
@@ -335,14 +412,20 @@ export class StudyRunner {
       await this.deps.rounds.addMetrics(aggregates, tx);
       await this.deps.rounds.setRoundStatus(round.id, 'completed', { completedAt: new Date() }, tx);
       const fresh = await this.deps.studies.get(study.id, tx);
-      const epsilon = study.config.privacy.mode === 'none' ? null : privacyStatus(study.config.privacy, fresh.roundsDone + 1).epsilon;
+      const epsilon =
+        study.config.privacy.mode === 'none'
+          ? null
+          : privacyStatus(study.config.privacy, fresh.roundsDone + 1).epsilon;
       await this.deps.studies.setRoundsDone(study.id, fresh.roundsDone + 1, epsilon, tx);
-      await this.deps.audit.record({ actor: 'system', action: 'round.completed', subject: study.id, details: { round: round.index } }, tx);
+      await this.deps.audit.record(
+        { actor: 'system', action: 'round.completed', subject: study.id, details: { round: round.index } },
+        tx,
+      );
     });
     this.deps.registry.release(round.selectedSiteIds, study.id);
-    const trainLoss = (await this.deps.rounds.metricsOf(study.id, { roundIndex: round.index, split: 'train', siteId: null })).find(
-      (m) => m.name === 'loss',
-    );
+    const trainLoss = (
+      await this.deps.rounds.metricsOf(study.id, { roundIndex: round.index, split: 'train', siteId: null })
+    ).find((m) => m.name === 'loss');
     const valDice = aggregates.find((m) => m.name === 'dice')?.value ?? null;
     this.deps.events.emit({
       type: 'round-completed',

@@ -34,29 +34,49 @@ export class UpdatesService {
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
   ) {}
 
-  async submitUpdate(site: SubmittingSite, meta: UpdateSubmit, blob: Uint8Array): Promise<{ updateId: string }> {
+  async submitUpdate(
+    site: SubmittingSite,
+    meta: UpdateSubmit,
+    blob: Uint8Array,
+  ): Promise<{ updateId: string }> {
     const study = await this.studies.get(meta.studyId);
     const round = await this.rounds.getRound(meta.studyId, meta.round);
-    if (!round) throw new UpdateRejectedError('ROUND_NOT_FOUND', `Study ${meta.studyId} has no round ${meta.round}.`);
+    if (!round)
+      throw new UpdateRejectedError('ROUND_NOT_FOUND', `Study ${meta.studyId} has no round ${meta.round}.`);
     if (round.status !== 'training') {
-      throw new UpdateRejectedError('ROUND_CLOSED', `Round ${meta.round} is ${round.status}; it no longer accepts updates.`);
+      throw new UpdateRejectedError(
+        'ROUND_CLOSED',
+        `Round ${meta.round} is ${round.status}; it no longer accepts updates.`,
+      );
     }
     if (!round.selectedSiteIds.includes(site.siteId)) {
-      throw new UpdateRejectedError('SITE_NOT_SELECTED', `Site ${site.name} was not selected for round ${meta.round}.`);
+      throw new UpdateRejectedError(
+        'SITE_NOT_SELECTED',
+        `Site ${site.name} was not selected for round ${meta.round}.`,
+      );
     }
     const digest = sha256Hex(blob);
     if (digest !== meta.sha256) {
-      throw new UpdateRejectedError('DIGEST_MISMATCH', `The update's bytes hash to ${digest.slice(0, 12)}…, not the declared sha256.`);
+      throw new UpdateRejectedError(
+        'DIGEST_MISMATCH',
+        `The update's bytes hash to ${digest.slice(0, 12)}…, not the declared sha256.`,
+      );
     }
     const delta = decodeUpdate(decodeTensors(blob));
     const global = await this.globalModels.latest(study);
     const expected = weightCount(global.weights.manifest);
     if (delta.length !== expected) {
-      throw new UpdateRejectedError('MANIFEST_MISMATCH', `The update has ${delta.length} values; the global model has ${expected}.`);
+      throw new UpdateRejectedError(
+        'MANIFEST_MISMATCH',
+        `The update has ${delta.length} values; the global model has ${expected}.`,
+      );
     }
     for (let i = 0; i < delta.length; i++) {
       if (!Number.isFinite(delta[i]!)) {
-        throw new UpdateRejectedError('NON_FINITE_UPDATE', `The update holds a non-finite value at index ${i}.`);
+        throw new UpdateRejectedError(
+          'NON_FINITE_UPDATE',
+          `The update holds a non-finite value at index ${i}.`,
+        );
       }
     }
     const key = `updates/${study.id}/round-${meta.round}/${site.siteId}-${crypto.randomUUID()}.fstn`;
@@ -78,7 +98,12 @@ export class UpdatesService {
           tx,
         );
         await this.audit.record(
-          { actor: `site:${site.name}`, action: 'update.received', subject: study.id, details: { round: meta.round, samples: meta.samples, sha256: digest } },
+          {
+            actor: `site:${site.name}`,
+            action: 'update.received',
+            subject: study.id,
+            details: { round: meta.round, samples: meta.samples, sha256: digest },
+          },
           tx,
         );
         return row.id;
@@ -86,24 +111,44 @@ export class UpdatesService {
     } catch (err) {
       await this.blobs.delete(key);
       if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
-        throw new UpdateRejectedError('DUPLICATE_UPDATE', `Site ${site.name} already sent its update for round ${meta.round}.`);
+        throw new UpdateRejectedError(
+          'DUPLICATE_UPDATE',
+          `Site ${site.name} already sent its update for round ${meta.round}.`,
+        );
       }
       throw err;
     }
-    this.events.emit({ type: 'update-received', studyId: study.id, round: meta.round, siteId: site.siteId, samples: meta.samples, trainLoss: meta.trainLoss });
+    this.events.emit({
+      type: 'update-received',
+      studyId: study.id,
+      round: meta.round,
+      siteId: site.siteId,
+      samples: meta.samples,
+      trainLoss: meta.trainLoss,
+    });
     this.scheduler.notify(study.id);
     return { updateId };
   }
 
   async reportMetrics(site: SubmittingSite, report: MetricsReport): Promise<void> {
     const round = await this.rounds.getRound(report.studyId, report.round);
-    if (!round) throw new UpdateRejectedError('ROUND_NOT_FOUND', `Study ${report.studyId} has no round ${report.round}.`);
+    if (!round)
+      throw new UpdateRejectedError(
+        'ROUND_NOT_FOUND',
+        `Study ${report.studyId} has no round ${report.round}.`,
+      );
     if (report.split === 'val' && round.status !== 'evaluating') {
-      throw new UpdateRejectedError('ROUND_CLOSED', `Round ${report.round} is ${round.status}; it is not collecting evaluations.`);
+      throw new UpdateRejectedError(
+        'ROUND_CLOSED',
+        `Round ${report.round} is ${round.status}; it is not collecting evaluations.`,
+      );
     }
     const already = await this.rounds.siteMetricKeys(report.studyId, report.round, report.split);
     if (already.has(site.siteId)) {
-      throw new UpdateRejectedError('DUPLICATE_METRICS', `Site ${site.name} already reported ${report.split} metrics for round ${report.round}.`);
+      throw new UpdateRejectedError(
+        'DUPLICATE_METRICS',
+        `Site ${site.name} already reported ${report.split} metrics for round ${report.round}.`,
+      );
     }
     // `cases` is always written, so a site whose metrics are all undefined (NaN: empty masks) still counts as reported.
     const rows = Object.entries({ ...report.metrics, cases: report.samples })
@@ -118,7 +163,13 @@ export class UpdatesService {
         samples: report.samples,
       }));
     await this.rounds.addMetrics(rows);
-    this.events.emit({ type: 'metrics-received', studyId: report.studyId, round: report.round, siteId: site.siteId, metrics: report.metrics });
+    this.events.emit({
+      type: 'metrics-received',
+      studyId: report.studyId,
+      round: report.round,
+      siteId: site.siteId,
+      metrics: report.metrics,
+    });
     this.scheduler.notify(report.studyId);
   }
 }

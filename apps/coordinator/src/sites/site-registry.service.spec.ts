@@ -29,7 +29,7 @@ describe('SiteRegistry', () => {
     expect(registry.eligible('study-3', undefined).map((s) => s.siteId)).toEqual(['a', 'b']);
   });
 
-  it('restricts eligibility to the study\'s allowed site names', () => {
+  it("restricts eligibility to the study's allowed site names", () => {
     const registry = new SiteRegistry();
     registry.connect('a', hello('alpha', 2), connection('c1'));
     registry.connect('b', hello('beta', 2), connection('c2'));

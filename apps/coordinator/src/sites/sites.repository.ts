@@ -14,7 +14,11 @@ export class SitesRepository {
       backendInfo: hello.backend as unknown as Prisma.InputJsonValue,
       lastSeenAt: new Date(),
     };
-    return this.prisma.site.upsert({ where: { name: hello.siteName }, create: { name: hello.siteName, ...data }, update: data });
+    return this.prisma.site.upsert({
+      where: { name: hello.siteName },
+      create: { name: hello.siteName, ...data },
+      update: data,
+    });
   }
 
   list(): Promise<Site[]> {

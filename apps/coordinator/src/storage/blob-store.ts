@@ -21,7 +21,8 @@ export class FileBlobStore implements BlobStore {
   constructor(private readonly rootDir: string) {}
 
   private pathOf(key: string): string {
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9/._-]*$/.test(key) || key.includes('..')) throw new Error(`Invalid blob key "${key}".`);
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9/._-]*$/.test(key) || key.includes('..'))
+      throw new Error(`Invalid blob key "${key}".`);
     return path.join(this.rootDir, key);
   }
 

@@ -14,7 +14,11 @@ describe('the studies REST API', () => {
   });
 
   const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${coordinator.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${coordinator.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as unknown };
   };
 
@@ -32,12 +36,18 @@ describe('the studies REST API', () => {
   it('creates a study with defaults filled, audits it, and serves it back', async () => {
     const res = await post('/studies', { name: 'liver', rounds: 2 });
     expect(res.status).toBe(201);
-    const study = res.body as { id: string; status: string; config: { minSites: number; model: { architecture: string } } };
+    const study = res.body as {
+      id: string;
+      status: string;
+      config: { minSites: number; model: { architecture: string } };
+    };
     expect(study.status).toBe('draft');
     expect(study.config.model.architecture).toBe('unet3d');
     const row = await coordinator.prisma.study.findUniqueOrThrow({ where: { id: study.id } });
     expect(row.name).toBe('liver');
-    expect(await coordinator.prisma.auditEvent.count({ where: { action: 'study.created', subject: study.id } })).toBe(1);
+    expect(
+      await coordinator.prisma.auditEvent.count({ where: { action: 'study.created', subject: study.id } }),
+    ).toBe(1);
     const got = await fetch(`${coordinator.url}/studies/${study.id}`);
     expect(((await got.json()) as { id: string }).id).toBe(study.id);
   });
@@ -55,7 +65,11 @@ describe('the studies REST API', () => {
   });
 
   it('answers 400 for a body that is not JSON at all', async () => {
-    const res = await fetch(`${coordinator.url}/studies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
+    const res = await fetch(`${coordinator.url}/studies`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{nope',
+    });
     expect(res.status).toBe(400);
   });
 });

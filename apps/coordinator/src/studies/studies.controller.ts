@@ -55,7 +55,10 @@ export class StudiesController {
   @Get(':id/metrics')
   metrics(@Param('id') id: string, @Query() query: unknown) {
     const q = parseOrThrow(MetricsQuery, query, 'metrics query');
-    return this.studies.metrics(parseOrThrow(StudyId, id, 'study id'), { roundIndex: q.round, split: q.split });
+    return this.studies.metrics(parseOrThrow(StudyId, id, 'study id'), {
+      roundIndex: q.round,
+      split: q.split,
+    });
   }
 
   @Get(':id/model')

@@ -3,5 +3,10 @@ import { RoundsModule } from '../rounds/rounds.module';
 import { StudiesController } from './studies.controller';
 import { StudiesService } from './studies.service';
 
-@Module({ imports: [RoundsModule], controllers: [StudiesController], providers: [StudiesService], exports: [StudiesService] })
+@Module({
+  imports: [RoundsModule],
+  controllers: [StudiesController],
+  providers: [StudiesService],
+  exports: [StudiesService],
+})
 export class StudiesModule {}

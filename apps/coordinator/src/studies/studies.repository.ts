@@ -41,7 +41,12 @@ export class StudiesRepository {
     return rows.map((r) => this.toRecord(r));
   }
 
-  async setStatus(id: string, status: StudyStatus, statusReason: string | null, db: Db = this.prisma): Promise<void> {
+  async setStatus(
+    id: string,
+    status: StudyStatus,
+    statusReason: string | null,
+    db: Db = this.prisma,
+  ): Promise<void> {
     await db.study.update({ where: { id }, data: { status, statusReason } });
   }
 

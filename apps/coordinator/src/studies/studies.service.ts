@@ -40,7 +40,10 @@ export class StudiesService {
     checkStrategyPrivacy(config.strategy, config.privacy);
     return this.rounds.transaction(async (tx) => {
       const study = await this.studies.create(config, tx);
-      await this.audit.record({ actor, action: 'study.created', subject: study.id, details: { name: config.name } }, tx);
+      await this.audit.record(
+        { actor, action: 'study.created', subject: study.id, details: { name: config.name } },
+        tx,
+      );
       return study;
     });
   }
@@ -56,7 +59,9 @@ export class StudiesService {
   async start(id: string, actor = 'user:anonymous'): Promise<StudyRecord> {
     const study = await this.studies.get(id);
     if (study.status === 'completed' || study.status === 'failed') {
-      throw new StudyStateError(`Study ${id} is ${study.status}; create a new study to train again.`, { status: study.status });
+      throw new StudyStateError(`Study ${id} is ${study.status}; create a new study to train again.`, {
+        status: study.status,
+      });
     }
     if (study.status !== 'running') {
       await this.rounds.transaction(async (tx) => {
@@ -73,7 +78,9 @@ export class StudiesService {
   async pause(id: string, actor = 'user:anonymous'): Promise<StudyRecord> {
     const study = await this.studies.get(id);
     if (study.status !== 'running') {
-      throw new StudyStateError(`Study ${id} is ${study.status}; only a running study can be paused.`, { status: study.status });
+      throw new StudyStateError(`Study ${id} is ${study.status}; only a running study can be paused.`, {
+        status: study.status,
+      });
     }
     await this.rounds.transaction(async (tx) => {
       await this.studies.setStatus(id, 'paused', 'paused by a user', tx);
@@ -86,7 +93,10 @@ export class StudiesService {
 
   async roundSummaries(id: string): Promise<RoundSummary[]> {
     await this.studies.get(id);
-    const [rounds, metrics] = await Promise.all([this.rounds.listRounds(id), this.rounds.metricsOf(id, { siteId: null })]);
+    const [rounds, metrics] = await Promise.all([
+      this.rounds.listRounds(id),
+      this.rounds.metricsOf(id, { siteId: null }),
+    ]);
     const pick = (index: number, split: string, name: string) =>
       metrics.find((m) => m.roundIndex === index && m.split === split && m.name === name)?.value ?? null;
     return rounds.map((r) => ({

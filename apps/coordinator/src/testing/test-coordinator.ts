@@ -8,9 +8,13 @@ import { DATABASE } from '../core/tokens';
 import type { OpenDatabase } from '../database/database-adapter';
 
 /** A real coordinator on a throwaway embedded database, for integration specs. */
-export async function startTestCoordinator(): Promise<RunningCoordinator & { prisma: PrismaClient; home: string }> {
+export async function startTestCoordinator(): Promise<
+  RunningCoordinator & { prisma: PrismaClient; home: string }
+> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'fedseg-coordinator-'));
-  const coordinator = await startCoordinator(CoordinatorConfig.parse({ port: 0, host: '127.0.0.1', homeDir: home, logLevel: 'silent' }));
+  const coordinator = await startCoordinator(
+    CoordinatorConfig.parse({ port: 0, host: '127.0.0.1', homeDir: home, logLevel: 'silent' }),
+  );
   return {
     ...coordinator,
     home,

@@ -35,7 +35,8 @@ export async function checkDataCommand(argv: string[], io: Io): Promise<number> 
   io.out(`check-data: dir=${args.dir} verbose=${args.verbose}`);
   try {
     const check = await checkDataset(args.dir, (done, total) => {
-      if (total > PROGRESS_EVERY && (done % PROGRESS_EVERY === 0 || done === total)) io.err(`checked ${done}/${total} cases`);
+      if (total > PROGRESS_EVERY && (done % PROGRESS_EVERY === 0 || done === total))
+        io.err(`checked ${done}/${total} cases`);
     });
     printReport(check, io);
     return check.problems.length > 0 ? 1 : 0;
@@ -51,18 +52,36 @@ function parseArgs(argv: string[]): CheckDataArgs {
   const positional = argv.filter((a) => !a.startsWith('--'));
   const unknown = argv.filter((a) => a.startsWith('--') && a !== '--verbose');
   if (unknown.length > 0) throw new ValidationError(`unknown option(s) ${unknown.join(' ')}`);
-  if (positional.length > 1) throw new ValidationError(`expected one folder, got ${positional.length}: ${positional.join(' ')}`);
-  return parseOrThrow(CheckDataArgs, { dir: positional[0] ?? '', verbose: argv.includes('--verbose') }, 'check-data arguments');
+  if (positional.length > 1)
+    throw new ValidationError(`expected one folder, got ${positional.length}: ${positional.join(' ')}`);
+  return parseOrThrow(
+    CheckDataArgs,
+    { dir: positional[0] ?? '', verbose: argv.includes('--verbose') },
+    'check-data arguments',
+  );
 }
 
 function printReport(check: DatasetCheck, io: Io): void {
   const ds = check.dataset;
   if (ds) {
-    const classes = ds.labels ? ds.labels.map((l) => `${l.value} ${l.name}`).join(', ') : 'not declared (0..255 accepted)';
+    const classes = ds.labels
+      ? ds.labels.map((l) => `${l.value} ${l.name}`).join(', ')
+      : 'not declared (0..255 accepted)';
     const modalities = ds.modalities.length ? ds.modalities.join(', ') : 'not declared';
-    io.out(`dataset "${ds.name}" (${ds.layout} layout): ${ds.cases.length} case(s); modalities: ${modalities}; classes: ${classes}`);
+    io.out(
+      `dataset "${ds.name}" (${ds.layout} layout): ${ds.cases.length} case(s); modalities: ${modalities}; classes: ${classes}`,
+    );
     const names = new Map(ds.labels?.map((l) => [l.value, l.name]) ?? []);
-    const header = ['case', 'shape', 'spacing mm', 'ch', 'orient', 'intensity min..max (mean)', 'class volumes ml', 'problems'];
+    const header = [
+      'case',
+      'shape',
+      'spacing mm',
+      'ch',
+      'orient',
+      'intensity min..max (mean)',
+      'class volumes ml',
+      'problems',
+    ];
     const rows = check.cases.map((c) => row(c, names));
     printTable([header, ...rows], io);
   }
@@ -99,5 +118,11 @@ function num(x: number): string {
 
 function printTable(rows: string[][], io: Io): void {
   const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
-  for (const r of rows) io.out(r.map((cell, j) => cell.padEnd(widths[j])).join('  ').trimEnd());
+  for (const r of rows)
+    io.out(
+      r
+        .map((cell, j) => cell.padEnd(widths[j]))
+        .join('  ')
+        .trimEnd(),
+    );
 }

@@ -9,11 +9,16 @@ import { TaskExecutor } from '../task-executor';
 export const AGENT_VERSION = '0.1.0';
 
 /** `fedseg-agent run`: connect, take tasks, train on local data until Ctrl-C. */
-export async function runCommand(argv: string[], io: { out(line: string): void; err(line: string): void }): Promise<number> {
+export async function runCommand(
+  argv: string[],
+  io: { out(line: string): void; err(line: string): void },
+): Promise<number> {
   const parsed = RunOptions.safeParse(runOptionsFrom(argv, process.env));
   if (!parsed.success) {
     io.err(`fedseg-agent run: ${z.prettifyError(parsed.error).replace(/\n/g, ' ')}`);
-    io.err('usage: fedseg-agent run --coordinator URL --site NAME --data DIR [--backend auto|tensorflow|webgpu|wasm|cpu]');
+    io.err(
+      'usage: fedseg-agent run --coordinator URL --site NAME --data DIR [--backend auto|tensorflow|webgpu|wasm|cpu]',
+    );
     return 2;
   }
   const options = parsed.data;

@@ -13,7 +13,11 @@ export function applyLayer(layer: { apply(x: Sym | Sym[]): unknown }, x: Sym | S
 }
 
 /** The normalization layer the config asks for, or undefined for 'none'. */
-export function normalization(config: ModelConfig, channels: number, name: string): tfl.layers.Layer | undefined {
+export function normalization(
+  config: ModelConfig,
+  channels: number,
+  name: string,
+): tfl.layers.Layer | undefined {
   switch (config.normalization) {
     case 'instance':
       return new InstanceNormalization3D({ name });
@@ -34,7 +38,14 @@ export function normalization(config: ModelConfig, channels: number, name: strin
 }
 
 export function conv3x3(filters: number, name: string): tfl.layers.Layer {
-  return tfl.layers.conv3d({ filters, kernelSize: 3, padding: 'same', useBias: true, kernelInitializer: 'zeros', name });
+  return tfl.layers.conv3d({
+    filters,
+    kernelSize: 3,
+    padding: 'same',
+    useBias: true,
+    kernelInitializer: 'zeros',
+    name,
+  });
 }
 
 /** conv 3x3x3 -> norm -> ReLU. */
@@ -62,7 +73,16 @@ export function residualBlock(x: Sym, filters: number, name: string, config: Mod
   if (norm) y = applyLayer(norm, y);
   let shortcut = x;
   if (inChannels !== filters) {
-    shortcut = applyLayer(tfl.layers.conv3d({ filters, kernelSize: 1, useBias: true, kernelInitializer: 'zeros', name: `${name}_skip_conv` }), x);
+    shortcut = applyLayer(
+      tfl.layers.conv3d({
+        filters,
+        kernelSize: 1,
+        useBias: true,
+        kernelInitializer: 'zeros',
+        name: `${name}_skip_conv`,
+      }),
+      x,
+    );
     const skipNorm = normalization(config, filters, `${name}_skip_norm`);
     if (skipNorm) shortcut = applyLayer(skipNorm, shortcut);
   }

@@ -9,6 +9,15 @@ import { applyLayer, convNormRelu } from './blocks';
 export function buildTinyConvNet(config: ModelConfig): tfl.LayersModel {
   const input = tfl.input({ shape: [null, null, null, config.inChannels], name: 'image' });
   const features = convNormRelu(input, config.baseFilters, 'enc0', config);
-  const logits = applyLayer(tfl.layers.conv3d({ filters: config.numClasses, kernelSize: 1, useBias: true, kernelInitializer: 'zeros', name: 'head' }), features);
+  const logits = applyLayer(
+    tfl.layers.conv3d({
+      filters: config.numClasses,
+      kernelSize: 1,
+      useBias: true,
+      kernelInitializer: 'zeros',
+      name: 'head',
+    }),
+    features,
+  );
   return tfl.model({ inputs: input, outputs: logits, name: 'tiny-convnet' });
 }

@@ -33,16 +33,39 @@ export function buildUNetFamily(config: ModelConfig, variant: UNetVariant): tfl.
   for (let level = config.depth - 2; level >= 0; level--) {
     const filters = filtersAt(level);
     const up = applyLayer(
-      tfl.layers.conv3dTranspose({ filters, kernelSize: 2, strides: 2, padding: 'same', useBias: true, kernelInitializer: 'zeros', name: `dec${level}_up` }),
+      tfl.layers.conv3dTranspose({
+        filters,
+        kernelSize: 2,
+        strides: 2,
+        padding: 'same',
+        useBias: true,
+        kernelInitializer: 'zeros',
+        name: `dec${level}_up`,
+      }),
       x,
     );
     let skip = skips[level]!;
     if (variant.attention) {
-      skip = applyLayer(new AttentionGate3D({ interChannels: Math.max(1, Math.floor(filters / 2)), name: `dec${level}_gate` }), [skip, up]);
+      skip = applyLayer(
+        new AttentionGate3D({
+          interChannels: Math.max(1, Math.floor(filters / 2)),
+          name: `dec${level}_gate`,
+        }),
+        [skip, up],
+      );
     }
     x = applyLayer(tfl.layers.concatenate({ axis: -1, name: `dec${level}_concat` }), [up, skip]);
     x = block(x, filters, `dec${level}`, config);
   }
-  const logits = applyLayer(tfl.layers.conv3d({ filters: config.numClasses, kernelSize: 1, useBias: true, kernelInitializer: 'zeros', name: 'head' }), x);
+  const logits = applyLayer(
+    tfl.layers.conv3d({
+      filters: config.numClasses,
+      kernelSize: 1,
+      useBias: true,
+      kernelInitializer: 'zeros',
+      name: 'head',
+    }),
+    x,
+  );
   return tfl.model({ inputs: input, outputs: logits, name: variant.name });
 }

@@ -9,27 +9,43 @@ type RestoreOriginalKernels = (backendName: string) => unknown;
  * Optional fast kernels from libs/models/src/kernels (owned by the performance work), loaded only if this
  * build has them. Their absence or any failure only means the stock tfjs kernels run.
  */
-function loadFastKernels(): { register?: RegisterFastKernels; restore?: RestoreOriginalKernels; note?: string } {
+function loadFastKernels(): {
+  register?: RegisterFastKernels;
+  restore?: RestoreOriginalKernels;
+  note?: string;
+} {
   const dir = join(__dirname, '..', 'kernels');
-  if (!['index.ts', 'index.js'].some((f) => existsSync(join(dir, f)))) return { note: 'no fast kernels in this build' };
+  if (!['index.ts', 'index.js'].some((f) => existsSync(join(dir, f))))
+    return { note: 'no fast kernels in this build' };
   const loaded = optionalRequire(dir);
   if ('reason' in loaded) return { note: `fast kernels skipped: ${loaded.reason}` };
   const mod = loaded.module as { registerFastKernels?: unknown; restoreOriginalKernels?: unknown };
   return {
-    register: typeof mod.registerFastKernels === 'function' ? (mod.registerFastKernels as RegisterFastKernels) : undefined,
-    restore: typeof mod.restoreOriginalKernels === 'function' ? (mod.restoreOriginalKernels as RestoreOriginalKernels) : undefined,
+    register:
+      typeof mod.registerFastKernels === 'function'
+        ? (mod.registerFastKernels as RegisterFastKernels)
+        : undefined,
+    restore:
+      typeof mod.restoreOriginalKernels === 'function'
+        ? (mod.restoreOriginalKernels as RestoreOriginalKernels)
+        : undefined,
   };
 }
 
 /** Registers the fast kernels for `backendName`; returns the kernels replaced and what was said on the way. */
-export async function registerOptionalFastKernels(backendName: string): Promise<{ kernels: string[]; notes: string[] }> {
+export async function registerOptionalFastKernels(
+  backendName: string,
+): Promise<{ kernels: string[]; notes: string[] }> {
   const notes: string[] = [];
   const { register, note } = loadFastKernels();
   if (note) notes.push(note);
   if (!register) return { kernels: [], notes };
   try {
     const kernels: unknown = await register(backendName, (message) => notes.push(message));
-    return { kernels: Array.isArray(kernels) ? kernels.filter((k): k is string => typeof k === 'string') : [], notes };
+    return {
+      kernels: Array.isArray(kernels) ? kernels.filter((k): k is string => typeof k === 'string') : [],
+      notes,
+    };
   } catch (error) {
     notes.push(`fast kernels failed: ${error instanceof Error ? error.message : String(error)}`);
     return { kernels: [], notes };

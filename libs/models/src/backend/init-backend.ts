@@ -36,7 +36,10 @@ async function activate(name: string): Promise<void> {
 }
 
 /** Tries one backend; returns its adapter description, or throws with the reason it cannot run here. */
-async function tryCandidate(candidate: Candidate, preference: BackendPreference): Promise<string | undefined> {
+async function tryCandidate(
+  candidate: Candidate,
+  preference: BackendPreference,
+): Promise<string | undefined> {
   switch (candidate) {
     case 'tensorflow': {
       // Native TensorFlow bindings: optional dependencies that download libtensorflow at install time.
@@ -57,7 +60,9 @@ async function tryCandidate(candidate: Candidate, preference: BackendPreference)
       // Threaded wasm spawns its workers from a blob URL, which Node cannot load: use the SIMD build.
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       await activate('wasm');
-      return (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'WebAssembly SIMD, 1 thread' : 'WebAssembly, 1 thread';
+      return (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))
+        ? 'WebAssembly SIMD, 1 thread'
+        : 'WebAssembly, 1 thread';
     case 'cpu':
       await activate('cpu');
       return 'JavaScript';
@@ -79,14 +84,19 @@ let current: { key: string; info: Promise<BackendInfo> } | undefined;
  * skipped (for the agent's log and its hello message). Idempotent: the same preference returns the same
  * result; a different one switches backend. Fast kernels, when this build has them, are registered after.
  */
-export function initBackend(preference: BackendPreference = 'auto', options: InitBackendOptions = {}): Promise<BackendInfo> {
+export function initBackend(
+  preference: BackendPreference = 'auto',
+  options: InitBackendOptions = {},
+): Promise<BackendInfo> {
   const fastKernels = (options.fastKernels ?? true) && process.env['FEDSEG_FAST_KERNELS'] !== '0';
   const key = `${preference}/${fastKernels}`;
   if (current?.key === key) return current.info;
   const order = ORDER[preference];
   if (!order) {
     return Promise.reject(
-      new BackendUnavailableError(`Unknown backend "${String(preference)}"; use auto, tensorflow, webgpu, wasm or cpu.`),
+      new BackendUnavailableError(
+        `Unknown backend "${String(preference)}"; use auto, tensorflow, webgpu, wasm or cpu.`,
+      ),
     );
   }
   const info = (async (): Promise<BackendInfo> => {
@@ -99,14 +109,24 @@ export function initBackend(preference: BackendPreference = 'auto', options: Ini
           return { name: candidate, adapter, skipped };
         }
         // Fast kernels exist for the portable backends only; asking on others just adds noise to the log.
-        const fast = candidate === 'wasm' || candidate === 'cpu' ? await registerOptionalFastKernels(candidate) : { kernels: [], notes: [] };
+        const fast =
+          candidate === 'wasm' || candidate === 'cpu'
+            ? await registerOptionalFastKernels(candidate)
+            : { kernels: [], notes: [] };
         // What the fast-kernel loader said (e.g. why its native convolutions are unavailable) goes to the
         // operator alongside the backends skipped.
-        for (const note of fast.notes.slice(0, 4)) skipped.push({ backend: 'fast-kernels', reason: note.slice(0, 1000) });
-        const described = fast.kernels.length > 0 ? `${adapter ?? ''} + fast kernels: ${fast.kernels.join(', ')}`.trim() : adapter;
+        for (const note of fast.notes.slice(0, 4))
+          skipped.push({ backend: 'fast-kernels', reason: note.slice(0, 1000) });
+        const described =
+          fast.kernels.length > 0
+            ? `${adapter ?? ''} + fast kernels: ${fast.kernels.join(', ')}`.trim()
+            : adapter;
         return { name: candidate, adapter: described?.slice(0, 256), skipped };
       } catch (error) {
-        skipped.push({ backend: candidate, reason: (error instanceof Error ? error.message : String(error)).slice(0, 1000) });
+        skipped.push({
+          backend: candidate,
+          reason: (error instanceof Error ? error.message : String(error)).slice(0, 1000),
+        });
       }
     }
     throw new BackendUnavailableError(

@@ -12,7 +12,8 @@ export function optionalRequire(specifier: string): { module: unknown } | { reas
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
     const code = (error as { code?: unknown }).code;
-    if (code === 'MODULE_NOT_FOUND' && message.includes(specifier)) return { reason: `${specifier} is not installed` };
+    if (code === 'MODULE_NOT_FOUND' && message.includes(specifier))
+      return { reason: `${specifier} is not installed` };
     return { reason: `${specifier} failed to load: ${message}` };
   }
 }

@@ -32,13 +32,17 @@ interface DawnAddon {
 const SOFTWARE_DRIVER = /llvmpipe|lavapipe|swiftshader|microsoft basic render|\bwarp\b|softpipe/i;
 
 /** Classifies an adapter's reported info as hardware or software. Pure, so it is tested without a GPU. */
-export function describeAdapter(info: Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean }): WebGpuAdapterDescription {
+export function describeAdapter(
+  info: Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean },
+): WebGpuAdapterDescription {
   const vendor = info.vendor ?? '';
   const architecture = info.architecture ?? '';
   const description = info.description ?? '';
   const device = info.device ?? '';
   const software =
-    info.isFallbackAdapter === true || architecture.toLowerCase() === 'software' || SOFTWARE_DRIVER.test(`${description} ${device}`);
+    info.isFallbackAdapter === true ||
+    architecture.toLowerCase() === 'software' ||
+    SOFTWARE_DRIVER.test(`${description} ${device}`);
   return { kind: software ? 'software' : 'hardware', vendor, architecture, description, device };
 }
 
@@ -52,7 +56,9 @@ export function formatAdapter(info: WebGpuAdapterDescription): string {
  * GPUAdapter.info (WebGPU spec, 2024; Dawn has it) postdates the @webgpu/types release tfjs pins, which
  * only knows the older requestAdapterInfo(); read it through this one typed accessor.
  */
-export function adapterInfo(adapter: GPUAdapter): (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined {
+export function adapterInfo(
+  adapter: GPUAdapter,
+): (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined {
   return (adapter as GPUAdapter & { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;
 }
 
@@ -74,16 +80,24 @@ export function loadDawn(): GPU {
   const arch = process.platform === 'darwin' ? 'universal' : process.arch;
   const addonPath = join(packageDir, 'dist', `${process.platform}-${arch}`, 'dawn.node');
   const loaded = optionalRequire(addonPath);
-  if ('reason' in loaded) throw new Error(`Dawn could not load for ${process.platform}-${arch}: ${loaded.reason}`);
+  if ('reason' in loaded)
+    throw new Error(`Dawn could not load for ${process.platform}-${arch}: ${loaded.reason}`);
   const dawn = loaded.module as DawnAddon;
   // tfjs-backend-webgpu uses the WebGPU constants (GPUBufferUsage, GPUMapMode) as globals, as in a browser.
   for (const [name, value] of Object.entries(dawn.globals)) {
-    if (!(name in globalThis)) Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
+    if (!(name in globalThis))
+      Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
   }
   const created = dawn.create([]);
   const g = globalThis as { navigator?: { gpu?: GPU } };
-  if (g.navigator && !g.navigator.gpu) Object.defineProperty(g.navigator, 'gpu', { value: created, configurable: true });
-  else if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: { gpu: created }, configurable: true, writable: true });
+  if (g.navigator && !g.navigator.gpu)
+    Object.defineProperty(g.navigator, 'gpu', { value: created, configurable: true });
+  else if (!g.navigator)
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { gpu: created },
+      configurable: true,
+      writable: true,
+    });
   gpu = g.navigator?.gpu ?? created;
   return gpu;
 }
@@ -102,7 +116,8 @@ export async function discoverWebGpuAdapter(): Promise<DiscoveredWebGpuAdapter> 
   }
   // GPUAdapterInfo's fields are getters on its prototype: read them one by one (a spread copies none).
   const info: Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean } = adapterInfo(adapter) ?? {};
-  const fallback = info.isFallbackAdapter ?? (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  const fallback =
+    info.isFallbackAdapter ?? (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
   return {
     adapter,
     info: describeAdapter({

@@ -14,16 +14,27 @@ describe('describeAdapter', () => {
       isFallbackAdapter: true,
     });
     expect(info.kind).toBe('software');
-    expect(formatAdapter(info)).toBe('mesa software llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6) 0.0.1 (software adapter)');
+    expect(formatAdapter(info)).toBe(
+      'mesa software llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6) 0.0.1 (software adapter)',
+    );
   });
 
   it('calls a CPU driver software even when Dawn sets neither the fallback flag nor the architecture', () => {
-    expect(describeAdapter({ vendor: 'google', description: 'SwiftShader Device (Subzero)' }).kind).toBe('software');
-    expect(describeAdapter({ vendor: 'microsoft', description: 'Microsoft Basic Render Driver' }).kind).toBe('software');
+    expect(describeAdapter({ vendor: 'google', description: 'SwiftShader Device (Subzero)' }).kind).toBe(
+      'software',
+    );
+    expect(describeAdapter({ vendor: 'microsoft', description: 'Microsoft Basic Render Driver' }).kind).toBe(
+      'software',
+    );
   });
 
   it('calls a discrete GPU hardware and names vendor, architecture and description', () => {
-    const info = describeAdapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100 80GB HBM3', isFallbackAdapter: false });
+    const info = describeAdapter({
+      vendor: 'nvidia',
+      architecture: 'hopper',
+      description: 'NVIDIA H100 80GB HBM3',
+      isFallbackAdapter: false,
+    });
     expect(info.kind).toBe('hardware');
     expect(formatAdapter(info)).toBe('nvidia hopper NVIDIA H100 80GB HBM3 (hardware adapter)');
   });

@@ -4,7 +4,12 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { registerWebGpuKernels } from '../webgpu/register';
 import { optionalRequire } from './optional-require';
 import { WebGpuSyncReadError } from './webgpu-errors';
-import { adapterInfo, discoverWebGpuAdapter, formatAdapter, type WebGpuAdapterDescription } from './webgpu-adapter';
+import {
+  adapterInfo,
+  discoverWebGpuAdapter,
+  formatAdapter,
+  type WebGpuAdapterDescription,
+} from './webgpu-adapter';
 
 type WebGpuModule = { WebGPUBackend: typeof WebGPUBackend };
 
@@ -34,7 +39,10 @@ function watchDeviceErrors(device: GPUDevice): void {
     deviceErrorCount += 1;
     deviceErrors.push(message.slice(0, 2000));
     if (deviceErrors.length > 20) deviceErrors.shift();
-    if (deviceErrorCount <= 3) console.error(`[fedseg webgpu] GPU error (results may be wrong): ${message.split('\n').slice(0, 3).join(' | ')}`);
+    if (deviceErrorCount <= 3)
+      console.error(
+        `[fedseg webgpu] GPU error (results may be wrong): ${message.split('\n').slice(0, 3).join(' | ')}`,
+      );
   });
   void device.lost.then((info) => {
     if (info.reason !== 'destroyed') console.error(`[fedseg webgpu] GPU device lost: ${info.message}`);
@@ -62,7 +70,8 @@ function registerBackendOn(adapter: GPUAdapter, info: WebGpuAdapterDescription):
   /** tfjs's backend with one change: a synchronous read that cannot work in Node says so, by name. */
   class Backend extends Stock {
     override readSync(dataId: object): tf.backend_util.BackendValues {
-      const cached = (this.tensorMap.get(dataId) as { values?: tf.backend_util.BackendValues } | undefined)?.values;
+      const cached = (this.tensorMap.get(dataId) as { values?: tf.backend_util.BackendValues } | undefined)
+        ?.values;
       if (cached != null || typeof OffscreenCanvasProbe.ctor === 'function') return super.readSync(dataId);
       throw new WebGpuSyncReadError(
         'A tensor on the webgpu backend was read synchronously (dataSync/arraySync); Node has no OffscreenCanvas for ' +
@@ -101,10 +110,14 @@ function registerBackendOn(adapter: GPUAdapter, info: WebGpuAdapterDescription):
  * reason, when Dawn cannot load, finds no adapter, or finds only a software one that was not asked for.
  * `activate` is initBackend's setBackend + ready.
  */
-export async function startWebGpuBackend(options: StartWebGpuOptions, activate: (name: string) => Promise<void>): Promise<string> {
+export async function startWebGpuBackend(
+  options: StartWebGpuOptions,
+  activate: (name: string) => Promise<void>,
+): Promise<string> {
   // tfjs holds one webgpu backend per process: once it exists, switching back to it reuses its device.
   if (registeredOn && tf.findBackend('webgpu')) {
-    if (registeredOn.kind === 'software' && !options.allowSoftware) throw new Error(softwareRefusal(registeredOn));
+    if (registeredOn.kind === 'software' && !options.allowSoftware)
+      throw new Error(softwareRefusal(registeredOn));
     await activate('webgpu');
     return formatAdapter(registeredOn);
   }

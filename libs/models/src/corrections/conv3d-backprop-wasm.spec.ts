@@ -11,7 +11,13 @@ import { seededRandom } from '../util/seeded-random';
 const geometries = [
   { name: '3x3x3 same on 8x6x5', x: [2, 8, 6, 5, 3], filter: [3, 3, 3, 3, 4], stride: 1, pad: 'same' },
   { name: '2x2x2 stride 2 on 8x8x8', x: [1, 8, 8, 8, 2], filter: [2, 2, 2, 2, 3], stride: 2, pad: 'same' },
-  { name: '3x3x3 stride 2 same on 7x6x5', x: [1, 7, 6, 5, 2], filter: [3, 3, 3, 2, 2], stride: 2, pad: 'same' },
+  {
+    name: '3x3x3 stride 2 same on 7x6x5',
+    x: [1, 7, 6, 5, 2],
+    filter: [3, 3, 3, 2, 2],
+    stride: 2,
+    pad: 'same',
+  },
   { name: '3x3x3 valid on 6x5x7', x: [1, 6, 5, 7, 2], filter: [3, 3, 3, 2, 3], stride: 1, pad: 'valid' },
   { name: '1x1x1 on 4x4x4', x: [1, 4, 4, 4, 5], filter: [1, 1, 1, 5, 2], stride: 1, pad: 'same' },
 ] as const;
@@ -31,7 +37,9 @@ function convAndGrads(g: Geometry): Float32Array[] {
     const w = tf.tensor5d(values(size(g.filter), 2), [...g.filter]);
     const y = tf.conv3d(x, w, g.stride, g.pad);
     const dy = tf.tensor(values(y.size, 3), y.shape);
-    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, g.stride, g.pad))([x, w], dy);
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, g.stride, g.pad),
+    )([x, w], dy);
     const up = tf.conv3dTranspose(dy as tf.Tensor5D, w, [...g.x], g.stride, g.pad);
     return [y, dx!, dw!, up].map((t) => t.dataSync() as Float32Array);
   });

@@ -24,7 +24,12 @@ interface Geometry {
   outChannels: number;
 }
 
-function geometry(inShape: number[], filterShape: number[], strides: [number, number, number] | number, pad: 'valid' | 'same'): Geometry {
+function geometry(
+  inShape: number[],
+  filterShape: number[],
+  strides: [number, number, number] | number,
+  pad: 'valid' | 'same',
+): Geometry {
   const info = tf.backend_util.computeConv3DInfo(
     inShape as [number, number, number, number, number],
     filterShape as [number, number, number, number, number],
@@ -70,7 +75,11 @@ function forEachTap(g: Geometry, visit: (dyOffset: number, xOffset: number, wOff
               for (let kw = 0; kw < fw; kw++) {
                 const xw = yw * sw + kw - pw;
                 if (xw < 0 || xw >= iw) continue;
-                visit(dyOffset, (((b * id + xd) * ih + xh) * iw + xw) * ic, ((kd * fh + kh) * fw + kw) * ic * oc);
+                visit(
+                  dyOffset,
+                  (((b * id + xd) * ih + xh) * iw + xw) * ic,
+                  ((kd * fh + kh) * fw + kw) * ic * oc,
+                );
               }
             }
           }

@@ -11,7 +11,11 @@ export type Vec3 = [number, number, number];
  * smaller than the divisor along some axis cannot pass the network and is refused (SampleShapeError).
  * Rounding down (cropping) rather than padding keeps every trained voxel real.
  */
-export function effectivePatchSize(samples: readonly TrainingSample[], patchSize: Vec3, divisor: number): Vec3 {
+export function effectivePatchSize(
+  samples: readonly TrainingSample[],
+  patchSize: Vec3,
+  divisor: number,
+): Vec3 {
   return [0, 1, 2].map((axis) => {
     const smallest = Math.min(patchSize[axis]!, ...samples.map((s) => s.shape[axis]!));
     const size = Math.floor(smallest / divisor) * divisor;
@@ -28,7 +32,11 @@ export function effectivePatchSize(samples: readonly TrainingSample[], patchSize
 
 /** Random patch origin, uniform over every position where the patch fits inside the volume. */
 export function randomOrigin(shape: Vec3, patch: Vec3, rng: SeededRandom): Vec3 {
-  return [rng.int(shape[0] - patch[0] + 1), rng.int(shape[1] - patch[1] + 1), rng.int(shape[2] - patch[2] + 1)];
+  return [
+    rng.int(shape[0] - patch[0] + 1),
+    rng.int(shape[1] - patch[1] + 1),
+    rng.int(shape[2] - patch[2] + 1),
+  ];
 }
 
 /**

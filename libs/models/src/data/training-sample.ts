@@ -13,11 +13,19 @@ export interface TrainingSample {
 }
 
 /** Refuses a sample whose arrays, channels or labels do not fit a model with these channels/classes. */
-export function assertSampleFits(sample: TrainingSample, index: number, inChannels: number, numClasses: number): void {
+export function assertSampleFits(
+  sample: TrainingSample,
+  index: number,
+  inChannels: number,
+  numClasses: number,
+): void {
   const [nx, ny, nz] = sample.shape;
   const voxels = nx * ny * nz;
   if (![nx, ny, nz].every((d) => Number.isInteger(d) && d > 0)) {
-    throw new SampleShapeError(`Sample ${index}: shape ${sample.shape.join('x')} must be three positive integers.`, { index });
+    throw new SampleShapeError(
+      `Sample ${index}: shape ${sample.shape.join('x')} must be three positive integers.`,
+      { index },
+    );
   }
   if (sample.channels !== inChannels) {
     throw new SampleShapeError(
@@ -32,7 +40,10 @@ export function assertSampleFits(sample: TrainingSample, index: number, inChanne
     );
   }
   if (sample.label.length !== voxels) {
-    throw new SampleShapeError(`Sample ${index}: label holds ${sample.label.length} voxels, the image ${voxels}.`, { index });
+    throw new SampleShapeError(
+      `Sample ${index}: label holds ${sample.label.length} voxels, the image ${voxels}.`,
+      { index },
+    );
   }
   for (let i = 0; i < sample.label.length; i++) {
     if (sample.label[i]! >= numClasses) {

@@ -25,7 +25,10 @@ export const EXPORT_METADATA_KEY = 'fedseg';
  * elsewhere call registerModelsExtensions). The ModelConfig rides along in userDefinedMetadata.
  * 'uint8' stores every weight as 8-bit (see quantizeUint8): about 4x smaller.
  */
-export async function exportModel(model: SegmentationModel, quantization: ExportQuantization = 'none'): Promise<ExportedModel> {
+export async function exportModel(
+  model: SegmentationModel,
+  quantization: ExportQuantization = 'none',
+): Promise<ExportedModel> {
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.network.save(
     tf.io.withSaveHandler(async (a) => {
@@ -33,10 +36,13 @@ export async function exportModel(model: SegmentationModel, quantization: Export
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) };
     }),
   );
-  if (!artifacts?.weightSpecs || !artifacts.weightData) throw new ExportedModelError('tfjs returned no weights while saving the model.');
+  if (!artifacts?.weightSpecs || !artifacts.weightData)
+    throw new ExportedModelError('tfjs returned no weights while saving the model.');
   const raw = tf.io.CompositeArrayBuffer.join(artifacts.weightData);
   const { specs, data } =
-    quantization === 'uint8' ? quantizeUint8(artifacts.weightSpecs, raw) : { specs: artifacts.weightSpecs, data: new Uint8Array(raw) };
+    quantization === 'uint8'
+      ? quantizeUint8(artifacts.weightSpecs, raw)
+      : { specs: artifacts.weightSpecs, data: new Uint8Array(raw) };
   const weightsFile = quantization === 'uint8' ? 'weights.uint8.bin' : 'weights.bin';
   const json: tf.io.ModelJSON = {
     modelTopology: artifacts.modelTopology as tf.io.ModelJSON['modelTopology'],
@@ -50,11 +56,17 @@ export async function exportModel(model: SegmentationModel, quantization: Export
 }
 
 /** Writes model.json and its weights file into `dir` (created if needed); returns their byte sizes. */
-export async function saveExportedModel(dir: string, exported: ExportedModel): Promise<{ modelJsonBytes: number; weightsBytes: number }> {
+export async function saveExportedModel(
+  dir: string,
+  exported: ExportedModel,
+): Promise<{ modelJsonBytes: number; weightsBytes: number }> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'model.json'), exported.modelJson);
   await writeFile(join(dir, exported.weightsFile), exported.weightsBin);
-  return { modelJsonBytes: Buffer.byteLength(exported.modelJson), weightsBytes: exported.weightsBin.byteLength };
+  return {
+    modelJsonBytes: Buffer.byteLength(exported.modelJson),
+    weightsBytes: exported.weightsBin.byteLength,
+  };
 }
 
 /**

@@ -18,7 +18,9 @@ export async function loadExportedModel(dir: string): Promise<SegmentationModel>
   try {
     json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
   } catch (error) {
-    throw new ExportedModelError(`Cannot read ${join(dir, 'model.json')}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ExportedModelError(
+      `Cannot read ${join(dir, 'model.json')}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const specs = (json.weightsManifest ?? []).flatMap((group) => group.weights);
   const files = (json.weightsManifest ?? []).flatMap((group) => group.paths);
@@ -26,13 +28,22 @@ export async function loadExportedModel(dir: string): Promise<SegmentationModel>
   try {
     buffers = await Promise.all(files.map((f) => readFile(join(dir, f))));
   } catch (error) {
-    throw new ExportedModelError(`Missing weights in ${dir}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ExportedModelError(
+      `Missing weights in ${dir}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
-  const weightData = tf.io.concatenateArrayBuffers(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer));
+  const weightData = tf.io.concatenateArrayBuffers(
+    buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer),
+  );
   const metadata = (json.userDefinedMetadata?.[EXPORT_METADATA_KEY] ?? {}) as { modelConfig?: unknown };
   const config = parseOrThrow(ModelConfig, metadata.modelConfig ?? {}, 'exported model config');
   const network = await tfl.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData, format: json.format }),
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: specs,
+      weightData,
+      format: json.format,
+    }),
   );
   return wrapNetwork(config, network);
 }

@@ -17,7 +17,10 @@ export function quantizeUint8(
   let offset = 0;
   for (const spec of specs) {
     const n = spec.shape.reduce((a, b) => a * b, 1);
-    if (spec.dtype !== 'float32') throw new ExportedModelError(`Cannot quantize weight ${spec.name}: it is ${spec.dtype}, expected float32.`);
+    if (spec.dtype !== 'float32')
+      throw new ExportedModelError(
+        `Cannot quantize weight ${spec.name}: it is ${spec.dtype}, expected float32.`,
+      );
     const values = floats.subarray(offset, offset + n);
     let min = Infinity;
     let max = -Infinity;
@@ -28,7 +31,8 @@ export function quantizeUint8(
     if (n === 0) min = max = 0;
     // A constant tensor (e.g. untouched gamma = 1) gets scale 1 and decodes exactly to min.
     const scale = max > min ? (max - min) / 255 : 1;
-    for (let i = 0; i < n; i++) out[offset + i] = Math.min(255, Math.max(0, Math.round((values[i]! - min) / scale)));
+    for (let i = 0; i < n; i++)
+      out[offset + i] = Math.min(255, Math.max(0, Math.round((values[i]! - min) / scale)));
     outSpecs.push({ ...spec, quantization: { dtype: 'uint8', scale, min } });
     offset += n;
   }

@@ -14,9 +14,27 @@ const random = (n: number, seed: number): Float32Array => {
 };
 
 const cases = [
-  { name: 'stride 2, kernel 2 (U-Net upsampling)', dy: [1, 2, 2, 2, 3], filter: [2, 2, 2, 2, 3], out: [1, 4, 4, 4, 2], stride: 2 },
-  { name: 'stride 1, kernel 3, same padding', dy: [1, 3, 3, 2, 2], filter: [3, 3, 3, 2, 2], out: [1, 3, 3, 2, 2], stride: 1 },
-  { name: 'stride 2, kernel 3, odd output', dy: [2, 2, 2, 2, 2], filter: [3, 3, 3, 1, 2], out: [2, 3, 4, 3, 1], stride: 2 },
+  {
+    name: 'stride 2, kernel 2 (U-Net upsampling)',
+    dy: [1, 2, 2, 2, 3],
+    filter: [2, 2, 2, 2, 3],
+    out: [1, 4, 4, 4, 2],
+    stride: 2,
+  },
+  {
+    name: 'stride 1, kernel 3, same padding',
+    dy: [1, 3, 3, 2, 2],
+    filter: [3, 3, 3, 2, 2],
+    out: [1, 3, 3, 2, 2],
+    stride: 1,
+  },
+  {
+    name: 'stride 2, kernel 3, odd output',
+    dy: [2, 2, 2, 2, 2],
+    filter: [3, 3, 3, 1, 2],
+    out: [2, 3, 4, 3, 1],
+    stride: 2,
+  },
 ] as const;
 
 // Stock tfjs kernels, then with this build's fast kernels (when present) underneath the same gradient.
@@ -37,19 +55,32 @@ describe.each([
     const r = tf.tensor(random(size(c.out), 3), [...c.out]);
     const f = (dy: Float32Array, w: Float32Array): number =>
       tf.tidy(() => {
-        const y = tf.conv3dTranspose(tf.tensor5d(dy, [...c.dy]), tf.tensor5d(w, [...c.filter]), [...c.out], c.stride, 'same');
+        const y = tf.conv3dTranspose(
+          tf.tensor5d(dy, [...c.dy]),
+          tf.tensor5d(w, [...c.filter]),
+          [...c.out],
+          c.stride,
+          'same',
+        );
         return tf.sum(tf.mul(y, r)).dataSync()[0]!;
       });
     const grads = tf.tidy(() =>
-      tf.grads((dy: tf.Tensor, w: tf.Tensor) =>
-        tf.sum(tf.mul(tf.conv3dTranspose(dy as tf.Tensor5D, w as tf.Tensor5D, [...c.out], c.stride, 'same'), r)),
-      )([tf.tensor5d(dy0, [...c.dy]), tf.tensor5d(w0, [...c.filter])]).map((g) => g.dataSync()),
+      tf
+        .grads((dy: tf.Tensor, w: tf.Tensor) =>
+          tf.sum(
+            tf.mul(tf.conv3dTranspose(dy as tf.Tensor5D, w as tf.Tensor5D, [...c.out], c.stride, 'same'), r),
+          ),
+        )([tf.tensor5d(dy0, [...c.dy]), tf.tensor5d(w0, [...c.filter])])
+        .map((g) => g.dataSync()),
     );
     const numericDy = centralDifference((x) => f(x, w0), dy0, 1e-2);
     const numericW = centralDifference((x) => f(dy0, x), w0, 1e-2);
     const errDy = relativeError(grads[0]!, numericDy);
     const errW = relativeError(grads[1]!, numericW);
-    if (process.env['FEDSEG_PRINT_FIGURES']) console.log(`conv3dTranspose ${backend} fast=${fastKernels} ${c.name}: rel err dy ${errDy.toExponential(2)}, filter ${errW.toExponential(2)}`);
+    if (process.env['FEDSEG_PRINT_FIGURES'])
+      console.log(
+        `conv3dTranspose ${backend} fast=${fastKernels} ${c.name}: rel err dy ${errDy.toExponential(2)}, filter ${errW.toExponential(2)}`,
+      );
     expect(errDy).toBeLessThan(1e-2);
     expect(errW).toBeLessThan(1e-2);
     r.dispose();

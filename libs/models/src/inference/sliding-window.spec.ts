@@ -29,7 +29,9 @@ describe('sliding-window inference', () => {
     const model = createSegmentationModel(ModelConfig.parse({ baseFilters: 2, depth: 2 }), 3);
     const volume = spherePhantom({ shape: [8, 6, 4], radius: 2 });
     const probs = await predictProbabilities(model, volume.image, volume.shape, 1);
-    const direct = tf.tidy(() => tf.softmax(model.network.predict(tf.tensor5d(volume.image, [1, 4, 6, 8, 1])) as tf.Tensor).dataSync());
+    const direct = tf.tidy(() =>
+      tf.softmax(model.network.predict(tf.tensor5d(volume.image, [1, 4, 6, 8, 1])) as tf.Tensor).dataSync(),
+    );
     // Equal up to the float32 rounding of (g * p) / g.
     expect(probs.length).toBe(direct.length);
     expect(Math.max(...probs.map((p, i) => Math.abs(p - direct[i]!)))).toBeLessThan(1e-6);
@@ -39,9 +41,13 @@ describe('sliding-window inference', () => {
   it('stitches overlapping windows over an odd-shaped volume into normalized probabilities', async () => {
     const model = createSegmentationModel(ModelConfig.parse({ baseFilters: 2, depth: 3, numClasses: 3 }), 3);
     const volume = spherePhantom({ shape: [13, 9, 11], radius: 3, innerRadius: 1.5 });
-    const probs = await predictProbabilities(model, volume.image, volume.shape, 1, { windowSize: [8, 4, 8], overlap: 0.5 });
+    const probs = await predictProbabilities(model, volume.image, volume.shape, 1, {
+      windowSize: [8, 4, 8],
+      overlap: 0.5,
+    });
     expect(probs.length).toBe(13 * 9 * 11 * 3);
-    for (let v = 0; v < probs.length; v += 3) expect(probs[v]! + probs[v + 1]! + probs[v + 2]!).toBeCloseTo(1, 5);
+    for (let v = 0; v < probs.length; v += 3)
+      expect(probs[v]! + probs[v + 1]! + probs[v + 2]!).toBeCloseTo(1, 5);
     const labels = await predictLabels(model, volume.image, volume.shape, 1, { windowSize: [8, 4, 8] });
     expect(labels).toEqual(argmaxLabels(probs, 3));
     model.dispose();
@@ -51,7 +57,9 @@ describe('sliding-window inference', () => {
     const model = createSegmentationModel(ModelConfig.parse({ baseFilters: 2, depth: 3 }), 3);
     const volume = spherePhantom({ shape: [5, 7, 3], radius: 2 });
     expect(await predictLabels(model, volume.image, volume.shape, 1)).toHaveLength(5 * 7 * 3);
-    await expect((async () => predictLabels(model, volume.image, volume.shape, 1, { windowSize: [6, 8, 8] }))()).rejects.toThrow(SampleShapeError);
+    await expect(
+      (async () => predictLabels(model, volume.image, volume.shape, 1, { windowSize: [6, 8, 8] }))(),
+    ).rejects.toThrow(SampleShapeError);
     model.dispose();
   });
 });

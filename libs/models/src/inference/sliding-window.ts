@@ -47,7 +47,9 @@ export async function predictProbabilities(
   const window = (options.windowSize ?? shape.map((n) => Math.min(roundUp(n), cap))) as Vec3;
   window.forEach((w, axis) => {
     if (w % d !== 0 || w <= 0) {
-      throw new SampleShapeError(`Window ${window.join('x')}: axis ${'xyz'[axis]} must be a positive multiple of ${d} for this network.`);
+      throw new SampleShapeError(
+        `Window ${window.join('x')}: axis ${'xyz'[axis]} must be a positive multiple of ${d} for this network.`,
+      );
     }
   });
   const overlap = Math.min(Math.max(options.overlap ?? 0.5, 0), 0.95);
@@ -66,7 +68,7 @@ export async function predictProbabilities(
         for (let z = 0; z < Math.min(wz, nz - oz); z++) {
           for (let y = 0; y < Math.min(wy, ny - oy); y++) {
             const src = ((z + oz) * ny + (y + oy)) * nx + ox;
-            patch.set(image.subarray(src * channels, (src + cx) * channels), ((z * wy + y) * wx) * channels);
+            patch.set(image.subarray(src * channels, (src + cx) * channels), (z * wy + y) * wx * channels);
           }
         }
         const probs = tf.tidy(() => {
@@ -90,7 +92,8 @@ export async function predictProbabilities(
       }
     }
   }
-  for (let v = 0; v < weight.length; v++) for (let k = 0; k < classes; k++) sum[v * classes + k] /= weight[v]!;
+  for (let v = 0; v < weight.length; v++)
+    for (let k = 0; k < classes; k++) sum[v * classes + k] /= weight[v]!;
   return sum;
 }
 
@@ -113,5 +116,8 @@ export async function predictLabels(
   channels: number,
   options: SlidingWindowOptions = {},
 ): Promise<Uint8Array> {
-  return argmaxLabels(await predictProbabilities(model, image, shape, channels, options), model.config.numClasses);
+  return argmaxLabels(
+    await predictProbabilities(model, image, shape, channels, options),
+    model.config.numClasses,
+  );
 }

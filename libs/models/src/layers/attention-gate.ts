@@ -34,7 +34,8 @@ export class AttentionGate3D extends tfl.layers.Layer {
     const shapes = inputShape as tfl.Shape[];
     const cx = shapes[0]![4];
     const cg = shapes[1]![4];
-    if (typeof cx !== 'number' || typeof cg !== 'number') throw new ModelConfigError(`${this.name}: channel dimensions must be known`);
+    if (typeof cx !== 'number' || typeof cg !== 'number')
+      throw new ModelConfigError(`${this.name}: channel dimensions must be known`);
     const f = this.interChannels;
     // Zeros here: initializeWeights draws every kernel from the model seed afterwards.
     const init = tfl.initializers.zeros();
@@ -51,8 +52,15 @@ export class AttentionGate3D extends tfl.layers.Layer {
       const [x, g] = inputs as [tf.Tensor5D, tf.Tensor5D];
       const wx = this.wx!.read() as tf.Tensor5D;
       const wg = this.wg!.read() as tf.Tensor5D;
-      const joint = tf.relu(tf.add(tf.add(tf.conv3d(x, wx, 1, 'same'), tf.conv3d(g, wg, 1, 'same')), this.bias!.read()));
-      const alpha = tf.sigmoid(tf.add(tf.conv3d(joint as tf.Tensor5D, this.psi!.read() as tf.Tensor5D, 1, 'same'), this.psiBias!.read()));
+      const joint = tf.relu(
+        tf.add(tf.add(tf.conv3d(x, wx, 1, 'same'), tf.conv3d(g, wg, 1, 'same')), this.bias!.read()),
+      );
+      const alpha = tf.sigmoid(
+        tf.add(
+          tf.conv3d(joint as tf.Tensor5D, this.psi!.read() as tf.Tensor5D, 1, 'same'),
+          this.psiBias!.read(),
+        ),
+      );
       return tf.mul(x, alpha);
     });
   }

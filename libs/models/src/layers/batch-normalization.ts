@@ -35,11 +35,26 @@ export class BatchNormalization3D extends tfl.layers.Layer {
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
     const channels = shape[shape.length - 1];
-    if (typeof channels !== 'number') throw new ModelConfigError(`${this.name}: the channel dimension must be known`);
+    if (typeof channels !== 'number')
+      throw new ModelConfigError(`${this.name}: the channel dimension must be known`);
     this.gamma = this.addWeight('gamma', [channels], 'float32', tfl.initializers.ones());
     this.beta = this.addWeight('beta', [channels], 'float32', tfl.initializers.zeros());
-    this.movingMean = this.addWeight('moving_mean', [channels], 'float32', tfl.initializers.zeros(), undefined, false);
-    this.movingVariance = this.addWeight('moving_variance', [channels], 'float32', tfl.initializers.ones(), undefined, false);
+    this.movingMean = this.addWeight(
+      'moving_mean',
+      [channels],
+      'float32',
+      tfl.initializers.zeros(),
+      undefined,
+      false,
+    );
+    this.movingVariance = this.addWeight(
+      'moving_variance',
+      [channels],
+      'float32',
+      tfl.initializers.ones(),
+      undefined,
+      false,
+    );
     this.built = true;
   }
 

@@ -31,9 +31,12 @@ export class GroupNormalization3D extends tfl.layers.Layer {
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
     const channels = shape[shape.length - 1];
-    if (typeof channels !== 'number') throw new ModelConfigError(`${this.name}: the channel dimension must be known`);
+    if (typeof channels !== 'number')
+      throw new ModelConfigError(`${this.name}: the channel dimension must be known`);
     if (channels % this.groups !== 0) {
-      throw new ModelConfigError(`${this.name}: ${channels} channels cannot be split into ${this.groups} groups`);
+      throw new ModelConfigError(
+        `${this.name}: ${channels} channels cannot be split into ${this.groups} groups`,
+      );
     }
     this.gamma = this.addWeight('gamma', [channels], 'float32', tfl.initializers.ones());
     this.beta = this.addWeight('beta', [channels], 'float32', tfl.initializers.zeros());

@@ -5,7 +5,11 @@ import * as tf from '@tensorflow/tfjs-core';
  *   CE = sum_v w_{y_v} (-log softmax(z_v)_{y_v}) / sum_v w_{y_v}
  * i.e. PyTorch's CrossEntropyLoss(weight=w, reduction='mean'). log-softmax keeps it stable for large logits.
  */
-export function crossEntropyLoss(logits: tf.Tensor5D, oneHot: tf.Tensor5D, classWeights?: readonly number[]): tf.Scalar {
+export function crossEntropyLoss(
+  logits: tf.Tensor5D,
+  oneHot: tf.Tensor5D,
+  classWeights?: readonly number[],
+): tf.Scalar {
   return tf.tidy(() => {
     const logProbs = tf.logSoftmax(logits, -1);
     if (!classWeights) return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logProbs), -1))) as tf.Scalar;

@@ -13,7 +13,11 @@ export interface SoftDiceOptions {
  * Sums run over the whole batch ("batch Dice", as nnU-Net), so a patch without foreground does not
  * produce a 0/0 term. probs: softmax output [b, z, y, x, K]; oneHot: same shape.
  */
-export function softDiceLoss(probs: tf.Tensor5D, oneHot: tf.Tensor5D, options: SoftDiceOptions = {}): tf.Scalar {
+export function softDiceLoss(
+  probs: tf.Tensor5D,
+  oneHot: tf.Tensor5D,
+  options: SoftDiceOptions = {},
+): tf.Scalar {
   return tf.tidy(() => {
     const classes = probs.shape[4];
     const smooth = options.smooth ?? 1e-5;

@@ -11,11 +11,20 @@ import { createSegmentationModel } from './segmentation-model';
  */
 const conv = (k: number, cin: number, cout: number): number => k ** 3 * cin * cout + cout;
 
-function byHand(architecture: string, inC: number, classes: number, base: number, depth: number, normPerChannel = 2): number {
+function byHand(
+  architecture: string,
+  inC: number,
+  classes: number,
+  base: number,
+  depth: number,
+  normPerChannel = 2,
+): number {
   const f = (level: number): number => base * 2 ** level;
   const unit = (cin: number, c: number): number => conv(3, cin, c) + normPerChannel * c;
   const block = (cin: number, c: number): number =>
-    unit(cin, c) + unit(c, c) + (architecture === 'res-unet3d' && cin !== c ? conv(1, cin, c) + normPerChannel * c : 0);
+    unit(cin, c) +
+    unit(c, c) +
+    (architecture === 'res-unet3d' && cin !== c ? conv(1, cin, c) + normPerChannel * c : 0);
   let total = 0;
   for (let level = 0; level < depth; level++) total += block(level === 0 ? inC : f(level - 1), f(level));
   for (let level = depth - 2; level >= 0; level--) {
@@ -35,8 +44,30 @@ describe('default model configs', () => {
   });
 
   it('the CPU 3D U-Net is bench-unet3d: 85,346 parameters, worked out level by level', () => {
-    const encoder = conv(3, 1, 8) + 16 + conv(3, 8, 8) + 16 + conv(3, 8, 16) + 32 + conv(3, 16, 16) + 32 + conv(3, 16, 32) + 64 + conv(3, 32, 32) + 64;
-    const decoder = conv(2, 32, 16) + conv(3, 32, 16) + 32 + conv(3, 16, 16) + 32 + conv(2, 16, 8) + conv(3, 16, 8) + 16 + conv(3, 8, 8) + 16;
+    const encoder =
+      conv(3, 1, 8) +
+      16 +
+      conv(3, 8, 8) +
+      16 +
+      conv(3, 8, 16) +
+      32 +
+      conv(3, 16, 16) +
+      32 +
+      conv(3, 16, 32) +
+      64 +
+      conv(3, 32, 32) +
+      64;
+    const decoder =
+      conv(2, 32, 16) +
+      conv(3, 32, 16) +
+      32 +
+      conv(3, 16, 16) +
+      32 +
+      conv(2, 16, 8) +
+      conv(3, 16, 8) +
+      16 +
+      conv(3, 8, 8) +
+      16;
     expect(encoder + decoder + conv(1, 8, 2)).toBe(85_346);
     const model = createSegmentationModel(defaultModelConfig('unet3d', 'cpu'), 0);
     expect(getFlatWeights(model).data.length).toBe(85_346);
@@ -52,14 +83,23 @@ describe('default model configs', () => {
     ['res-unet3d', 'gpu', 5_690_722],
   ] as const)('%s (%s default) has %i parameters, as counted by hand', (architecture, target, count) => {
     const config = defaultModelConfig(architecture, target);
-    expect(byHand(architecture, config.inChannels, config.numClasses, config.baseFilters, config.depth)).toBe(count);
+    expect(byHand(architecture, config.inChannels, config.numClasses, config.baseFilters, config.depth)).toBe(
+      count,
+    );
     const model = createSegmentationModel(config, 0);
     expect(getFlatWeights(model).data.length).toBe(count);
     model.dispose();
   });
 
   it('counts batch norm running statistics and extra input channels and classes', () => {
-    const config = ModelConfig.parse({ architecture: 'res-unet3d', normalization: 'batch', inChannels: 4, numClasses: 3, baseFilters: 4, depth: 3 });
+    const config = ModelConfig.parse({
+      architecture: 'res-unet3d',
+      normalization: 'batch',
+      inChannels: 4,
+      numClasses: 3,
+      baseFilters: 4,
+      depth: 3,
+    });
     const model = createSegmentationModel(config, 0);
     expect(getFlatWeights(model).data.length).toBe(byHand('res-unet3d', 4, 3, 4, 3, 4));
     model.dispose();

@@ -8,7 +8,10 @@ export type ComputeTarget = 'cpu' | 'gpu';
  * width for 3D full-resolution networks, one level shallower to suit 64-96^3 patches.
  * Parameter counts are in libs/models/README.md and checked in default-configs.spec.ts.
  */
-export function defaultModelConfig(architecture: Architecture = 'unet3d', target: ComputeTarget = 'cpu'): ModelConfig {
+export function defaultModelConfig(
+  architecture: Architecture = 'unet3d',
+  target: ComputeTarget = 'cpu',
+): ModelConfig {
   return {
     architecture,
     inChannels: 1,

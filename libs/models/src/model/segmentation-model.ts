@@ -17,7 +17,11 @@ export interface SegmentationModel {
   dispose(): void;
 }
 
-const NORMALIZATION_CLASSES = new Set(['FedsegInstanceNormalization3D', 'FedsegGroupNormalization3D', 'FedsegBatchNormalization3D']);
+const NORMALIZATION_CLASSES = new Set([
+  'FedsegInstanceNormalization3D',
+  'FedsegGroupNormalization3D',
+  'FedsegBatchNormalization3D',
+]);
 
 function buildNetwork(config: ModelConfig): tfl.LayersModel {
   switch (config.architecture) {
@@ -36,7 +40,8 @@ function buildNetwork(config: ModelConfig): tfl.LayersModel {
 export function wrapNetwork(config: ModelConfig, network: tfl.LayersModel): SegmentationModel {
   const normalizationWeights = new Set<string>();
   for (const layer of network.layers) {
-    if (NORMALIZATION_CLASSES.has(layer.getClassName())) for (const w of layer.weights) normalizationWeights.add(w.originalName);
+    if (NORMALIZATION_CLASSES.has(layer.getClassName()))
+      for (const w of layer.weights) normalizationWeights.add(w.originalName);
   }
   return {
     config,

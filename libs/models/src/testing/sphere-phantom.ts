@@ -32,9 +32,11 @@ export function spherePhantom(options: SpherePhantomOptions): TrainingSample {
     for (let y = 0; y < ny; y++) {
       for (let x = 0; x < nx; x++, v++) {
         const r = Math.hypot(x - cx, y - cy, z - cz);
-        const cls = options.innerRadius !== undefined && r <= options.innerRadius ? 2 : r <= options.radius ? 1 : 0;
+        const cls =
+          options.innerRadius !== undefined && r <= options.innerRadius ? 2 : r <= options.radius ? 1 : 0;
         label[v] = cls;
-        for (let c = 0; c < channels; c++) image[v * channels + c] = cls * (1 + 0.5 * c) + (2 * rng.next() - 1) * noise;
+        for (let c = 0; c < channels; c++)
+          image[v * channels + c] = cls * (1 + 0.5 * c) + (2 * rng.next() - 1) * noise;
       }
     }
   }

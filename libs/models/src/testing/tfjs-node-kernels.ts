@@ -18,5 +18,7 @@ export const TFJS_NODE_KERNELS: ReadonlySet<string> = new Set(
   Reciprocal Relu Relu6 Reshape ResizeBilinear ResizeBilinearGrad ResizeNearestNeighbor ResizeNearestNeighborGrad
   Reverse Round Rsqrt ScatterNd Select Selu Sigmoid Sign Sin Sinh Slice Softmax Softplus SpaceToBatchND
   SparseToDense SplitV Sqrt Square SquaredDifference StaticRegexReplace Step StridedSlice Sub Sum Tan Tanh
-  TensorScatterUpdate Tile TopK Transpose Unique Unpack UnsortedSegmentSum ZerosLike _FusedMatMul`.split(/\s+/),
+  TensorScatterUpdate Tile TopK Transpose Unique Unpack UnsortedSegmentSum ZerosLike _FusedMatMul`.split(
+    /\s+/,
+  ),
 );

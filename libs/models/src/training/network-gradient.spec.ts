@@ -30,36 +30,62 @@ describe.each(['wasm', 'cpu'] as const)('whole-network gradient on %s', (backend
     expect((await initBackend(backend, { fastKernels: false })).name).toBe(backend);
   });
 
-  it.each(architectures)('$architecture ($normalization norm) matches central finite differences', ({ architecture, normalization }) => {
-    const config = ModelConfig.parse({ architecture, normalization, baseFilters: 2, depth: 2, groupNormGroups: 2, numClasses: 3 });
-    const model = createSegmentationModel(config, 7);
-    const samples = [5, 6].map((seed) => spherePhantom({ shape: [4, 4, 4], radius: 1.6, innerRadius: 0.8, noise: 0.3, seed }));
-    const { images, labels } = patchBatch(samples, [[0, 0, 0], [0, 0, 0]], [4, 4, 4], 3);
-    const variables = model.network.trainableWeights.map((w) => w.read() as tf.Variable);
-    const loss = (): tf.Scalar =>
-      segmentationLoss(model.network.apply(images, { training: true }) as tf.Tensor5D, labels, { kind: 'dice-ce', diceSmooth: 1 });
-    const { value, grads } = tf.variableGrads(loss, variables);
-    value.dispose();
-    const rng = seededRandom(11);
-    const analytic: number[] = [];
-    const numeric: number[] = [];
-    for (const v of variables) {
-      const g = grads[v.name]!.dataSync();
-      const x0 = v.dataSync() as Float32Array;
-      const indices = Array.from({ length: Math.min(4, v.size) }, () => rng.int(v.size));
-      const f = (x: Float32Array): number =>
-        tf.tidy(() => {
-          v.assign(tf.tensor(x, v.shape));
-          return loss().dataSync()[0]!;
+  it.each(architectures)(
+    '$architecture ($normalization norm) matches central finite differences',
+    ({ architecture, normalization }) => {
+      const config = ModelConfig.parse({
+        architecture,
+        normalization,
+        baseFilters: 2,
+        depth: 2,
+        groupNormGroups: 2,
+        numClasses: 3,
+      });
+      const model = createSegmentationModel(config, 7);
+      const samples = [5, 6].map((seed) =>
+        spherePhantom({ shape: [4, 4, 4], radius: 1.6, innerRadius: 0.8, noise: 0.3, seed }),
+      );
+      const { images, labels } = patchBatch(
+        samples,
+        [
+          [0, 0, 0],
+          [0, 0, 0],
+        ],
+        [4, 4, 4],
+        3,
+      );
+      const variables = model.network.trainableWeights.map((w) => w.read() as tf.Variable);
+      const loss = (): tf.Scalar =>
+        segmentationLoss(model.network.apply(images, { training: true }) as tf.Tensor5D, labels, {
+          kind: 'dice-ce',
+          diceSmooth: 1,
         });
-      numeric.push(...centralDifference(f, x0, 1e-3, indices));
-      tf.tidy(() => v.assign(tf.tensor(x0, v.shape)));
-      analytic.push(...indices.map((i) => g[i]!));
-    }
-    tf.dispose([images, labels, ...Object.values(grads)]);
-    model.dispose();
-    const error = relativeError(analytic, numeric);
-    if (process.env['FEDSEG_PRINT_FIGURES']) console.log(`network gradient ${backend} ${architecture}/${normalization}: rel err ${error.toExponential(2)} over ${numeric.length} entries`);
-    expect(error).toBeLessThan(1e-2);
-  });
+      const { value, grads } = tf.variableGrads(loss, variables);
+      value.dispose();
+      const rng = seededRandom(11);
+      const analytic: number[] = [];
+      const numeric: number[] = [];
+      for (const v of variables) {
+        const g = grads[v.name]!.dataSync();
+        const x0 = v.dataSync() as Float32Array;
+        const indices = Array.from({ length: Math.min(4, v.size) }, () => rng.int(v.size));
+        const f = (x: Float32Array): number =>
+          tf.tidy(() => {
+            v.assign(tf.tensor(x, v.shape));
+            return loss().dataSync()[0]!;
+          });
+        numeric.push(...centralDifference(f, x0, 1e-3, indices));
+        tf.tidy(() => v.assign(tf.tensor(x0, v.shape)));
+        analytic.push(...indices.map((i) => g[i]!));
+      }
+      tf.dispose([images, labels, ...Object.values(grads)]);
+      model.dispose();
+      const error = relativeError(analytic, numeric);
+      if (process.env['FEDSEG_PRINT_FIGURES'])
+        console.log(
+          `network gradient ${backend} ${architecture}/${normalization}: rel err ${error.toExponential(2)} over ${numeric.length} entries`,
+        );
+      expect(error).toBeLessThan(1e-2);
+    },
+  );
 });

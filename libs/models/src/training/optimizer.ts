@@ -24,7 +24,9 @@ export function adam(beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8): Optimizer {
         const g = grads[i]!;
         const [mi, vi] = tf.tidy(() => [
           m[i] ? tf.add(tf.mul(m[i]!, beta1), tf.mul(g, 1 - beta1)) : tf.mul(g, 1 - beta1),
-          v[i] ? tf.add(tf.mul(v[i]!, beta2), tf.mul(tf.square(g), 1 - beta2)) : tf.mul(tf.square(g), 1 - beta2),
+          v[i]
+            ? tf.add(tf.mul(v[i]!, beta2), tf.mul(tf.square(g), 1 - beta2))
+            : tf.mul(tf.square(g), 1 - beta2),
         ]);
         m[i]?.dispose();
         v[i]?.dispose();
@@ -52,7 +54,9 @@ export function sgdMomentum(momentum: number): Optimizer {
     step(variables, grads, learningRate) {
       variables.forEach((variable, i) => {
         const g = grads[i]!;
-        const buf = tf.tidy(() => (buffers[i] && momentum > 0 ? tf.add(tf.mul(buffers[i]!, momentum), g) : tf.clone(g)));
+        const buf = tf.tidy(() =>
+          buffers[i] && momentum > 0 ? tf.add(tf.mul(buffers[i]!, momentum), g) : tf.clone(g),
+        );
         buffers[i]?.dispose();
         buffers[i] = buf;
         const next = tf.tidy(() => tf.sub(variable, tf.mul(buf, learningRate)));

@@ -14,7 +14,13 @@ jest.setTimeout(120_000);
 const small = (overrides: Partial<ModelConfig> = {}): ModelConfig =>
   ModelConfig.parse({ architecture: 'unet3d', baseFilters: 4, depth: 2, ...overrides });
 const training = (overrides: Partial<TrainingConfig> = {}): TrainingConfig =>
-  TrainingConfig.parse({ epochs: 2, batchSize: 1, learningRate: 0.01, patchSize: [16, 16, 16], ...overrides });
+  TrainingConfig.parse({
+    epochs: 2,
+    batchSize: 1,
+    learningRate: 0.01,
+    patchSize: [16, 16, 16],
+    ...overrides,
+  });
 const bytes = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 describe('trainLocal on wasm', () => {
@@ -30,7 +36,10 @@ describe('trainLocal on wasm', () => {
       const volume = spherePhantom({ shape: [12, 12, 12], radius: 4, noise: 0.1, seed: 3 });
       const result = await trainLocal(model, [volume], training({ epochs: 40 }));
       const { dice } = await evaluateSegmentation(model, [volume]);
-      if (process.env['FEDSEG_PRINT_FIGURES']) console.log(`overfit ${architecture}: loss ${result.firstEpochLoss.toFixed(3)} -> ${result.lastEpochLoss.toFixed(3)}, Dice ${dice.toFixed(4)}`);
+      if (process.env['FEDSEG_PRINT_FIGURES'])
+        console.log(
+          `overfit ${architecture}: loss ${result.firstEpochLoss.toFixed(3)} -> ${result.lastEpochLoss.toFixed(3)}, Dice ${dice.toFixed(4)}`,
+        );
       expect(result.lastEpochLoss).toBeLessThan(result.firstEpochLoss);
       expect(dice).toBeGreaterThan(0.95);
       model.dispose();
@@ -76,7 +85,12 @@ describe('trainLocal on wasm', () => {
     const distance = async (fedProxMu: number): Promise<number> => {
       const model = createSegmentationModel(small(), 2);
       const anchor = getFlatWeights(model);
-      await trainLocal(model, [volume], training({ epochs: 5, fedProxMu, optimizer: 'sgd', learningRate: 0.05 }), { globalWeights: anchor });
+      await trainLocal(
+        model,
+        [volume],
+        training({ epochs: 5, fedProxMu, optimizer: 'sgd', learningRate: 0.05 }),
+        { globalWeights: anchor },
+      );
       const after = getFlatWeights(model).data;
       model.dispose();
       return Math.sqrt(after.reduce((s, v, i) => s + (v - anchor.data[i]!) ** 2, 0));
@@ -85,12 +99,26 @@ describe('trainLocal on wasm', () => {
   });
 
   it('trains with SGD + momentum, the poly schedule, group norm, two channels and three classes', async () => {
-    const model = createSegmentationModel(small({ normalization: 'group', groupNormGroups: 2, inChannels: 2, numClasses: 3 }), 1);
+    const model = createSegmentationModel(
+      small({ normalization: 'group', groupNormGroups: 2, inChannels: 2, numClasses: 3 }),
+      1,
+    );
     const volume = spherePhantom({ shape: [8, 8, 8], radius: 3, innerRadius: 1.5, channels: 2 });
     const progress: number[] = [];
-    const result = await trainLocal(model, [volume], training({ epochs: 8, optimizer: 'sgd', lrSchedule: 'poly', learningRate: 0.05, classWeights: [0.5, 1, 2] }), {
-      onProgress: (p) => progress.push(p.epoch),
-    });
+    const result = await trainLocal(
+      model,
+      [volume],
+      training({
+        epochs: 8,
+        optimizer: 'sgd',
+        lrSchedule: 'poly',
+        learningRate: 0.05,
+        classWeights: [0.5, 1, 2],
+      }),
+      {
+        onProgress: (p) => progress.push(p.epoch),
+      },
+    );
     expect(progress).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(result).toMatchObject({ samples: 1, steps: 8 });
     expect(result.lastEpochLoss).toBeLessThan(result.firstEpochLoss);
@@ -104,7 +132,10 @@ describe('trainLocal on wasm', () => {
       model,
       (epoch) => {
         epochs.push(epoch);
-        return [spherePhantom({ shape: [8, 8, 8], radius: 2.5, seed: epoch + 1 }), spherePhantom({ shape: [8, 8, 8], radius: 2, seed: epoch + 9 })];
+        return [
+          spherePhantom({ shape: [8, 8, 8], radius: 2.5, seed: epoch + 1 }),
+          spherePhantom({ shape: [8, 8, 8], radius: 2, seed: epoch + 9 }),
+        ];
       },
       training({ epochs: 3, batchSize: 2 }),
     );
@@ -117,7 +148,10 @@ describe('trainLocal on wasm', () => {
     const model = createSegmentationModel(small(), 1);
     const controller = new AbortController();
     const volume = spherePhantom({ shape: [8, 8, 8], radius: 2.5 });
-    const run = trainLocal(model, [volume], training({ epochs: 50 }), { onProgress: (p) => p.epoch === 1 && controller.abort(), signal: controller.signal });
+    const run = trainLocal(model, [volume], training({ epochs: 50 }), {
+      onProgress: (p) => p.epoch === 1 && controller.abort(),
+      signal: controller.signal,
+    });
     await expect(run).rejects.toBeInstanceOf(TrainingAbortedError);
     model.dispose();
   });
@@ -127,8 +161,12 @@ describe('trainLocal on wasm', () => {
     const good = spherePhantom({ shape: [8, 8, 8], radius: 2 });
     const thin = spherePhantom({ shape: [8, 8, 1], radius: 2 });
     await expect(trainLocal(model, [thin], training())).rejects.toThrow(/axis z.*at least 2/);
-    await expect(trainLocal(model, [{ ...good, label: good.label.map(() => 4) }], training())).rejects.toThrow(SampleShapeError);
-    await expect(trainLocal(model, [{ ...good, channels: 2 }], training())).rejects.toThrow(/2 channel\(s\) but the model takes 1/);
+    await expect(
+      trainLocal(model, [{ ...good, label: good.label.map(() => 4) }], training()),
+    ).rejects.toThrow(SampleShapeError);
+    await expect(trainLocal(model, [{ ...good, channels: 2 }], training())).rejects.toThrow(
+      /2 channel\(s\) but the model takes 1/,
+    );
     model.dispose();
   });
 });

@@ -39,7 +39,12 @@ export interface TrainLocalResult {
 }
 
 /** FedProx anchors as tensors, one per trainable variable (undefined where the anchor omits it, e.g. FedBN). */
-function proxAnchors(model: SegmentationModel, variables: readonly tf.Variable[], names: readonly string[], global: FlatWeights): (tf.Tensor | undefined)[] {
+function proxAnchors(
+  model: SegmentationModel,
+  variables: readonly tf.Variable[],
+  names: readonly string[],
+  global: FlatWeights,
+): (tf.Tensor | undefined)[] {
   const offsets = new Map<string, { offset: number; shape: number[] }>();
   let offset = 0;
   for (const spec of global.manifest) {
@@ -87,7 +92,10 @@ export async function trainLocal(
   const stepsPerEpoch = Math.ceil(firstSamples.length / cfg.batchSize);
   const totalSteps = stepsPerEpoch * cfg.epochs;
   const optimizer: Optimizer = cfg.optimizer === 'adam' ? adam() : sgdMomentum(cfg.momentum);
-  const anchors = cfg.fedProxMu > 0 && options.globalWeights ? proxAnchors(model, variables, names, options.globalWeights) : [];
+  const anchors =
+    cfg.fedProxMu > 0 && options.globalWeights
+      ? proxAnchors(model, variables, names, options.globalWeights)
+      : [];
   const lossOptions = { kind: cfg.loss, classWeights: cfg.classWeights, diceSmooth: cfg.diceSmooth };
   const epochLosses: number[] = [];
   let step = 0;
@@ -101,7 +109,8 @@ export async function trainLocal(
       const steps = Math.ceil(samples.length / cfg.batchSize);
       let epochSum = 0;
       for (let b = 0; b < steps; b++) {
-        if (options.signal?.aborted) throw new TrainingAbortedError(`Local training aborted at epoch ${epoch}, step ${b}.`);
+        if (options.signal?.aborted)
+          throw new TrainingAbortedError(`Local training aborted at epoch ${epoch}, step ${b}.`);
         const batch = order.slice(b * cfg.batchSize, (b + 1) * cfg.batchSize).map((i) => samples[i]!);
         const patch = effectivePatchSize(batch, cfg.patchSize as Vec3, model.spatialDivisor);
         const origins = batch.map((s) => randomOrigin(s.shape, patch, rng));

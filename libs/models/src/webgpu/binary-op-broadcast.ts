@@ -67,7 +67,10 @@ function broadcastBinary(kernelName: string): tf.KernelFunc {
     const liftedA = liftA ? lift(a, b.shape.length) : a;
     const liftedB = liftB ? lift(b, a.shape.length) : b;
     try {
-      return stock.kernelFunc({ ...args, inputs: { a: liftedA, b: liftedB } } as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+      return stock.kernelFunc({
+        ...args,
+        inputs: { a: liftedA, b: liftedB },
+      } as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
     } finally {
       // The reshaped views hold a reference to the operand's buffer; release it (the operand keeps its own).
       if (liftA) args.backend.disposeData(liftedA.dataId);
@@ -76,8 +79,10 @@ function broadcastBinary(kernelName: string): tf.KernelFunc {
   }) as unknown as tf.KernelFunc;
 }
 
-export const broadcastBinaryWebGpuConfigs: readonly tf.KernelConfig[] = BROADCAST_BINARY_KERNELS.map((kernelName) => ({
-  kernelName,
-  backendName: 'webgpu',
-  kernelFunc: broadcastBinary(kernelName),
-}));
+export const broadcastBinaryWebGpuConfigs: readonly tf.KernelConfig[] = BROADCAST_BINARY_KERNELS.map(
+  (kernelName) => ({
+    kernelName,
+    backendName: 'webgpu',
+    kernelFunc: broadcastBinary(kernelName),
+  }),
+);

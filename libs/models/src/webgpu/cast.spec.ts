@@ -14,7 +14,10 @@ describeOnWebGpu('Cast to float32 on webgpu', () => {
     const { cpu, webgpu, gpuErrors, dtype } = await compareWithCpu(() => {
       const labels = tf.cast(tf.greater(seededTensor([2, 12, 12, 12], 7), 0), 'int32') as tf.Tensor4D;
       const oneHot = tf.cast(tf.oneHot(labels, 2), 'float32');
-      return tf.concat([tf.reshape(tf.transpose(oneHot, [4, 0, 1, 2, 3]), [-1]), tf.reshape(tf.sum(oneHot, [0, 1, 2, 3]), [-1])]);
+      return tf.concat([
+        tf.reshape(tf.transpose(oneHot, [4, 0, 1, 2, 3]), [-1]),
+        tf.reshape(tf.sum(oneHot, [0, 1, 2, 3]), [-1]),
+      ]);
     });
     expect(dtype).toBe('float32');
     expect(gpuErrors).toBe(0);
@@ -23,7 +26,10 @@ describeOnWebGpu('Cast to float32 on webgpu', () => {
 
   it('converts bool to float32 and leaves float32 -> int32 to the stock kernel', async () => {
     const { cpu, webgpu, gpuErrors } = await compareWithCpu(() =>
-      tf.add(tf.cast(tf.greater(seededTensor([4, 16, 16], 8), 0), 'float32'), tf.cast(tf.cast(tf.mul(seededTensor([4, 16, 16], 9), 5), 'int32'), 'float32')),
+      tf.add(
+        tf.cast(tf.greater(seededTensor([4, 16, 16], 8), 0), 'float32'),
+        tf.cast(tf.cast(tf.mul(seededTensor([4, 16, 16], 9), 5), 'int32'), 'float32'),
+      ),
     );
     expect(gpuErrors).toBe(0);
     expect(maxAbsDifference(webgpu, cpu)).toBe(0);

@@ -37,7 +37,11 @@ class CastToFloatProgram implements WebGPUProgram {
   }
 }
 
-function cast(args: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function cast(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: object;
+  attrs?: tf.NamedAttrMap;
+}): tf.TensorInfo {
   const backend = args.backend as WebGPUBackend;
   const x = args.inputs['x']!;
   const { dtype } = args.attrs as unknown as tf.CastAttrs;
@@ -45,8 +49,10 @@ function cast(args: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf
   const fromIntegers = x.dtype === 'int32' || x.dtype === 'bool';
   // Small tensors whose values are on the CPU are cast there by the stock kernel, into a real float array.
   const onCpu = backend.shouldExecuteOnCPU([x]);
-  if (stock && !(dtype === 'float32' && fromIntegers && !onCpu)) return stock.kernelFunc(args) as tf.TensorInfo;
-  if (tf.util.sizeFromShape(x.shape) === 0) return backend.makeTensorInfo(x.shape, 'float32', new Float32Array(0));
+  if (stock && !(dtype === 'float32' && fromIntegers && !onCpu))
+    return stock.kernelFunc(args) as tf.TensorInfo;
+  if (tf.util.sizeFromShape(x.shape) === 0)
+    return backend.makeTensorInfo(x.shape, 'float32', new Float32Array(0));
   return backend.runWebGPUProgram(new CastToFloatProgram(x.shape), [x], 'float32');
 }
 

@@ -36,7 +36,10 @@ class PadAnyRankProgram implements WebGPUProgram {
     'padOutShapeA : vec4<i32>, padOutShapeB : vec4<i32>, padXShapeA : vec4<i32>, padXShapeB : vec4<i32>, ' +
     'padXStridesA : vec4<i32>, padXStridesB : vec4<i32>, padBeforeA : vec4<i32>, padBeforeB : vec4<i32>, padValue : f32,';
 
-  constructor(private readonly rank: number, outputShape: number[]) {
+  constructor(
+    private readonly rank: number,
+    outputShape: number[],
+  ) {
     this.outputShape = outputShape;
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
     const size = outputShape.reduce((a, b) => a * b, 1);
@@ -75,7 +78,11 @@ class PadAnyRankProgram implements WebGPUProgram {
   }
 }
 
-function padV2(args: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function padV2(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: object;
+  attrs?: tf.NamedAttrMap;
+}): tf.TensorInfo {
   const backend = args.backend as WebGPUBackend;
   const x = args.inputs['x']!;
   const { paddings, constantValue } = args.attrs as unknown as tf.PadV2Attrs;
@@ -83,8 +90,10 @@ function padV2(args: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: t
   // The stock kernel is right below rank 5 and for int32; ours covers what it gets wrong.
   const stock = stockKernel(tf.PadV2);
   if (stock && (rank < 5 || x.dtype !== 'float32')) return stock.kernelFunc(args) as tf.TensorInfo;
-  if (rank > MAX_RANK) throw new Error(`PadV2 on webgpu: tensor x has rank ${rank}; at most ${MAX_RANK} is supported`);
-  if (x.dtype !== 'float32') throw new Error(`PadV2 on webgpu: tensor x has dtype ${x.dtype}; only float32 is supported`);
+  if (rank > MAX_RANK)
+    throw new Error(`PadV2 on webgpu: tensor x has rank ${rank}; at most ${MAX_RANK} is supported`);
+  if (x.dtype !== 'float32')
+    throw new Error(`PadV2 on webgpu: tensor x has dtype ${x.dtype}; only float32 is supported`);
   const outputShape = x.shape.map((n, i) => paddings[i]![0] + n + paddings[i]![1]);
   const program = new PadAnyRankProgram(rank, outputShape);
   const xStrides = x.shape.map((_, i) => x.shape.slice(i + 1).reduce((a, b) => a * b, 1));
@@ -92,7 +101,10 @@ function padV2(args: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: t
     ...halves(outputShape, 1),
     ...halves(x.shape, 1),
     ...halves(xStrides, 0),
-    ...halves(paddings.map((p) => p[0]), 0),
+    ...halves(
+      paddings.map((p) => p[0]),
+      0,
+    ),
   ].map((data) => ({ type: 'int32', data }));
   uniforms.push({ type: 'float32', data: [constantValue] });
   return backend.runWebGPUProgram(program, [x], x.dtype, uniforms);

@@ -8,7 +8,11 @@ import { rememberStockKernel } from './stock-kernels';
  * The one list of WebGPU kernels this library adds to or corrects in tfjs-backend-webgpu (one file per
  * kernel beside this one). Registered by startWebGpuBackend before the backend is activated; idempotent.
  */
-export const WEBGPU_KERNELS: readonly tf.KernelConfig[] = [padV2WebGpuConfig, castWebGpuConfig, ...broadcastBinaryWebGpuConfigs];
+export const WEBGPU_KERNELS: readonly tf.KernelConfig[] = [
+  padV2WebGpuConfig,
+  castWebGpuConfig,
+  ...broadcastBinaryWebGpuConfigs,
+];
 
 let registered = false;
 

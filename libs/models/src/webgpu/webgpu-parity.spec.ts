@@ -52,19 +52,35 @@ function l2Difference(actual: Float32Array, expected: Float32Array): number {
 
 /** ||a - e|| divided by its allowed bound; <= 1 passes. */
 function toleranceUsed(actual: Float32Array, expected: Float32Array, absoluteScale: number): number {
-  return l2Difference(actual, expected) / (RELATIVE_TOLERANCE * l2(expected) + ABSOLUTE_FRACTION * absoluteScale);
+  return (
+    l2Difference(actual, expected) / (RELATIVE_TOLERANCE * l2(expected) + ABSOLUTE_FRACTION * absoluteScale)
+  );
 }
 
 async function runOn(backend: 'cpu' | 'webgpu', config: ModelConfig): Promise<Outcome> {
   expect((await initBackend(backend, { fastKernels: false })).name).toBe(backend);
   const model = createSegmentationModel(config, 7);
-  const samples = [3, 4].map((seed) => spherePhantom({ shape: [8, 8, 8], radius: 3, innerRadius: 1.5, noise: 0.3, seed }));
-  const { images, labels } = patchBatch(samples, [[0, 0, 0], [0, 0, 0]], [8, 8, 8], 3);
+  const samples = [3, 4].map((seed) =>
+    spherePhantom({ shape: [8, 8, 8], radius: 3, innerRadius: 1.5, noise: 0.3, seed }),
+  );
+  const { images, labels } = patchBatch(
+    samples,
+    [
+      [0, 0, 0],
+      [0, 0, 0],
+    ],
+    [8, 8, 8],
+    3,
+  );
   const layerWeights = model.network.trainableWeights;
   const variables = layerWeights.map((w) => w.read() as tf.Variable);
   const logitsT = tf.tidy(() => model.network.apply(images, { training: true }) as tf.Tensor5D);
   const { value, grads } = tf.variableGrads(
-    () => segmentationLoss(model.network.apply(images, { training: true }) as tf.Tensor5D, labels, { kind: 'dice-ce', diceSmooth: 1 }),
+    () =>
+      segmentationLoss(model.network.apply(images, { training: true }) as tf.Tensor5D, labels, {
+        kind: 'dice-ce',
+        diceSmooth: 1,
+      }),
     variables,
   );
   const outcome: Outcome = {
@@ -73,7 +89,10 @@ async function runOn(backend: 'cpu' | 'webgpu', config: ModelConfig): Promise<Ou
     grads: new Map(),
   };
   for (let i = 0; i < variables.length; i++) {
-    outcome.grads.set(layerWeights[i]!.originalName, (await grads[variables[i]!.name]!.data()) as Float32Array);
+    outcome.grads.set(
+      layerWeights[i]!.originalName,
+      (await grads[variables[i]!.name]!.data()) as Float32Array,
+    );
   }
   tf.dispose([logitsT, value, images, labels, ...Object.values(grads)]);
   model.dispose();
@@ -85,20 +104,37 @@ describeOnWebGpu('webgpu forward and gradients match the cpu backend', () => {
     await initBackend('cpu');
   });
 
-  it.each(architectures)('$architecture ($normalization norm): logits, loss and all weight gradients within float32 tolerance', async ({ architecture, normalization }) => {
-    const config = ModelConfig.parse({ architecture, normalization, baseFilters: 4, depth: 3, groupNormGroups: 2, numClasses: 3 });
-    const cpu = await runOn('cpu', config);
-    const gpu = await runOn('webgpu', config);
-    expect(gpu.logits.length).toBe(cpu.logits.length);
-    expect([...gpu.grads.keys()].sort()).toEqual([...cpu.grads.keys()].sort());
-    const gradientScale = Math.hypot(...[...cpu.grads.values()].map(l2));
-    const used: Record<string, number> = { logits: toleranceUsed(gpu.logits, cpu.logits, l2(cpu.logits)) };
-    for (const [name, expected] of cpu.grads) used[name] = toleranceUsed(gpu.grads.get(name)!, expected, gradientScale);
-    const worst = Object.entries(used).sort((a, b) => b[1] - a[1]).slice(0, 3);
-    if (process.env['FEDSEG_PRINT_PARITY']) console.log(architecture, { lossRelative: Math.abs(gpu.loss - cpu.loss) / Math.abs(cpu.loss), worst });
-    expect(Math.abs(gpu.loss - cpu.loss) / Math.abs(cpu.loss)).toBeLessThan(1e-5);
-    // Reported as [tensor, fraction of its tolerance used]; every fraction must be below 1.
-    expect(worst.filter(([, fraction]) => !(fraction < 1))).toEqual([]);
-    expect(webGpuDeviceErrors().count).toBe(0);
-  });
+  it.each(architectures)(
+    '$architecture ($normalization norm): logits, loss and all weight gradients within float32 tolerance',
+    async ({ architecture, normalization }) => {
+      const config = ModelConfig.parse({
+        architecture,
+        normalization,
+        baseFilters: 4,
+        depth: 3,
+        groupNormGroups: 2,
+        numClasses: 3,
+      });
+      const cpu = await runOn('cpu', config);
+      const gpu = await runOn('webgpu', config);
+      expect(gpu.logits.length).toBe(cpu.logits.length);
+      expect([...gpu.grads.keys()].sort()).toEqual([...cpu.grads.keys()].sort());
+      const gradientScale = Math.hypot(...[...cpu.grads.values()].map(l2));
+      const used: Record<string, number> = { logits: toleranceUsed(gpu.logits, cpu.logits, l2(cpu.logits)) };
+      for (const [name, expected] of cpu.grads)
+        used[name] = toleranceUsed(gpu.grads.get(name)!, expected, gradientScale);
+      const worst = Object.entries(used)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3);
+      if (process.env['FEDSEG_PRINT_PARITY'])
+        console.log(architecture, {
+          lossRelative: Math.abs(gpu.loss - cpu.loss) / Math.abs(cpu.loss),
+          worst,
+        });
+      expect(Math.abs(gpu.loss - cpu.loss) / Math.abs(cpu.loss)).toBeLessThan(1e-5);
+      // Reported as [tensor, fraction of its tolerance used]; every fraction must be below 1.
+      expect(worst.filter(([, fraction]) => !(fraction < 1))).toEqual([]);
+      expect(webGpuDeviceErrors().count).toBe(0);
+    },
+  );
 });

@@ -46,7 +46,9 @@ describe('flat weights', () => {
     const other = createSegmentationModel({ ...config, depth: 3 }, 1);
     const before = getFlatWeights(model).data;
     expect(() => setFlatWeights(model, getFlatWeights(other))).toThrow(WeightsMismatchError);
-    expect(() => setFlatWeights(model, { ...getFlatWeights(model), data: new Float32Array(3) })).toThrow(/vector holds 3/);
+    expect(() => setFlatWeights(model, { ...getFlatWeights(model), data: new Float32Array(3) })).toThrow(
+      /vector holds 3/,
+    );
     expect(bytes(getFlatWeights(model).data).equals(bytes(before))).toBe(true);
     model.dispose();
     other.dispose();
@@ -75,13 +77,19 @@ describe('flat weights', () => {
   it('reproduces trained weights bit for bit from the initial weights plus the delta', async () => {
     const model = createSegmentationModel(config, 3);
     const initial = getFlatWeights(model);
-    await trainLocal(model, [spherePhantom({ shape: [8, 8, 8], radius: 2.5 })], TrainingConfig.parse({ epochs: 3, batchSize: 1, learningRate: 0.01 }));
+    await trainLocal(
+      model,
+      [spherePhantom({ shape: [8, 8, 8], radius: 2.5 })],
+      TrainingConfig.parse({ epochs: 3, batchSize: 1, learningRate: 0.01 }),
+    );
     const trained = getFlatWeights(model);
     const delta = weightsDelta(trained, initial);
     expect(delta.data.some((d) => d !== 0)).toBe(true);
     const rebuilt = applyWeightsDelta(delta, initial);
     expect(bytes(rebuilt.data).equals(bytes(trained.data))).toBe(true);
-    expect(() => weightsDelta(trained, { manifest: [], data: new Float32Array() })).toThrow(WeightsMismatchError);
+    expect(() => weightsDelta(trained, { manifest: [], data: new Float32Array() })).toThrow(
+      WeightsMismatchError,
+    );
     model.dispose();
   });
 

@@ -19,11 +19,16 @@ export interface FlatWeightsOptions {
  */
 function selectedWeights(model: SegmentationModel, options: FlatWeightsOptions): LayerVariable[] {
   const all = model.network.weights;
-  return options.excludeNormalization ? all.filter((w) => !model.normalizationWeights.has(w.originalName)) : all;
+  return options.excludeNormalization
+    ? all.filter((w) => !model.normalizationWeights.has(w.originalName))
+    : all;
 }
 
 export function weightManifest(model: SegmentationModel, options: FlatWeightsOptions = {}): WeightSpec[] {
-  return selectedWeights(model, options).map((w) => ({ name: w.originalName, shape: [...(w.shape as number[])] }));
+  return selectedWeights(model, options).map((w) => ({
+    name: w.originalName,
+    shape: [...(w.shape as number[])],
+  }));
 }
 
 export function getFlatWeights(model: SegmentationModel, options: FlatWeightsOptions = {}): FlatWeights {
@@ -44,7 +49,10 @@ export function getFlatWeights(model: SegmentationModel, options: FlatWeightsOpt
  * getFlatWeights without synchronous reads: webgpu in Node cannot read synchronously at all, and on any
  * GPU an async read lets the event loop (the agent's socket) run while the device finishes.
  */
-export async function readFlatWeights(model: SegmentationModel, options: FlatWeightsOptions = {}): Promise<FlatWeights> {
+export async function readFlatWeights(
+  model: SegmentationModel,
+  options: FlatWeightsOptions = {},
+): Promise<FlatWeights> {
   const weights = selectedWeights(model, options);
   const manifest = weights.map((w) => ({ name: w.originalName, shape: [...(w.shape as number[])] }));
   const values = await Promise.all(weights.map((w) => w.read().data() as Promise<Float32Array>));
@@ -58,7 +66,11 @@ export async function readFlatWeights(model: SegmentationModel, options: FlatWei
 }
 
 /** Loads a flat vector into the model; refuses (and changes nothing) when the manifest does not match. */
-export function setFlatWeights(model: SegmentationModel, weights: FlatWeights, options: FlatWeightsOptions = {}): void {
+export function setFlatWeights(
+  model: SegmentationModel,
+  weights: FlatWeights,
+  options: FlatWeightsOptions = {},
+): void {
   const targets = selectedWeights(model, options);
   const expected = targets.map((w) => ({ name: w.originalName, shape: [...(w.shape as number[])] }));
   if (!sameManifest(expected, weights.manifest)) {
@@ -76,7 +88,9 @@ export function setFlatWeights(model: SegmentationModel, weights: FlatWeights, o
   }
   const total = expected.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
   if (weights.data.length !== total) {
-    throw new WeightsMismatchError(`Manifest describes ${total} weights but the vector holds ${weights.data.length}.`);
+    throw new WeightsMismatchError(
+      `Manifest describes ${total} weights but the vector holds ${weights.data.length}.`,
+    );
   }
   let offset = 0;
   for (const w of targets) {

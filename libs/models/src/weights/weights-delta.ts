@@ -13,7 +13,11 @@ export interface WeightsDelta {
   data: Float64Array;
 }
 
-function assertSameManifest(a: { manifest: WeightSpec[]; data: ArrayLike<number> }, b: FlatWeights, what: string): void {
+function assertSameManifest(
+  a: { manifest: WeightSpec[]; data: ArrayLike<number> },
+  b: FlatWeights,
+  what: string,
+): void {
   if (!sameManifest(a.manifest, b.manifest) || a.data.length !== b.data.length) {
     throw new WeightsMismatchError(`Cannot ${what}: the two weight vectors have different manifests.`);
   }

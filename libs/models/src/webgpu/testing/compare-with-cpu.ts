@@ -6,14 +6,19 @@ import { seededRandom } from '../../util/seeded-random';
 /** A seeded tensor with entries uniform in [-1, 1): the same numbers on every backend. */
 export function seededTensor(shape: number[], seed: number): tf.Tensor {
   const rng = seededRandom(seed);
-  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 2 * rng.next() - 1), shape);
+  return tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 2 * rng.next() - 1),
+    shape,
+  );
 }
 
 /**
  * Runs `build` on the cpu backend (the reference) and on webgpu and returns both results as arrays, plus
  * how many WebGPU errors (shaders that failed to compile: silently zero outputs) the webgpu run raised.
  */
-export async function compareWithCpu(build: () => tf.Tensor): Promise<{ cpu: Float32Array; webgpu: Float32Array; gpuErrors: number; dtype: string }> {
+export async function compareWithCpu(
+  build: () => tf.Tensor,
+): Promise<{ cpu: Float32Array; webgpu: Float32Array; gpuErrors: number; dtype: string }> {
   await initBackend('cpu', { fastKernels: false });
   const c = tf.tidy(build);
   const cpu = Float32Array.from(await c.data());

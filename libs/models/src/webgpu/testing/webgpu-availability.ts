@@ -17,8 +17,16 @@ export function probeWebGpu(): WebGpuAvailability {
       process.stdout.write(JSON.stringify(a ? [a.info.vendor, a.info.architecture, a.info.description].join(' ') : null));
       process.exit(0);
     }, (e) => { process.stdout.write(JSON.stringify({ error: String(e) })); process.exit(0); });`;
-  const child = spawnSync(process.execPath, ['-e', script], { cwd: __dirname, encoding: 'utf8', timeout: 30_000 });
-  if (child.status !== 0) return { available: false, reason: `Dawn did not start: ${(child.stderr || String(child.error)).trim().split('\n')[0]}` };
+  const child = spawnSync(process.execPath, ['-e', script], {
+    cwd: __dirname,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  if (child.status !== 0)
+    return {
+      available: false,
+      reason: `Dawn did not start: ${(child.stderr || String(child.error)).trim().split('\n')[0]}`,
+    };
   let found: unknown;
   try {
     found = JSON.parse(child.stdout);
@@ -26,7 +34,8 @@ export function probeWebGpu(): WebGpuAvailability {
     return { available: false, reason: `Dawn's probe printed nothing usable: ${child.stdout.slice(0, 200)}` };
   }
   if (typeof found === 'string') return { available: true, adapter: found };
-  if (found && typeof found === 'object' && 'error' in found) return { available: false, reason: String(found.error) };
+  if (found && typeof found === 'object' && 'error' in found)
+    return { available: false, reason: String(found.error) };
   return { available: false, reason: 'Dawn found no Vulkan/Metal/D3D12 adapter' };
 }
 
