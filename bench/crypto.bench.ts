@@ -60,7 +60,8 @@ interface NaclLowLevel {
 
 function naclLowLevel(): NaclLowLevel {
   const low = (nacl as unknown as { lowlevel?: Partial<NaclLowLevel> }).lowlevel;
-  if (typeof low?.crypto_stream !== 'function') throw new Error('tweetnacl.lowlevel.crypto_stream is missing');
+  if (typeof low?.crypto_stream !== 'function')
+    throw new Error('tweetnacl.lowlevel.crypto_stream is missing');
   return low as NaclLowLevel;
 }
 
@@ -94,7 +95,13 @@ function check(ok: boolean, what: string): void {
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
+  return (
+    a.length === b.length &&
+    Buffer.compare(
+      Buffer.from(a.buffer, a.byteOffset, a.length),
+      Buffer.from(b.buffer, b.byteOffset, b.length),
+    ) === 0
+  );
 }
 
 interface Row {
@@ -134,7 +141,14 @@ interface MaskEngine {
 }
 
 /** Site `me` of `n` masks its quantized update: for each other site, agree a key and expand it to a mask. */
-function maskUpdate(me: number, n: number, update: Float32Array, acc: Uint32Array, scratch: Uint8Array, engine: MaskEngine): void {
+function maskUpdate(
+  me: number,
+  n: number,
+  update: Float32Array,
+  acc: Uint32Array,
+  scratch: Uint8Array,
+  engine: MaskEngine,
+): void {
   quantize(update, acc);
   for (let j = 0; j < n; j++) {
     if (j === me) continue;
@@ -148,9 +162,27 @@ export async function run(argv: string[]): Promise<void> {
   const low = naclLowLevel();
   const started = performance.now();
   const rows: Row[] = [];
-  const add = (op: string, params: number, peers: number | null, engine: string, t: { ms: number; runsMs: number[] }, bytes: number, refMs: number | null): number => {
+  const add = (
+    op: string,
+    params: number,
+    peers: number | null,
+    engine: string,
+    t: { ms: number; runsMs: number[] },
+    bytes: number,
+    refMs: number | null,
+  ): number => {
     const keystreamMbPerS = peers === null ? null : ((peers - 1) * bytes) / 1e6 / (t.ms / 1000);
-    rows.push({ op, params, peers, engine, ms: t.ms, mbPerS: bytes / 1e6 / (t.ms / 1000), keystreamMbPerS, xNode: refMs === null ? null : t.ms / refMs, runsMs: t.runsMs });
+    rows.push({
+      op,
+      params,
+      peers,
+      engine,
+      ms: t.ms,
+      mbPerS: bytes / 1e6 / (t.ms / 1000),
+      keystreamMbPerS,
+      xNode: refMs === null ? null : t.ms / refMs,
+      runsMs: t.runsMs,
+    });
     return t.ms;
   };
 
@@ -164,13 +196,24 @@ export async function run(argv: string[]): Promise<void> {
   // Key agreement alone (per pair, independent of P): many runs, since one takes well under a millisecond.
   const agreements = 50;
   const nodeAgree = timeMs(() => {
-    for (let i = 0; i < agreements; i++) crypto.diffieHellman({ privateKey: nodeX.a.privateKey, publicKey: nodeX.b.publicKey });
+    for (let i = 0; i < agreements; i++)
+      crypto.diffieHellman({ privateKey: nodeX.a.privateKey, publicKey: nodeX.b.publicKey });
   }, args.repeats);
   const naclAgree = timeMs(() => {
     for (let i = 0; i < agreements; i++) nacl.box.before(bob.publicKey, alice.secretKey);
   }, args.repeats);
   const agreeRow = (engine: string, t: { ms: number; runsMs: number[] }, refMs: number | null) =>
-    rows.push({ op: 'x25519 agreement', params: 0, peers: null, engine, ms: t.ms / agreements, mbPerS: NaN, keystreamMbPerS: null, xNode: refMs === null ? null : t.ms / refMs, runsMs: t.runsMs.map((m) => m / agreements) });
+    rows.push({
+      op: 'x25519 agreement',
+      params: 0,
+      peers: null,
+      engine,
+      ms: t.ms / agreements,
+      mbPerS: NaN,
+      keystreamMbPerS: null,
+      xNode: refMs === null ? null : t.ms / refMs,
+      runsMs: t.runsMs.map((m) => m / agreements),
+    });
   agreeRow('node:crypto', nodeAgree, null);
   agreeRow('tweetnacl', naclAgree, nodeAgree.ms);
 
@@ -192,14 +235,16 @@ export async function run(argv: string[]): Promise<void> {
       const seal = timeMs(() => {
         const k = crypto.diffieHellman({ privateKey: nodeX.a.privateKey, publicKey: nodeX.b.publicKey });
         // Both algorithms default to a 16-byte tag; the literal algorithm picks the typed overload.
-        const c = alg === 'aes-256-gcm' ? crypto.createCipheriv(alg, k, iv) : crypto.createCipheriv(alg, k, iv);
+        const c =
+          alg === 'aes-256-gcm' ? crypto.createCipheriv(alg, k, iv) : crypto.createCipheriv(alg, k, iv);
         ct = Buffer.concat([c.update(bytes), c.final()]);
         tag = c.getAuthTag();
       }, args.repeats);
       let plain = Buffer.alloc(0);
       const open = timeMs(() => {
         const k = crypto.diffieHellman({ privateKey: nodeX.b.privateKey, publicKey: nodeX.a.publicKey });
-        const d = alg === 'aes-256-gcm' ? crypto.createDecipheriv(alg, k, iv) : crypto.createDecipheriv(alg, k, iv);
+        const d =
+          alg === 'aes-256-gcm' ? crypto.createDecipheriv(alg, k, iv) : crypto.createDecipheriv(alg, k, iv);
         d.setAuthTag(tag);
         plain = Buffer.concat([d.update(ct), d.final()]);
       }, args.repeats);
@@ -277,7 +322,8 @@ export async function run(argv: string[]): Promise<void> {
       };
       const nodeEngine: MaskEngine = {
         // The raw X25519 output keys the stream here; a real protocol would pass it through HKDF (microseconds).
-        agree: (me, j) => crypto.diffieHellman({ privateKey: nodePairs[me].privateKey, publicKey: nodePairs[j].publicKey }),
+        agree: (me, j) =>
+          crypto.diffieHellman({ privateKey: nodePairs[me].privateKey, publicKey: nodePairs[j].publicKey }),
         expand: nodeExpand,
       };
       const nodeMask = timeMs(() => maskUpdate(0, peers, update, acc, scratch, nodeEngine), args.repeats);
@@ -306,7 +352,9 @@ export async function run(argv: string[]): Promise<void> {
   console.log(
     `crypto: primitives for the trust work (envelopes not built yet); updates of ${args.params.map((p) => `${p} float32 (${((p * 4) / 1e6).toFixed(2)} MB)`).join(', ')}; median of ${args.repeats} runs; node ${process.versions.node}, OpenSSL ${process.versions.openssl}, tweetnacl 1.0.3`,
   );
-  console.log('x node = this row\'s time / the node:crypto row above it (chacha20-poly1305 for seal/open); mask MB/s = one update masked per second, stream MB/s = mask keystream made per second\n');
+  console.log(
+    "x node = this row's time / the node:crypto row above it (chacha20-poly1305 for seal/open); mask MB/s = one update masked per second, stream MB/s = mask keystream made per second\n",
+  );
   printTable(
     ['op', 'P', 'N', 'engine', 'ms', 'MB/s', 'stream MB/s', 'x node'],
     rows.map((r) => [
@@ -320,7 +368,9 @@ export async function run(argv: string[]): Promise<void> {
       r.xNode === null ? '(ref)' : fmt(r.xNode, 2),
     ]),
   );
-  console.log(`\nmasks of all sites cancel in the sum: ${masksCancel === null ? 'not checked' : masksCancel ? 'yes' : 'NO'}; total ${totalS.toFixed(1)} s`);
+  console.log(
+    `\nmasks of all sites cancel in the sum: ${masksCancel === null ? 'not checked' : masksCancel ? 'yes' : 'NO'}; total ${totalS.toFixed(1)} s`,
+  );
   console.log(
     JSON.stringify({
       bench: 'crypto',

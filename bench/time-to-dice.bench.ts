@@ -25,8 +25,21 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { generateConsortium } from '@fedseg/imaging';
-import { CoordinatorConfig, RoundEvents, spawnAgent, startCoordinator, stopAgent, type RoundEvent } from '@fedseg/coordinator';
-import { createSegmentationModel, evaluateSegmentation, initBackend, trainLocal, type TrainingSample } from '@fedseg/models';
+import {
+  CoordinatorConfig,
+  RoundEvents,
+  spawnAgent,
+  startCoordinator,
+  stopAgent,
+  type RoundEvent,
+} from '@fedseg/coordinator';
+import {
+  createSegmentationModel,
+  evaluateSegmentation,
+  initBackend,
+  trainLocal,
+  type TrainingSample,
+} from '@fedseg/models';
 import { StudyConfig } from '@fedseg/protocol';
 import { loadSiteData } from '../apps/site-agent/src/site-data';
 import { fmt, printTable } from './bench-util';
@@ -62,8 +75,19 @@ function parseArgs(argv: readonly string[]): Args {
     timeoutS: Number(get('timeout-s') ?? '3600'),
     keep: argv.includes('--keep'),
   };
-  if (!(Number.isInteger(args.maxRounds) && args.maxRounds >= 1 && args.target > 0 && args.target <= 1 && args.timeoutS > 0) || !args.backend) {
-    throw new Error('usage: time-to-dice [--max-rounds N] [--target 0.9] [--backend auto|tensorflow|webgpu|wasm|cpu] [--timeout-s S] [--keep]');
+  if (
+    !(
+      Number.isInteger(args.maxRounds) &&
+      args.maxRounds >= 1 &&
+      args.target > 0 &&
+      args.target <= 1 &&
+      args.timeoutS > 0
+    ) ||
+    !args.backend
+  ) {
+    throw new Error(
+      'usage: time-to-dice [--max-rounds N] [--target 0.9] [--backend auto|tensorflow|webgpu|wasm|cpu] [--timeout-s S] [--keep]',
+    );
   }
   return { ...args, backend: args.backend };
 }
@@ -72,8 +96,22 @@ function parseArgs(argv: readonly string[]): Args {
 function studyConfig(maxRounds: number, sites: number): StudyConfig {
   return StudyConfig.parse({
     name: 'bench: time-to-dice',
-    model: { architecture: 'unet3d', inChannels: 1, numClasses: 3, baseFilters: 4, depth: 3, normalization: 'instance' },
-    training: { epochs: 3, batchSize: 2, learningRate: 5e-3, patchSize: [32, 32, 32], loss: 'dice-ce', seed: 1 },
+    model: {
+      architecture: 'unet3d',
+      inChannels: 1,
+      numClasses: 3,
+      baseFilters: 4,
+      depth: 3,
+      normalization: 'instance',
+    },
+    training: {
+      epochs: 3,
+      batchSize: 2,
+      learningRate: 5e-3,
+      patchSize: [32, 32, 32],
+      loss: 'dice-ce',
+      seed: 1,
+    },
     strategy: { name: 'fedavg' },
     compression: { codec: 'none' },
     rounds: maxRounds,
@@ -91,7 +129,11 @@ interface Point {
 }
 
 async function post(url: string, body: unknown): Promise<unknown> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const json: unknown = await res.json();
   if (!res.ok) throw new Error(`POST ${url} -> ${res.status}: ${JSON.stringify(json)}`);
   return json;
@@ -104,7 +146,12 @@ async function runFederation(
   siteDirs: string[],
   home: string,
 ): Promise<{ points: Point[]; seconds: number; outcome: string }> {
-  const config = CoordinatorConfig.parse({ port: 0, host: '127.0.0.1', homeDir: path.join(home, 'coordinator'), logLevel: 'warn' });
+  const config = CoordinatorConfig.parse({
+    port: 0,
+    host: '127.0.0.1',
+    homeDir: path.join(home, 'coordinator'),
+    logLevel: 'warn',
+  });
   const coordinator = await startCoordinator(config);
   const agents: ChildProcess[] = [];
   const points: Point[] = [];
@@ -120,15 +167,20 @@ async function runFederation(
         if (e.type === 'round-completed') {
           const seconds = (performance.now() - t0) / 1000;
           points.push({ round: e.round, seconds, dice: e.valDice });
-          console.log(`  federated round ${e.round}: ${seconds.toFixed(1)} s, val Dice ${e.valDice === null ? 'n/a' : e.valDice.toFixed(4)}`);
+          console.log(
+            `  federated round ${e.round}: ${seconds.toFixed(1)} s, val Dice ${e.valDice === null ? 'n/a' : e.valDice.toFixed(4)}`,
+          );
           if (e.valDice !== null && e.valDice >= args.target) resolve('target reached');
           else if (e.round >= args.maxRounds) resolve('round cap reached');
         }
         if (e.type === 'round-failed') console.log(`  federated round ${e.round} failed: ${e.reason}`);
-        if (e.type === 'study-status' && e.status !== 'running' && e.status !== 'completed') resolve(`study ${e.status}: ${e.reason ?? ''}`);
+        if (e.type === 'study-status' && e.status !== 'running' && e.status !== 'completed')
+          resolve(`study ${e.status}: ${e.reason ?? ''}`);
       });
     });
-    const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('timed out'), args.timeoutS * 1000).unref());
+    const timeout = new Promise<string>((resolve) =>
+      setTimeout(() => resolve('timed out'), args.timeoutS * 1000).unref(),
+    );
     t0 = performance.now();
     await post(`${coordinator.url}/studies/${created.id}/start`, {});
     siteDirs.forEach((dataDir, i) =>
@@ -164,7 +216,9 @@ async function runCentralized(
 ): Promise<{ points: Point[]; backend: string; trainCases: number; valCases: number }> {
   const t0 = performance.now();
   const backend = await initBackend(args.backend);
-  const sites = await Promise.all(siteDirs.map((dir) => loadSiteData(dir, { valFraction: VAL_FRACTION, seed: SPLIT_SEED })));
+  const sites = await Promise.all(
+    siteDirs.map((dir) => loadSiteData(dir, { valFraction: VAL_FRACTION, seed: SPLIT_SEED })),
+  );
   const val: TrainingSample[] = sites.flatMap((s) => s.val);
   // Seeded like the coordinator's round-0 model (training.seed), so both start from the same weights.
   const model = createSegmentationModel(study.model, study.training.seed);
@@ -179,7 +233,9 @@ async function runCentralized(
       const seconds = (performance.now() - t0) / 1000;
       const dice = Number.isFinite(scores.dice) ? scores.dice : null;
       points.push({ round, seconds, dice });
-      console.log(`  centralized round-equivalent ${round} (${round * study.training.epochs} epochs): ${seconds.toFixed(1)} s, val Dice ${dice === null ? 'n/a' : dice.toFixed(4)}`);
+      console.log(
+        `  centralized round-equivalent ${round} (${round * study.training.epochs} epochs): ${seconds.toFixed(1)} s, val Dice ${dice === null ? 'n/a' : dice.toFixed(4)}`,
+      );
       if (seconds >= budgetS) break;
     }
   } finally {
@@ -211,14 +267,24 @@ export async function run(argv: string[]): Promise<void> {
   let failed = true;
   try {
     const sites = 4;
-    const { siteDirs } = await generateConsortium({ outDir: path.join(home, 'sites'), sites, casesPerSite: 8, shape: [32, 32, 32], seed: 7 });
+    const { siteDirs } = await generateConsortium({
+      outDir: path.join(home, 'sites'),
+      sites,
+      casesPerSite: 8,
+      shape: [32, 32, 32],
+      seed: 7,
+    });
     const study = studyConfig(args.maxRounds, sites);
-    console.log(`time-to-dice: ${sites} synthetic sites x 8 cases (32^3), target mean val Dice ${args.target}, cap ${args.maxRounds} rounds, backend ${args.backend}`);
+    console.log(
+      `time-to-dice: ${sites} synthetic sites x 8 cases (32^3), target mean val Dice ${args.target}, cap ${args.maxRounds} rounds, backend ${args.backend}`,
+    );
 
     const fed = await runFederation(args, study, siteDirs, home);
     const hit = fed.points.find((p) => p.dice !== null && p.dice >= args.target);
     const budgetS = hit ? hit.seconds : fed.seconds;
-    console.log(`  federation: ${fed.outcome} after ${fed.seconds.toFixed(1)} s; centralized peer gets the same ${budgetS.toFixed(1)} s`);
+    console.log(
+      `  federation: ${fed.outcome} after ${fed.seconds.toFixed(1)} s; centralized peer gets the same ${budgetS.toFixed(1)} s`,
+    );
 
     const central = await runCentralized(study, siteDirs, args, budgetS);
     const cHit = central.points.find((p) => p.dice !== null && p.dice >= args.target);
@@ -232,13 +298,24 @@ export async function run(argv: string[]): Promise<void> {
       ['round', 'seconds', 'fed Dice', 'central Dice @ same s', 'central epochs @ same s'],
       fed.points.map((p) => {
         const c = at(central.points, p.seconds);
-        return [String(p.round), fmt(p.seconds), p.dice === null ? 'n/a' : fmt(p.dice, 4), c?.dice != null ? fmt(c.dice, 4) : '-', c ? String(c.round * epochsPer) : '0'];
+        return [
+          String(p.round),
+          fmt(p.seconds),
+          p.dice === null ? 'n/a' : fmt(p.dice, 4),
+          c?.dice != null ? fmt(c.dice, 4) : '-',
+          c ? String(c.round * epochsPer) : '0',
+        ];
       }),
     );
     console.log('\ncentralized round-equivalents (36 optimizer steps each, like one federated round):');
     printTable(
       ['round-eq', 'epochs', 'seconds', 'central Dice'],
-      central.points.map((p) => [String(p.round), String(p.round * epochsPer), fmt(p.seconds), p.dice === null ? 'n/a' : fmt(p.dice, 4)]),
+      central.points.map((p) => [
+        String(p.round),
+        String(p.round * epochsPer),
+        fmt(p.seconds),
+        p.dice === null ? 'n/a' : fmt(p.dice, 4),
+      ]),
     );
     const fedBest = best(fed.points);
     const cBest = best(central.points);
