@@ -27,6 +27,7 @@ import type { ChildProcess } from 'node:child_process';
 import { generateConsortium } from '@fedseg/imaging';
 import {
   CoordinatorConfig,
+  demoStudyInput,
   RoundEvents,
   spawnAgent,
   startCoordinator,
@@ -92,33 +93,9 @@ function parseArgs(argv: readonly string[]): Args {
   return { ...args, backend: args.backend };
 }
 
-/** The demo's study (demo.ts), with 4 sites, all of them required each round, and the round cap. */
+/** The demo's study, with every site required each round and the round cap. */
 function studyConfig(maxRounds: number, sites: number): StudyConfig {
-  return StudyConfig.parse({
-    name: 'bench: time-to-dice',
-    model: {
-      architecture: 'unet3d',
-      inChannels: 1,
-      numClasses: 3,
-      baseFilters: 4,
-      depth: 3,
-      normalization: 'instance',
-    },
-    training: {
-      epochs: 3,
-      batchSize: 2,
-      learningRate: 5e-3,
-      patchSize: [32, 32, 32],
-      loss: 'dice-ce',
-      seed: 1,
-    },
-    strategy: { name: 'fedavg' },
-    compression: { codec: 'none' },
-    rounds: maxRounds,
-    minSites: sites,
-    roundDeadlineMs: 5 * 60_000,
-    siteWaitMs: 2 * 60_000,
-  });
+  return StudyConfig.parse(demoStudyInput({ sites, rounds: maxRounds, name: 'bench: time-to-dice' }));
 }
 
 interface Point {

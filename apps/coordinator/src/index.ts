@@ -5,3 +5,4 @@ export { RoundEvents, type RoundEvent } from './rounds/round-events';
 export { resolveDatabaseTarget, openDatabase, type OpenDatabase } from './database/database-adapter';
 export { DATABASE } from './core/tokens';
 export { spawnAgent, stopAgent } from './demo/spawn-agent';
+export { demoStudyInput } from './demo/demo-study';

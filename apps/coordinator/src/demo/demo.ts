@@ -8,6 +8,7 @@ import { startCoordinator } from '../coordinator';
 import { CoordinatorConfig } from '../config/coordinator-config';
 import { RoundEvents, type RoundEvent } from '../rounds/round-events';
 import { spawnAgent, stopAgent, REPO_ROOT } from './spawn-agent';
+import { demoStudyInput } from './demo-study';
 
 /**
  * `npm run demo`: a whole federation on one machine. Synthetic hospitals (phantom volumes that differ
@@ -66,31 +67,7 @@ async function main(): Promise<number> {
     `coordinator on ${coordinator.url}, embedded PGlite database in ${path.relative(process.cwd(), home)}/db`,
   );
 
-  const study: Record<string, unknown> = {
-    name: 'demo: synthetic organ + lesion segmentation',
-    model: {
-      architecture: 'unet3d',
-      inChannels: 1,
-      numClasses: 3,
-      baseFilters: 4,
-      depth: 3,
-      normalization: 'instance',
-    },
-    training: {
-      epochs: 3,
-      batchSize: 2,
-      learningRate: 5e-3,
-      patchSize: [32, 32, 32],
-      loss: 'dice-ce',
-      seed: 1,
-    },
-    strategy: { name: flags.strategy },
-    compression: { codec: flags.compression },
-    rounds,
-    minSites: sites,
-    roundDeadlineMs: 5 * 60_000,
-    siteWaitMs: 2 * 60_000,
-  };
+  const study = demoStudyInput({ sites, rounds, strategy: flags.strategy, compression: flags.compression });
   const checked = StudyConfig.safeParse(study);
   if (!checked.success) {
     console.error(`${USAGE}\n\n${z.prettifyError(checked.error)}`);
