@@ -33,6 +33,9 @@ async function activate(name: string): Promise<void> {
   }
   if (!ok) throw new Error(`tf.setBackend('${name}') refused to start`);
   await tf.ready();
+  // tfjs's cpu backend prints an "install tfjs-node" banner at its first tensor. initBackend already reports
+  // which backends were skipped and why (tfjs-node cannot install without internet), so silence the banner.
+  if (name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
 }
 
 /** Tries one backend; returns its adapter description, or throws with the reason it cannot run here. */
