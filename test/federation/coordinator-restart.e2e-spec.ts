@@ -13,7 +13,7 @@ import {
   type OpenDatabase,
   type RunningCoordinator,
 } from '@fedseg/coordinator';
-import { getJson, postJson, waitFor } from '../support/http';
+import { getJson, postJson, waitFor, waitForStudyCompletion } from '../support/http';
 
 /**
  * The coordinator stops in the middle of a study and starts again on the same embedded database and port.
@@ -88,20 +88,7 @@ describe('a coordinator restart in the middle of a study', () => {
     coordinator = await startCoordinator(config(port));
     expect(coordinator.url).toBe(url);
 
-    const final = await waitFor(
-      'the resumed study to complete',
-      async () => {
-        const s = (await getJson(`${url}/studies/${studyId}`)).json as {
-          status: string;
-          statusReason: string | null;
-          roundsDone: number;
-        };
-        if (s.status === 'paused' || s.status === 'failed')
-          throw new Error(`study ${s.status}: ${s.statusReason}`);
-        return s.status === 'completed' ? s : undefined;
-      },
-      150_000,
-    );
+    const final = await waitForStudyCompletion(url, studyId, 150_000);
     expect(final.roundsDone).toBe(ROUNDS);
 
     const prisma = coordinator.app.get<OpenDatabase>(DATABASE).prisma;

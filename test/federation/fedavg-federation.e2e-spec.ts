@@ -14,7 +14,7 @@ import {
   type RunningCoordinator,
 } from '@fedseg/coordinator';
 import { createTestDatabase } from '../support/postgres';
-import { getJson, postJson, waitFor } from '../support/http';
+import { getJson, postJson, waitForStudyCompletion } from '../support/http';
 
 /**
  * A whole federation: the coordinator in this process, three agents as real child processes over real
@@ -102,19 +102,7 @@ describe.each([
       }),
     );
 
-    const final = await waitFor(
-      'the study to complete',
-      async () => {
-        const s = (await getJson(`${coordinator.url}/studies/${studyId}`)).json as {
-          status: string;
-          statusReason: string | null;
-        };
-        if (s.status === 'paused' || s.status === 'failed')
-          throw new Error(`study ${s.status}: ${s.statusReason}`);
-        return s.status === 'completed' ? s : undefined;
-      },
-      150_000,
-    );
+    const final = await waitForStudyCompletion(coordinator.url, studyId, 150_000);
     expect(final.status).toBe('completed');
 
     const checkpoint = async (round: number) => {

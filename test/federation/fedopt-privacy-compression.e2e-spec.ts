@@ -14,7 +14,7 @@ import {
   type OpenDatabase,
   type RunningCoordinator,
 } from '@fedseg/coordinator';
-import { getJson, postJson, waitFor } from '../support/http';
+import { postJson, waitForStudyCompletion } from '../support/http';
 
 /**
  * The study config's strategy, privacy and compression reach both ends: sites clip their int8-compressed
@@ -90,21 +90,7 @@ describe('a FedAdam study with central DP and int8 updates (PGlite)', () => {
       }),
     );
 
-    const final = await waitFor(
-      'the study to stop at its privacy budget',
-      async () => {
-        const s = (await getJson(`${coordinator.url}/studies/${studyId}`)).json as {
-          status: string;
-          statusReason: string | null;
-          roundsDone: number;
-          epsilonSpent: number | null;
-        };
-        if (s.status === 'paused' || s.status === 'failed')
-          throw new Error(`study ${s.status}: ${s.statusReason}`);
-        return s.status === 'completed' ? s : undefined;
-      },
-      200_000,
-    );
+    const final = await waitForStudyCompletion(coordinator.url, studyId, 200_000);
     expect(final.roundsDone).toBe(allowed);
     expect(final.statusReason).toMatch(/privacy budget spent/);
     expect(final.epsilonSpent).not.toBeNull();

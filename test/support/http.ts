@@ -26,3 +26,28 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+export interface StudyView {
+  status: string;
+  statusReason: string | null;
+  roundsDone: number;
+  epsilonSpent: number | null;
+}
+
+/** Polls GET /studies/:id until the study completes; a paused or failed study fails the wait at once, with its reason. */
+export function waitForStudyCompletion(
+  coordinatorUrl: string,
+  studyId: string,
+  timeoutMs: number,
+): Promise<StudyView> {
+  return waitFor(
+    `study ${studyId} to complete`,
+    async () => {
+      const s = (await getJson(`${coordinatorUrl}/studies/${studyId}`)).json as StudyView;
+      if (s.status === 'paused' || s.status === 'failed')
+        throw new Error(`study ${s.status}: ${s.statusReason}`);
+      return s.status === 'completed' ? s : undefined;
+    },
+    timeoutMs,
+  );
+}
