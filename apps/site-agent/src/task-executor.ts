@@ -1,9 +1,11 @@
 import {
   createSegmentationModel,
   evaluateSegmentation,
+  evaluationMetrics,
   readFlatWeights,
   setFlatWeights,
   trainLocal,
+  type EvaluationCase,
   type SegmentationModel,
 } from '@fedseg/models';
 import { encodeUpdate, privatizeUpdate, type CodecSiteState } from '@fedseg/aggregation';
@@ -118,13 +120,12 @@ export class TaskExecutor {
   async evaluate(task: EvaluateTask, blob: Uint8Array): Promise<MetricsReport> {
     const model = this.modelFor(task);
     this.loadGlobal(task, blob, model, task.excludeNormalization);
-    const metrics: Record<string, number> = {};
-    if (this.data.val.length > 0) {
-      const scores = await evaluateSegmentation(model, this.data.val);
-      // NaN (e.g. Dice with empty masks) cannot travel as JSON; leaving it out means "undefined here".
-      if (Number.isFinite(scores.dice)) metrics.dice = scores.dice;
-      if (Number.isFinite(scores.loss)) metrics.loss = scores.loss;
-    }
+    // Full validation volumes by sliding-window inference; per foreground class and averaged: Dice, HD95 and
+    // ASSD in mm at each case's spacing (evaluation-metrics.ts names them; NaN, i.e. undefined, is left out).
+    const cases: readonly EvaluationCase[] = this.data.val;
+    if (cases.some((c) => c.spacingMm === undefined))
+      this.log.warn('validation cases carry no voxel spacing: HD95 and ASSD are reported in voxels, not mm');
+    const metrics = cases.length > 0 ? evaluationMetrics(await evaluateSegmentation(model, cases)) : {};
     return {
       taskId: task.taskId,
       studyId: task.studyId,

@@ -2,8 +2,11 @@ import { ImagingArgumentError } from './imaging-errors';
 
 /**
  * Dice similarity coefficient of class `label`: 2|P ∩ R| / (|P| + |R|) (Dice, Ecology 1945), voxel counts,
- * so spacing does not matter. Empty masks: NaN when both prediction and reference lack the class (undefined;
- * excluded from means and counted, as MONAI's DiceMetric with ignore_empty); 0 when only one of them has it.
+ * so spacing does not matter.
+ *
+ * Empty masks follow MONAI's DiceMetric with its default `ignore_empty=True` (monai/metrics/meandice.py,
+ * DiceHelper.compute_channel): NaN whenever the reference lacks the class, whatever the prediction holds (the
+ * case is undefined for this class: excluded from means and counted); 0 when only the prediction lacks it.
  */
 export function diceScore(prediction: ArrayLike<number>, reference: ArrayLike<number>, label = 1): number {
   if (prediction.length !== reference.length) {
@@ -21,5 +24,5 @@ export function diceScore(prediction: ArrayLike<number>, reference: ArrayLike<nu
     if (inR) r++;
     if (inP && inR) both++;
   }
-  return p + r === 0 ? NaN : (2 * both) / (p + r);
+  return r === 0 ? NaN : (2 * both) / (p + r);
 }

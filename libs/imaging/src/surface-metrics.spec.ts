@@ -103,7 +103,7 @@ describe('surface metrics', () => {
     expect(diceScore(a, a)).toBe(1);
   });
 
-  it('returns NaN distances when either mask is empty, Dice NaN only when both are', () => {
+  it('returns NaN distances when either mask is empty, Dice NaN when the reference is (MONAI)', () => {
     const shape: Shape = [6, 6, 6];
     const empty = new Uint8Array(216);
     const a = sphere(shape, [3, 3, 3], 2);
@@ -111,6 +111,9 @@ describe('surface metrics', () => {
     expect(hausdorff95(a, empty, shape, [1, 1, 1])).toBeNaN();
     expect(averageSurfaceDistance(empty, empty, shape, [1, 1, 1])).toBeNaN();
     expect(diceScore(empty, empty)).toBeNaN();
+    // MONAI DiceMetric(ignore_empty=True): an empty reference makes the case undefined, even with false
+    // positives; a missed structure (empty prediction, non-empty reference) scores 0.
+    expect(diceScore(a, empty)).toBeNaN();
     expect(diceScore(empty, a)).toBe(0);
   });
 

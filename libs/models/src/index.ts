@@ -24,7 +24,13 @@ export {
   type TrainLocalResult,
   type TrainProgress,
 } from './training/train-local';
-export { evaluateSegmentation, type SegmentationEvaluation } from './inference/evaluate-segmentation';
+export {
+  evaluateSegmentation,
+  type EvaluateSegmentationOptions,
+  type EvaluationCase,
+  type SegmentationEvaluation,
+} from './inference/evaluate-segmentation';
+export { evaluationMetrics, METRIC_NAME } from './inference/evaluation-metrics';
 export {
   DEFAULT_MAX_WINDOW,
   predictLabels,

@@ -4,7 +4,6 @@ import { initBackend } from '../backend/init-backend';
 import { SampleShapeError } from '../errors';
 import { createSegmentationModel } from '../model/segmentation-model';
 import { spherePhantom } from '../testing/sphere-phantom';
-import { diceScore, nanMean } from './dice-score';
 import { gaussianImportance } from './gaussian-importance';
 import { argmaxLabels, predictLabels, predictProbabilities } from './sliding-window';
 
@@ -61,16 +60,5 @@ describe('sliding-window inference', () => {
       (async () => predictLabels(model, volume.image, volume.shape, 1, { windowSize: [6, 8, 8] }))(),
     ).rejects.toThrow(SampleShapeError);
     model.dispose();
-  });
-});
-
-describe('diceScore', () => {
-  it('follows 2|P and T| / (|P| + |T|), with NaN for a class absent from both', () => {
-    const truth = Uint8Array.from([0, 1, 1, 1, 0, 0]);
-    const predicted = Uint8Array.from([0, 1, 1, 0, 1, 0]);
-    expect(diceScore(predicted, truth, 1)).toBeCloseTo((2 * 2) / (3 + 3), 10);
-    expect(diceScore(predicted, truth, 2)).toBeNaN();
-    expect(nanMean([NaN, 0.5, 1])).toBe(0.75);
-    expect(nanMean([NaN])).toBeNaN();
   });
 });

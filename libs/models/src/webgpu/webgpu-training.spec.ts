@@ -4,7 +4,7 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { ModelConfig, TrainingConfig } from '@fedseg/protocol';
 import { initBackend } from '../backend/init-backend';
 import { webGpuDeviceErrors } from '../backend/webgpu-backend';
-import { diceScore } from '../inference/dice-score';
+import { diceScore } from '@fedseg/imaging';
 import { createSegmentationModel, type SegmentationModel } from '../model/segmentation-model';
 import { spherePhantom } from '../testing/sphere-phantom';
 import { trainLocal } from '../training/train-local';
