@@ -5,7 +5,12 @@
  */
 import './register';
 
-export { initBackend, type BackendPreference, type InitBackendOptions } from './backend/init-backend';
+export {
+  describeKernels,
+  initBackend,
+  type BackendPreference,
+  type InitBackendOptions,
+} from './backend/init-backend';
 export { registerModelsExtensions } from './register';
 export * from './errors';
 export { createSegmentationModel, type SegmentationModel } from './model/segmentation-model';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError } from '../errors';
-import { initBackend, type BackendPreference } from './init-backend';
+import { describeKernels, initBackend, type BackendPreference } from './init-backend';
 
 describe('initBackend', () => {
   it("picks webgpu (hardware adapter only) or else wasm under 'auto', and says why native tensorflow was skipped", async () => {
@@ -25,6 +25,16 @@ describe('initBackend', () => {
     expect(cpu).toMatchObject({ name: 'cpu', skipped: expect.any(Array) });
     expect(tf.getBackend()).toBe('cpu');
     expect((await initBackend('wasm', { fastKernels: false })).name).toBe('wasm');
+  });
+
+  it('describes which kernels run the convolutions and why', async () => {
+    await initBackend('wasm');
+    // oneDNN where the addon is built, else the SIMD module with the reason the addon is not used.
+    expect(describeKernels()).toMatch(
+      /^wasm: Conv3D and its backprops on (oneDNN|WebAssembly SIMD128 .*; oneDNN not used: .+)/,
+    );
+    await initBackend('wasm', { fastKernels: false });
+    expect(describeKernels()).toMatch(/^wasm: tfjs's own kernels \(fast kernels turned off/);
   });
 
   it('refuses an unknown preference with a named error', async () => {

@@ -82,6 +82,28 @@ export interface InitBackendOptions {
 
 let current: { key: string; info: Promise<BackendInfo> } | undefined;
 
+let kernelDescription = 'no backend started yet (initBackend has not run)';
+
+/**
+ * Which kernels the backend started by the last initBackend runs, and why: for cpu and wasm, what runs the
+ * 3D convolutions (oneDNN addon, WebAssembly SIMD module, or tfjs's own / TypeScript loops) and why each
+ * faster choice was not taken, then the other kernels replaced. One line, for the agent's log.
+ */
+export function describeKernels(): string {
+  return kernelDescription;
+}
+
+/** The fast-kernel loader's line that names the convolutions' implementation (see kernels/register.ts). */
+const CONVOLUTIONS_NOTE = 'convolutions: ';
+
+function describeFastKernels(backend: string, fast: { kernels: string[]; notes: string[] }): string {
+  const conv = fast.notes.find((n) => n.startsWith(CONVOLUTIONS_NOTE))?.slice(CONVOLUTIONS_NOTE.length);
+  const others = fast.kernels.filter((k) => !k.startsWith('Conv3D'));
+  const rest = others.length > 0 ? `; also replaced: ${others.join(', ')}` : '';
+  if (conv) return `${conv}${rest}`;
+  return `${backend}: tfjs's own kernels${fast.notes.length > 0 ? ` (${fast.notes.join('; ')})` : ''}`;
+}
+
 /**
  * Starts the best available tfjs backend for `preference` and says which it is and why earlier choices were
  * skipped (for the agent's log and its hello message). Idempotent: the same preference returns the same
@@ -109,6 +131,7 @@ export function initBackend(
         const adapter = await tryCandidate(candidate, preference);
         if (!fastKernels) {
           restoreStockKernels(candidate);
+          kernelDescription = `${candidate}: tfjs's own kernels (fast kernels turned off: FEDSEG_FAST_KERNELS=0 or fastKernels: false)`;
           return { name: candidate, adapter, skipped };
         }
         // Fast kernels exist for the portable backends only; asking on others just adds noise to the log.
@@ -118,8 +141,12 @@ export function initBackend(
             : { kernels: [], notes: [] };
         // What the fast-kernel loader said (e.g. why its native convolutions are unavailable) goes to the
         // operator alongside the backends skipped.
-        for (const note of fast.notes.slice(0, 4))
+        for (const note of fast.notes.filter((n) => !n.startsWith(CONVOLUTIONS_NOTE)).slice(0, 4))
           skipped.push({ backend: 'fast-kernels', reason: note.slice(0, 1000) });
+        kernelDescription =
+          candidate === 'wasm' || candidate === 'cpu'
+            ? describeFastKernels(candidate, fast)
+            : `${candidate}: the backend's own kernels (the fast kernels are for cpu and wasm)`;
         const described =
           fast.kernels.length > 0
             ? `${adapter ?? ''} + fast kernels: ${fast.kernels.join(', ')}`.trim()

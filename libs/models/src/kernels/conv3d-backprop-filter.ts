@@ -15,6 +15,7 @@ import {
   type KernelContext,
 } from './kernel-context';
 import { nativeConv3d } from './native-conv3d';
+import { simdConv3d } from './simd-conv3d';
 import { allocateAndView } from './tensor-memory';
 
 type Shape5 = [number, number, number, number, number];
@@ -38,12 +39,15 @@ function portable(ctx: KernelContext, args: KernelArgs): TensorInfo | TensorInfo
   return mem.out;
 }
 
-/** Conv3DBackpropFilterV2 (x, dy) -> dFilter [kD, kH, kW, inC, outC]: the gradient of Conv3D for its filter. */
+/**
+ * Conv3DBackpropFilterV2 (x, dy) -> dFilter [kD, kH, kW, inC, outC]: the gradient of Conv3D for its filter.
+ * On oneDNN where the addon is built, else on the WebAssembly SIMD module, else (wasm only) plain loops.
+ */
 export const conv3dBackpropFilterKernel: FastKernel = {
   kernelName: Conv3DBackpropFilterV2,
   make: (ctx): KernelConfig | null => {
-    const native = ctx.native;
-    if (!native) {
+    const { native, simd } = ctx;
+    if (!native && !simd) {
       return ctx.backendName === 'wasm'
         ? {
             kernelName: Conv3DBackpropFilterV2,
@@ -59,7 +63,12 @@ export const conv3dBackpropFilterKernel: FastKernel = {
         const x = inputOf(args, Conv3DBackpropFilterV2, 'x');
         const dy = inputOf(args, Conv3DBackpropFilterV2, 'dy');
         const info = convInfo(args, x);
-        return nativeConv3d(ctx, native, args, 2, info, x, dy, info.filterShape);
+        if (native) return nativeConv3d(ctx, native, args, 2, info, x, dy, info.filterShape);
+        // The wasm backend's own kernel is wrong for strides > 1 (see portable): its fallback is the loops.
+        const fallback = ctx.backendName === 'wasm' ? () => portable(ctx, args) : undefined;
+        return simd
+          ? simdConv3d(ctx, simd, args, 2, info, x, dy, info.filterShape, fallback)
+          : runOriginal(ctx, args);
       },
     };
   },

@@ -1,15 +1,19 @@
 import { backend_util, Conv3D, type Conv3DAttrs, type KernelConfig } from '@tensorflow/tfjs-core';
 import { inputOf, runOriginal, type FastKernel, type KernelArgs } from './kernel-context';
 import { nativeConv3d } from './native-conv3d';
+import { simdConv3d } from './simd-conv3d';
 
 type Shape5 = [number, number, number, number, number];
 
-/** Conv3D (x: NDHWC, filter: [kD, kH, kW, inC, outC]) -> y, on oneDNN through the addon. */
+/**
+ * Conv3D (x: NDHWC, filter: [kD, kH, kW, inC, outC]) -> y, on oneDNN through the addon where it is built,
+ * else on the WebAssembly SIMD module.
+ */
 export const conv3dKernel: FastKernel = {
   kernelName: Conv3D,
   make: (ctx): KernelConfig | null => {
-    const native = ctx.native;
-    if (!native) return null;
+    const { native, simd } = ctx;
+    if (!native && !simd) return null;
     return {
       kernelName: Conv3D,
       backendName: ctx.backendName,
@@ -25,7 +29,11 @@ export const conv3dKernel: FastKernel = {
           dilations,
           pad,
         );
-        return nativeConv3d(ctx, native, args, 0, info, x, filter, info.outShape);
+        return native
+          ? nativeConv3d(ctx, native, args, 0, info, x, filter, info.outShape)
+          : simd
+            ? simdConv3d(ctx, simd, args, 0, info, x, filter, info.outShape)
+            : runOriginal(ctx, args);
       },
     };
   },

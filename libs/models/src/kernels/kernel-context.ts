@@ -1,11 +1,17 @@
 import type { KernelConfig, KernelFunc, KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeKernels } from './native-addon';
 import type { PortableBackendName } from './tensor-memory';
+import type { WasmSimdKernels } from './wasm-simd-kernels';
 
-/** What each fast kernel is built from: its backend, the addon (when loaded) and the kernel it replaces. */
+/**
+ * What each fast kernel is built from: its backend, the addon and the SIMD module (each when loaded) and the
+ * kernel it replaces.
+ */
 export interface KernelContext {
   backendName: PortableBackendName;
   native: NativeKernels | null;
+  /** The WebAssembly SIMD convolutions (libs/models/wasm), when loaded and not turned off. */
+  simd: WasmSimdKernels | null;
   original: KernelConfig;
   /** Where to say why a kernel fell back unexpectedly (once per kernel and backend). */
   log: (message: string) => void;

@@ -14,14 +14,16 @@ import { sliceKernel } from './slice';
 import { splitVKernel } from './split-v';
 import { sumKernel } from './sum';
 import { isPortableBackend, type PortableBackendName } from './tensor-memory';
+import { loadWasmSimdKernels } from './wasm-simd-kernels';
 import { instanceNormGradKernel, instanceNormKernel } from './fedseg-instance-norm';
 
 /**
  * Every replacement kernel, in one list, chosen by profiling a bench-unet3d step (npm run bench --
  * train-profile): on wasm, SplitV and Sum each took longer than all convolutions together. With the addon
- * the convolutions run on oneDNN and the others in native loops; without it the others run as TypeScript
- * over the backends' typed arrays, and on wasm the conv backprops become plain loops, because tfjs-wasm
- * 4.22's own return wrong values (conv3d.spec.ts).
+ * the convolutions run on oneDNN and the others in native loops; without it the convolutions run on the
+ * WebAssembly SIMD module (libs/models/wasm) and the others as TypeScript over the backends' typed arrays.
+ * Without both, on wasm the conv backprops become plain loops, because tfjs-wasm 4.22's own return wrong
+ * values (conv3d.spec.ts).
  */
 const FAST_KERNELS: readonly FastKernel[] = [
   conv3dKernel,
@@ -50,8 +52,55 @@ const originals = new Map<string, KernelConfig>();
 export type KernelLog = (message: string) => void;
 
 export interface FastKernelOptions {
-  /** false: register only the portable kernels, as on a machine where the addon did not build. */
+  /**
+   * false: register only the portable kernels, as on a machine where the addon did not build. Default: the
+   * addon when it loads, unless the environment variable FEDSEG_NATIVE=0.
+   */
   native?: boolean;
+  /**
+   * false: no WebAssembly SIMD convolutions (they otherwise run wherever the addon does not). Default: on,
+   * unless the environment variable FEDSEG_WASM_SIMD=0.
+   */
+  simd?: boolean;
+}
+
+/** Which convolutions a backend got from the last registerFastKernels, and why. */
+export interface KernelChoice {
+  backend: PortableBackendName;
+  convolutions: 'oneDNN' | 'wasm-simd' | 'typescript-loops' | 'tfjs';
+  /** One line for people: what runs the convolutions and why the faster choices did not. */
+  description: string;
+}
+
+const choices = new Map<string, KernelChoice>();
+
+/** The convolution choice made for `backendName` by registerFastKernels, or null before (or after restoring). */
+export function kernelChoice(backendName: string): KernelChoice | null {
+  return choices.get(backendName) ?? null;
+}
+
+function describeChoice(
+  backend: PortableBackendName,
+  nativeNote: string,
+  simdNote: string,
+  convolutions: KernelChoice['convolutions'],
+): KernelChoice {
+  const what: Record<KernelChoice['convolutions'], string> = {
+    oneDNN: 'Conv3D and its backprops on oneDNN (@fedseg/native-kernels)',
+    'wasm-simd':
+      'Conv3D and its backprops on WebAssembly SIMD128 (libs/models/wasm/fedseg-kernels.wasm, 1 thread)',
+    'typescript-loops': "Conv3D on tfjs-wasm's own kernel, its backprops in TypeScript loops (slow)",
+    tfjs: "Conv3D and its backprops on tfjs's cpu kernels (slow)",
+  };
+  const why = [
+    nativeNote && `oneDNN not used: ${nativeNote}`,
+    convolutions !== 'oneDNN' && simdNote && `SIMD not used: ${simdNote}`,
+  ].filter((s): s is string => typeof s === 'string' && s !== '');
+  return {
+    backend,
+    convolutions,
+    description: `${backend}: ${what[convolutions]}${why.length ? `; ${why.join('; ')}` : ''}`,
+  };
 }
 
 const defaultLog: KernelLog = (message) => console.warn(`[fedseg kernels] ${message}`);
@@ -73,8 +122,25 @@ export async function registerFastKernels(
       return [];
     }
     const { kernels: loaded, reason } = loadNativeKernels();
-    const native = options.native === false ? null : loaded;
+    const nativeOff =
+      options.native === false || (options.native === undefined && process.env['FEDSEG_NATIVE'] === '0');
+    const native = nativeOff ? null : loaded;
     if (!loaded) log(`native convolutions unavailable: ${reason}`);
+    const nativeNote = native ? '' : nativeOff ? 'turned off (FEDSEG_NATIVE=0 or native: false)' : reason;
+    const simdOff =
+      options.simd === false || (options.simd === undefined && process.env['FEDSEG_WASM_SIMD'] === '0');
+    const simdLoad = native || simdOff ? null : await loadWasmSimdKernels();
+    const simd = simdLoad?.kernels ?? null;
+    const simdNote = simdOff ? 'turned off (FEDSEG_WASM_SIMD=0 or simd: false)' : (simdLoad?.reason ?? '');
+    if (simdLoad && !simd) log(`WebAssembly SIMD convolutions unavailable: ${simdLoad.reason}`);
+    const choice = describeChoice(
+      backendName,
+      nativeNote,
+      simdNote,
+      native ? 'oneDNN' : simd ? 'wasm-simd' : backendName === 'wasm' ? 'typescript-loops' : 'tfjs',
+    );
+    choices.set(backendName, choice);
+    log(`convolutions: ${choice.description}`);
     const registered: string[] = [];
     for (const fast of FAST_KERNELS) {
       const key = `${backendName}/${fast.kernelName}`;
@@ -83,7 +149,7 @@ export async function registerFastKernels(
         log(`backend '${backendName}' has no ${fast.kernelName} kernel to replace; kept as is`);
         continue;
       }
-      const config = fast.make({ backendName, native, original, log });
+      const config = fast.make({ backendName, native, simd, original, log });
       if (!config) continue;
       originals.set(key, original);
       unregisterKernel(fast.kernelName, backendName);
@@ -106,6 +172,7 @@ export async function registerFastKernels(
 /** Puts the backend's own kernels back (tests compare against them; benchmarks measure "before"). */
 export function restoreOriginalKernels(backendName: string): string[] {
   const restored: string[] = [];
+  choices.delete(backendName);
   for (const [key, config] of originals) {
     if (config.backendName !== backendName) continue;
     unregisterKernel(config.kernelName, backendName);

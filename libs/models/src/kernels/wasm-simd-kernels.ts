@@ -1,0 +1,190 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
+import type { PortableBackendName } from './tensor-memory';
+import {
+  bindWasmSimd,
+  compileWasmSimd,
+  WASM_SIMD_STACK_BYTES,
+  type ConvKind,
+  type WasmSimdExports,
+} from './wasm-simd-module';
+import { isWasmMemory, webAssemblyApi, type WasmMemory, type WasmModule } from './webassembly-api';
+
+/** The committed build of libs/models/wasm/src (libs/models/wasm/build.sh). */
+export const WASM_SIMD_PATH = join(__dirname, '..', '..', 'wasm', 'fedseg-kernels.wasm');
+
+const PAGE_BYTES = 65536;
+const PARAM_BYTES = 24 * 4;
+
+/**
+ * Runs a kernel of the SIMD module on tensors of one backend. On wasm the module shares tfjs-wasm's heap
+ * (its memory is imported), so tensors are read and written in place; on cpu, whose tensors are JavaScript
+ * typed arrays, inputs are copied into a memory of the module's own and the output copied out.
+ */
+interface SimdHost {
+  conv3d(
+    kind: ConvKind,
+    params: Int32Array,
+    a: TensorInfo,
+    b: TensorInfo,
+    outShape: number[],
+  ): TensorInfo | null;
+}
+
+/** What tfjs-wasm's Emscripten module exposes that the host uses (present in 4.22, typed loosely there). */
+interface EmscriptenHeap {
+  asm: { memory: WasmMemory };
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+}
+
+function emscriptenHeap(backend: BackendWasm): EmscriptenHeap {
+  const wasm = backend.wasm as unknown as Partial<EmscriptenHeap>;
+  if (!isWasmMemory(wasm.asm?.memory) || typeof wasm._malloc !== 'function')
+    throw new Error("tfjs-wasm's module does not expose its memory and malloc (tfjs-backend-wasm 4.22 does)");
+  return wasm as EmscriptenHeap;
+}
+
+const align16 = (n: number): number => (n + 15) & ~15;
+
+/** On tfjs-wasm's heap: scratch from its malloc, outputs from makeOutput, no copies. */
+function wasmHost(module: WasmModule, backend: BackendWasm): SimdHost {
+  const heap = emscriptenHeap(backend);
+  // Never freed: one stack per backend instance, as long-lived as the instance bound to it.
+  const stackBase = align16(heap._malloc(WASM_SIMD_STACK_BYTES + 16));
+  const k = bindWasmSimd(module, heap.asm.memory, stackBase);
+  const offset = (t: TensorInfo): number => {
+    const data = backend.dataIdMap.get(t.dataId);
+    if (!data) throw new Error('tensor data missing from the wasm backend');
+    return data.memoryOffset;
+  };
+  return {
+    conv3d(kind, params, a, b, outShape) {
+      const paramsPtr = heap._malloc(PARAM_BYTES);
+      try {
+        new Int32Array(heap.asm.memory.buffer, paramsPtr, 24).set(params);
+        if (!k.conv3d_supported(kind, paramsPtr)) return null;
+        const scratchBytes = k.conv3d_scratch_bytes(kind, paramsPtr);
+        const out = backend.makeOutput(outShape, 'float32');
+        const scratch = heap._malloc(scratchBytes + 16);
+        try {
+          run(k, kind, paramsPtr, offset(a), offset(b), offset(out), align16(scratch));
+        } finally {
+          heap._free(scratch);
+        }
+        return out;
+      } finally {
+        heap._free(paramsPtr);
+      }
+    },
+  };
+}
+
+/** On the cpu backend: a memory of the module's own, [stack | params | a | b | out | scratch], reused. */
+function cpuHost(module: WasmModule, backend: MathBackendCPU): SimdHost {
+  const api = webAssemblyApi();
+  if (!api) throw new Error('this JavaScript engine has no WebAssembly');
+  const memory = new api.Memory({ initial: 2 * (WASM_SIMD_STACK_BYTES / PAGE_BYTES) });
+  const k = bindWasmSimd(module, memory, 0);
+  const valuesOf = (t: TensorInfo): Float32Array => {
+    const values = backend.data.get(t.dataId)?.values;
+    if (!(values instanceof Float32Array)) throw new Error(`expected float32 values, got ${t.dtype}`);
+    return values;
+  };
+  return {
+    conv3d(kind, params, a, b, outShape) {
+      const paramsPtr = WASM_SIMD_STACK_BYTES;
+      new Int32Array(memory.buffer, paramsPtr, 24).set(params);
+      if (!k.conv3d_supported(kind, paramsPtr)) return null;
+      const aValues = valuesOf(a);
+      const bValues = valuesOf(b);
+      const outLength = outShape.reduce((p, d) => p * d, 1);
+      const aPtr = align16(paramsPtr + PARAM_BYTES);
+      const bPtr = align16(aPtr + 4 * aValues.length);
+      const outPtr = align16(bPtr + 4 * bValues.length);
+      const scratchPtr = align16(outPtr + 4 * outLength);
+      const end = scratchPtr + k.conv3d_scratch_bytes(kind, paramsPtr);
+      if (end > memory.buffer.byteLength)
+        memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE_BYTES));
+      new Float32Array(memory.buffer, aPtr, aValues.length).set(aValues);
+      new Float32Array(memory.buffer, bPtr, bValues.length).set(bValues);
+      run(k, kind, paramsPtr, aPtr, bPtr, outPtr, scratchPtr);
+      const out = new Float32Array(memory.buffer, outPtr, outLength).slice();
+      return backend.makeTensorInfo(outShape, 'float32', out);
+    },
+  };
+}
+
+function run(
+  k: WasmSimdExports,
+  kind: ConvKind,
+  params: number,
+  a: number,
+  b: number,
+  out: number,
+  scratch: number,
+): void {
+  if (kind === 0) k.conv3d_forward(params, a, b, out, scratch);
+  else if (kind === 1) k.conv3d_backprop_input(params, a, b, out, scratch);
+  else k.conv3d_backprop_filter(params, a, b, out, scratch);
+}
+
+/** The compiled module and one host per backend instance (a backend re-created after removal gets its own). */
+export class WasmSimdKernels {
+  private readonly hosts = new WeakMap<KernelBackend, SimdHost>();
+  /** Convolutions run in the module so far (tests check that a kernel did not fall back). */
+  calls = 0;
+
+  constructor(readonly module: WasmModule) {}
+
+  /**
+   * Runs convolution `kind` (0 forward, 1 backprop input, 2 backprop filter) with `params` from
+   * `conv3dParams` on float32 tensors `a`, `b` of `backend`, into a new tensor of `outShape`. Returns null
+   * when the module does not handle the shape (the caller then runs another kernel).
+   */
+  conv3d(
+    backendName: PortableBackendName,
+    backend: KernelBackend,
+    kind: ConvKind,
+    params: Int32Array,
+    a: TensorInfo,
+    b: TensorInfo,
+    outShape: number[],
+  ): TensorInfo | null {
+    let host = this.hosts.get(backend);
+    if (!host) {
+      host =
+        backendName === 'wasm'
+          ? wasmHost(this.module, backend as unknown as BackendWasm)
+          : cpuHost(this.module, backend as unknown as MathBackendCPU);
+      this.hosts.set(backend, host);
+    }
+    const out = host.conv3d(kind, params, a, b, outShape);
+    if (out) this.calls++;
+    return out;
+  }
+}
+
+export interface WasmSimdLoad {
+  kernels: WasmSimdKernels | null;
+  /** Why `kernels` is null; empty when loaded. */
+  reason: string;
+}
+
+let loading: Promise<WasmSimdLoad> | undefined;
+
+/** Reads and compiles fedseg-kernels.wasm once per process; never rejects. */
+export function loadWasmSimdKernels(): Promise<WasmSimdLoad> {
+  loading ??= (async (): Promise<WasmSimdLoad> => {
+    try {
+      const module = await compileWasmSimd(new Uint8Array(readFileSync(WASM_SIMD_PATH)));
+      return { kernels: new WasmSimdKernels(module), reason: '' };
+    } catch (err) {
+      return { kernels: null, reason: err instanceof Error ? err.message : String(err) };
+    }
+  })();
+  return loading;
+}
