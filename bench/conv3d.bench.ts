@@ -1,13 +1,29 @@
 /**
- * `npm run bench -- conv3d [--repeats N] [--backends wasm,cpu] [--skip-before]`
- * Conv3D forward and both backprops on 2x32^3x8 -> 16 filters, 3x3x3, stride 1, 'same' (BENCHMARKS.md):
- * GFLOP/s of the backend's own kernels (before), of ours without the addon (portable: what a machine
- * without libdnnl-dev gets) and with it (after), and, as the peer, of the same backend's matMul on the
- * im2col-shaped product of the same size ([2*32^3, 27*8] x [27*8, 16]).
+ * `npm run bench -- conv3d [--repeats N] [--backends wasm,cpu] [--skip-stock]`
+ * Conv3D forward and both backprops on 2x32^3x8 -> 16 filters, 3x3x3, stride 1, 'same' (BENCHMARKS.md), per
+ * backend and engine: tfjs's own kernels (stock), the WebAssembly SIMD module (wasm-simd: what a machine
+ * without libdnnl-dev gets) and the oneDNN addon (native, where built; FEDSEG_NATIVE=0 turns it off).
+ * Bounds measured in the same run: the module's own sgemm (the same 4 x 8 register block of f32x4
+ * multiply-adds as the convolutions, operands in cache, 1 thread), the backend's matMul on the im2col-shaped
+ * product of the same size ([2*32^3, 27*8] x [27*8, 16]) and, when /usr/bin/python3 has torch, native sgemm
+ * (OpenBLAS through torch.mm, 2 threads, 2048^3).
  * Note: tfjs-wasm 4.22's own conv3d backprops are fast but return wrong values (kernels/conv3d.spec.ts).
  */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadNativeKernels, registerFastKernels, restoreOriginalKernels } from '../libs/models/src/kernels';
+import {
+  loadNativeKernels,
+  registerFastKernels,
+  restoreOriginalKernels,
+  WASM_SIMD_PATH,
+} from '../libs/models/src/kernels';
+import {
+  bindWasmSimd,
+  compileWasmSimd,
+  WASM_SIMD_STACK_BYTES,
+} from '../libs/models/src/kernels/wasm-simd-module';
+import { webAssemblyApi } from '../libs/models/src/kernels/webassembly-api';
 import { fmt, median, option, printTable, startableBackends, timeRepeated } from './bench-util';
 
 const X_SHAPE: [number, number, number, number, number] = [2, 32, 32, 32, 8];
@@ -15,16 +31,14 @@ const FILTER_SHAPE: [number, number, number, number, number] = [3, 3, 3, 8, 16];
 const Y_SHAPE: [number, number, number, number, number] = [2, 32, 32, 32, 16];
 const FLOPS = 2 * 2 * 32 ** 3 * 16 * 27 * 8;
 
-type KernelId = 'Conv3D' | 'Conv3DBackpropInputV2' | 'Conv3DBackpropFilterV2' | 'MatMul (peer)';
-
-interface Row {
-  backend: string;
-  kernel: KernelId;
-  before: number;
-  /** registerFastKernels without the addon, as on a machine where it did not build. */
-  portable: number;
-  after: number;
-}
+type KernelId = 'Conv3D' | 'Conv3DBackpropInputV2' | 'Conv3DBackpropFilterV2' | 'MatMul (im2col-shaped)';
+const KERNELS: KernelId[] = [
+  'Conv3D',
+  'Conv3DBackpropInputV2',
+  'Conv3DBackpropFilterV2',
+  'MatMul (im2col-shaped)',
+];
+type EngineId = 'stock' | 'wasm-simd' | 'native';
 
 function runKernel(
   kernel: KernelId,
@@ -53,7 +67,7 @@ function runKernel(
           { x, dy },
           { strides: 1, pad: 'same', filterShape: FILTER_SHAPE },
         ) as tf.Tensor;
-    case 'MatMul (peer)':
+    case 'MatMul (im2col-shaped)':
       return tf.matMul(a, b);
   }
 }
@@ -77,88 +91,114 @@ async function gflops(kernel: KernelId, repeats: number, warmup: number): Promis
   return FLOPS / (median(times) * 1e6);
 }
 
+/** The module's sgemm on 256 x 256 x 256 operands in its own memory, 1 thread: GFLOP/s (median). */
+async function wasmSgemmGflops(repeats: number): Promise<number> {
+  const api = webAssemblyApi();
+  if (!api) return NaN;
+  const module = await compileWasmSimd(new Uint8Array(readFileSync(WASM_SIMD_PATH)));
+  const n = 256;
+  const memory = new api.Memory({ initial: 64 });
+  const k = bindWasmSimd(module, memory, 0);
+  const a = WASM_SIMD_STACK_BYTES;
+  const b = a + 4 * n * n;
+  const c = b + 4 * n * n;
+  const values = new Float32Array(memory.buffer, a, 2 * n * n);
+  for (let i = 0; i < values.length; i++) values[i] = Math.sin(i);
+  const times = await timeRepeated(() => k.sgemm(n, n, n, a, b, c), repeats * 4, 3);
+  return (2 * n ** 3) / (median(times) * 1e6);
+}
+
+/** OpenBLAS sgemm through PyTorch (2 threads, 2048^3), when /usr/bin/python3 has torch: GFLOP/s or NaN. */
+function torchSgemmGflops(): number {
+  const script = [
+    'import torch, time, json',
+    'torch.set_num_threads(2)',
+    'a = torch.randn(2048, 2048); b = torch.randn(2048, 2048)',
+    'torch.mm(a, b)',
+    'ts = []',
+    'for _ in range(5):',
+    '    t = time.perf_counter(); torch.mm(a, b); ts.append(time.perf_counter() - t)',
+    'ts.sort(); print(json.dumps({"gflops": 2 * 2048 ** 3 / ts[2] / 1e9}))',
+  ].join('\n');
+  const result = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' });
+  try {
+    const parsed = JSON.parse(result.stdout.trim().split('\n').pop() ?? '') as { gflops?: unknown };
+    return typeof parsed.gflops === 'number' ? parsed.gflops : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
 export async function run(args: string[]): Promise<void> {
   const repeats = Number(option(args, 'repeats') ?? 7);
-  const skipBefore = args.includes('--skip-before');
+  const skipStock = args.includes('--skip-stock');
   const backends = await startableBackends((option(args, 'backends') ?? 'wasm,cpu').split(','));
   const native = loadNativeKernels();
+  const nativeOn = native.kernels !== null && process.env['FEDSEG_NATIVE'] !== '0';
   console.log(
     `conv3d: x ${X_SHAPE.join('x')}, filter ${FILTER_SHAPE.join('x')}, ${(FLOPS / 1e9).toFixed(3)} GFLOP per kernel`,
   );
-  console.log(`native addon: ${native.kernels ? `oneDNN ${native.kernels.info().onednn}` : native.reason}\n`);
-  const kernels: KernelId[] = ['Conv3D', 'Conv3DBackpropInputV2', 'Conv3DBackpropFilterV2', 'MatMul (peer)'];
-  const rows: Row[] = [];
+  console.log(
+    `native addon: ${nativeOn ? `oneDNN ${native.kernels?.info().onednn ?? ''}` : native.reason || 'turned off (FEDSEG_NATIVE=0)'}\n`,
+  );
+  const engines: EngineId[] = [
+    ...(skipStock ? [] : (['stock'] as const)),
+    'wasm-simd',
+    ...(nativeOn ? (['native'] as const) : []),
+  ];
+  const results: { backend: string; kernel: KernelId; engine: EngineId; gflops: number }[] = [];
   for (const backend of backends) {
     await tf.setBackend(backend);
-    restoreOriginalKernels(backend);
-    const before = new Map<KernelId, number>();
-    for (const kernel of kernels) {
-      // The stock kernels take seconds per call on cpu: a few runs suffice for a median.
-      before.set(
-        kernel,
-        skipBefore && kernel !== 'MatMul (peer)'
-          ? NaN
-          : await gflops(kernel, kernel === 'MatMul (peer)' ? repeats : 3, 1),
-      );
-    }
-    const portable = new Map<KernelId, number>();
-    await registerFastKernels(backend, () => undefined, { native: false });
-    for (const kernel of kernels) {
-      portable.set(kernel, skipBefore && kernel !== 'MatMul (peer)' ? NaN : await gflops(kernel, 3, 1));
-    }
-    restoreOriginalKernels(backend);
-    await registerFastKernels(backend, (m) => console.log(m));
-    for (const kernel of kernels) {
-      const after = await gflops(kernel, repeats, 2);
-      rows.push({
-        backend,
-        kernel,
-        before: before.get(kernel) ?? NaN,
-        portable: portable.get(kernel) ?? NaN,
-        after,
-      });
+    for (const engine of engines) {
+      restoreOriginalKernels(backend);
+      if (engine !== 'stock')
+        await registerFastKernels(backend, () => undefined, {
+          native: engine === 'native',
+          simd: engine === 'wasm-simd',
+        });
+      for (const kernel of KERNELS) {
+        // tfjs's own convolutions take seconds per call on cpu: a few runs suffice for a median.
+        const slow = engine === 'stock' && kernel !== 'MatMul (im2col-shaped)';
+        results.push({
+          backend,
+          kernel,
+          engine,
+          gflops: await gflops(kernel, slow ? 3 : repeats, slow ? 1 : 2),
+        });
+      }
     }
     restoreOriginalKernels(backend);
   }
+  const sgemmWasm = await wasmSgemmGflops(repeats);
+  const sgemmTorch = torchSgemmGflops();
+  const at = (backend: string, kernel: KernelId, engine: EngineId): number =>
+    results.find((r) => r.backend === backend && r.kernel === kernel && r.engine === engine)?.gflops ?? NaN;
   printTable(
-    [
-      'backend',
-      'kernel',
-      'before GFLOP/s',
-      'portable GFLOP/s',
-      'after GFLOP/s',
-      'speed-up',
-      'after / matMul',
-    ],
-    rows.map((r) => {
-      const peer = rows.find((p) => p.backend === r.backend && p.kernel === 'MatMul (peer)')?.after ?? NaN;
-      return [
-        r.backend,
-        r.kernel,
-        fmt(r.before, 2),
-        fmt(r.portable, 2),
-        fmt(r.after, 2),
-        `${fmt(r.after / r.before, 1)}x`,
-        fmt(r.after / peer, 2),
-      ];
+    ['backend', 'kernel', ...engines.map((e) => `${e} GFLOP/s`), 'wasm-simd / sgemm bound'],
+    backends.flatMap((backend) =>
+      KERNELS.map((kernel) => [
+        backend,
+        kernel,
+        ...engines.map((e) => fmt(at(backend, kernel, e), 2)),
+        kernel.startsWith('Conv3D') ? fmt(at(backend, kernel, 'wasm-simd') / sgemmWasm, 2) : '-',
+      ]),
+    ),
+  );
+  console.log(`\nsgemm bound, wasm SIMD128 4x8 block, 256^3, 1 thread: ${fmt(sgemmWasm, 2)} GFLOP/s`);
+  console.log(
+    `native sgemm (OpenBLAS via torch.mm, 2 threads, 2048^3): ${Number.isFinite(sgemmTorch) ? `${fmt(sgemmTorch, 1)} GFLOP/s` : 'skipped (needs /usr/bin/python3 with torch)'}`,
+  );
+  const round = (value: number): number | null =>
+    Number.isFinite(value) ? Math.round(value * 100) / 100 : null;
+  console.log(
+    JSON.stringify({
+      bench: 'conv3d',
+      shape: { x: X_SHAPE, filter: FILTER_SHAPE },
+      gflop_per_kernel: FLOPS / 1e9,
+      native: nativeOn ? (native.kernels?.info().onednn ?? null) : null,
+      sgemm_wasm_simd_gflops: round(sgemmWasm),
+      sgemm_native_2_threads_gflops: round(sgemmTorch),
+      results: results.map((r) => ({ ...r, gflops: round(r.gflops) })),
     }),
   );
-  const json = {
-    bench: 'conv3d',
-    shape: { x: X_SHAPE, filter: FILTER_SHAPE },
-    gflop_per_kernel: FLOPS / 1e9,
-    native: native.kernels ? native.kernels.info().onednn : null,
-    results: rows.map((r) => ({
-      backend: r.backend,
-      kernel: r.kernel,
-      before_gflops: round(r.before),
-      portable_gflops: round(r.portable),
-      after_gflops: round(r.after),
-    })),
-  };
-  console.log(JSON.stringify(json));
-}
-
-function round(value: number): number | null {
-  return Number.isFinite(value) ? Math.round(value * 100) / 100 : null;
 }

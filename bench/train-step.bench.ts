@@ -1,19 +1,31 @@
 /**
- * `npm run bench -- train-step [--steps 3] [--rounds 3] [--warmup 2] [--backends wasm,cpu] [--before]
- *                              [--no-peer] [--size 48] [--batch 2]`
+ * `npm run bench -- train-step [--steps 3] [--rounds 3] [--warmup 2]
+ *                              [--engines native,wasm-simd,cpu-simd,tfjs-wasm] [--no-peer] [--size 48] [--batch 2]`
  * One optimizer step of bench-unet3d (BENCHMARKS.md: 2 x 48^3 x 1 input, 2 classes, filters 8/16/32, two
  * 3x3x3 conv + instance norm + ReLU per level, max-pool 2, transposed-conv 2 up, concatenated skips, 1x1x1
- * head, soft Dice (foreground) + cross-entropy, Adam 1e-3), built by libs/models, on each portable backend
- * with the fast kernels (and, with --before, with tfjs's own kernels). The PyTorch peer
- * (../shared/peer/unet3d_torch.py, same network) runs before each round of each engine when /usr/bin/python3
- * has torch; the ratio to it is the median of the per-round ratios.
+ * head, soft Dice (foreground) + cross-entropy, Adam 1e-3), built by libs/models, per engine:
+ *   native     tfjs wasm backend, convolutions on the oneDNN addon (skipped where it is not built, or with
+ *              FEDSEG_NATIVE=0)
+ *   wasm-simd  tfjs wasm backend, convolutions on the WebAssembly SIMD module (what a machine without
+ *              libdnnl-dev gets)
+ *   cpu-simd   tfjs cpu backend, convolutions on the SIMD module
+ *   tfjs-wasm  tfjs wasm backend with its own kernels only (stock; about 18 s a step: 1 round of 1 step)
+ *   tfjs-cpu   tfjs cpu backend with its own kernels only (about 42 s a step; only when named)
+ * The other fast kernels (instance norm, reductions, pooling, copies) are on for every engine but stock.
+ * The PyTorch peer (../shared/peer/unet3d_torch.py, same network) runs before each round of each engine when
+ * /usr/bin/python3 has torch; the ratio to it is the median of the per-round ratios.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createSegmentationModel } from '@fedseg/models';
-import { registerFastKernels, restoreOriginalKernels } from '../libs/models/src/kernels';
+import {
+  loadNativeKernels,
+  registerFastKernels,
+  restoreOriginalKernels,
+  type FastKernelOptions,
+} from '../libs/models/src/kernels';
 import { fmt, median, option, printTable, startableBackends } from './bench-util';
 
 const PYTHON = '/usr/bin/python3';
@@ -44,6 +56,33 @@ export function unetForwardFlops(size: number, batch: number): number {
     conv(s1, 8, 2, 1) // head
   );
 }
+
+type EngineId = 'native' | 'wasm-simd' | 'cpu-simd' | 'tfjs-wasm' | 'tfjs-cpu';
+
+interface Engine {
+  backend: 'wasm' | 'cpu';
+  /** null: tfjs's own kernels only. */
+  kernels: FastKernelOptions | null;
+  label: string;
+}
+
+const ENGINES: Record<EngineId, Engine> = {
+  native: { backend: 'wasm', kernels: { native: true, simd: false }, label: 'native (wasm + oneDNN addon)' },
+  'wasm-simd': {
+    backend: 'wasm',
+    kernels: { native: false, simd: true },
+    label: 'wasm-simd (wasm + SIMD module)',
+  },
+  'cpu-simd': {
+    backend: 'cpu',
+    kernels: { native: false, simd: true },
+    label: 'cpu-simd (cpu + SIMD module)',
+  },
+  'tfjs-wasm': { backend: 'wasm', kernels: null, label: 'tfjs-wasm (stock kernels)' },
+  'tfjs-cpu': { backend: 'cpu', kernels: null, label: 'tfjs-cpu (stock kernels)' },
+};
+
+const DEFAULT_ENGINES: EngineId[] = ['native', 'wasm-simd', 'cpu-simd', 'tfjs-wasm'];
 
 interface Measured {
   engine: string;
@@ -78,17 +117,17 @@ function benchLoss(logits: tf.Tensor5D, oneHot: tf.Tensor5D): tf.Scalar {
  * `peer` is given it runs right before each round: on a shared machine the load changes by the minute, so
  * the ratio is taken per round and its median reported.
  */
-async function measureBackend(
-  backend: string,
-  fast: boolean,
+async function measureEngine(
+  engine: Engine,
   shape: { size: number; batch: number },
   plan: { steps: number; warmup: number; rounds: number },
   peer: (() => number | null) | null,
 ): Promise<Measured> {
   const { size, batch } = shape;
+  const { backend } = engine;
   await tf.setBackend(backend);
-  if (fast) await registerFastKernels(backend, (m) => console.log(`  ${m}`));
-  else restoreOriginalKernels(backend);
+  restoreOriginalKernels(backend);
+  if (engine.kernels) await registerFastKernels(backend, (m) => console.log(`  ${m}`), engine.kernels);
   const model = createSegmentationModel(
     {
       architecture: 'unet3d',
@@ -139,9 +178,9 @@ async function measureBackend(
   tf.dispose([x, labels, oneHot]);
   optimizer.dispose();
   model.dispose();
-  if (fast) restoreOriginalKernels(backend);
+  restoreOriginalKernels(backend);
   return {
-    engine: `tfjs ${backend}${fast ? ' + fast kernels' : ' (stock kernels)'}`,
+    engine: engine.label,
     msPerStep: median(times),
     steps: times,
     roundRatios,
@@ -180,7 +219,24 @@ export async function run(args: string[]): Promise<void> {
   const size = Number(option(args, 'size') ?? 48);
   const batch = Number(option(args, 'batch') ?? 2);
   const withPeer = !args.includes('--no-peer') && torchAvailable();
-  const backends = await startableBackends((option(args, 'backends') ?? 'wasm,cpu').split(','));
+  const wanted = (option(args, 'engines')?.split(',') ?? DEFAULT_ENGINES).filter((e): e is EngineId => {
+    if (e in ENGINES) return true;
+    console.log(`unknown engine '${e}' skipped (${Object.keys(ENGINES).join(', ')})`);
+    return false;
+  });
+  const startable = await startableBackends(['wasm', 'cpu']);
+  const native = loadNativeKernels();
+  const engines = wanted.filter((id) => {
+    if (!startable.includes(ENGINES[id].backend)) {
+      console.log(`engine ${id} skipped: backend ${ENGINES[id].backend} does not start here`);
+      return false;
+    }
+    if (id === 'native' && (!native.kernels || process.env['FEDSEG_NATIVE'] === '0')) {
+      console.log(`engine native skipped: ${native.kernels ? 'FEDSEG_NATIVE=0' : native.reason}`);
+      return false;
+    }
+    return true;
+  });
   const flopsPerStep = 3 * unetForwardFlops(size, batch);
   const voxels = batch * size ** 3;
   console.log(
@@ -192,14 +248,11 @@ export async function run(args: string[]): Promise<void> {
   const peer = withPeer ? (): number | null => runPeer(size, batch, steps) : null;
 
   const results: Measured[] = [];
-  for (const backend of backends) {
-    results.push(await measureBackend(backend, true, { size, batch }, { steps, warmup, rounds }, peer));
-    if (args.includes('--before')) {
-      // tfjs's own kernels take 20-45 s a step here: one round of two steps, one peer run.
-      results.push(
-        await measureBackend(backend, false, { size, batch }, { steps: 2, warmup: 1, rounds: 1 }, peer),
-      );
-    }
+  for (const id of engines) {
+    const engine = ENGINES[id];
+    // tfjs's own kernels take 18-45 s a step here: one round of one step after one warmup, one peer run.
+    const plan = engine.kernels ? { steps, warmup, rounds } : { steps: 1, warmup: 1, rounds: 1 };
+    results.push(await measureEngine(engine, { size, batch }, plan, peer));
   }
   const allPeer = results.flatMap((r) => r.peerMs);
   const peerMs = allPeer.length > 0 ? median(allPeer) : NaN;
@@ -238,7 +291,7 @@ export async function run(args: string[]): Promise<void> {
         : []),
     ],
   );
-  const fastRows = rows.filter((r) => r.engine.includes('fast kernels'));
+  const fastRows = rows.filter((r) => !r.engine.includes('stock'));
   const best = fastRows.reduce<(typeof rows)[number] | undefined>(
     (b, r) => (!b || r.msPerStep < b.msPerStep ? r : b),
     undefined,

@@ -25,6 +25,8 @@ export interface WasmSimdExports {
   conv3d_forward(params: number, x: number, w: number, y: number, scratch: number): void;
   conv3d_backprop_input(params: number, dy: number, w: number, dx: number, scratch: number): void;
   conv3d_backprop_filter(params: number, x: number, dy: number, dw: number, scratch: number): void;
+  /** C [m, n] = A [m, k] . B [k, n] (m % 4 == 0, n % 8 == 0): the benchmarks' yardstick (src/sgemm.c). */
+  sgemm(m: number, n: number, k: number, a: number, b: number, c: number): void;
 }
 
 /** 0: forward (x, w) -> y; 1: backprop input (dy, w) -> dx; 2: backprop filter (x, dy) -> dw. */
@@ -39,6 +41,7 @@ const EXPORTED_FUNCTIONS = [
   'conv3d_forward',
   'conv3d_backprop_input',
   'conv3d_backprop_filter',
+  'sgemm',
 ] as const;
 
 /** Why a module cannot be used, named so a caller can tell it from a programming error. */
