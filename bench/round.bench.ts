@@ -2,8 +2,9 @@
  * `npm run bench -- round [--sites 4,16,64,128] [--rounds 3]`: what a round costs the coordinator itself.
  *
  * A real coordinator (embedded PGlite, real socket.io) runs a study of a tiny 3D U-Net with N simulated
- * sites: socket.io clients in this process that answer each training task at once with a small random
- * delta (no training) and each evaluation with fixed metrics. Round overhead = round time (round-started to
+ * sites: enrolled sites in this process, on authenticated sockets, that approve the plan, check each task's
+ * signature and answer each training task at once with a small random delta (no training), sealed and
+ * signed like a real agent's, and each evaluation with fixed metrics. Round overhead = round time (round-started to
  * round-completed, both announced after their database writes) minus the slowest site's own handling
  * time. Everything shares this process's event loop, so the figures are an upper bound on the
  * coordinator's overhead. Bytes on the wire per site and round: the task blobs down, the update blob up.
@@ -11,11 +12,30 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { encodeUpdate } from '@fedseg/aggregation';
-import { CoordinatorConfig, RoundEvents, startCoordinator, type RoundEvent } from '@fedseg/coordinator';
-import { AgentEvents, Task, decodeWeights, encodeTensors, type StudyConfigInput } from '@fedseg/protocol';
-import crypto from 'node:crypto';
+import {
+  CoordinatorConfig,
+  RoundEvents,
+  connectTestSite,
+  enrollTestSite,
+  helloFor,
+  sendWithAck,
+  startCoordinator,
+  type RoundEvent,
+  type TestSite,
+} from '@fedseg/coordinator';
+import {
+  AgentEvents,
+  SignatureDomains,
+  SignedTask,
+  decodeWeights,
+  encodeTensors,
+  sealUpdate,
+  signPlanApproval,
+  verifyMessage,
+  type StudyConfigInput,
+} from '@fedseg/protocol';
 import { median, option, printTable } from './bench-util';
 
 interface SiteStats {
@@ -24,40 +44,50 @@ interface SiteStats {
   handlingMs: Map<number, number>;
 }
 
-async function simulatedSite(url: string, name: string, stats: SiteStats): Promise<Socket> {
-  const socket = io(`${url}/agent`, { transports: ['websocket'], reconnection: false });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('connect_error', reject);
-  });
+async function simulatedSite(url: string, site: TestSite, stats: SiteStats): Promise<Socket> {
+  const socket = await connectTestSite(url, site);
   socket.on(AgentEvents.task, (payload: unknown, blob: Uint8Array) => {
     const started = performance.now();
-    const task = Task.parse(payload);
+    const { task, signature } = SignedTask.parse(payload);
+    if (!verifyMessage(SignatureDomains.task, task, signature, site.coordinator.signingPublicKey))
+      throw new Error('task signature does not verify');
     stats.downBytes += blob.byteLength;
     if (task.kind === 'train') {
       const global = decodeWeights(new Uint8Array(blob));
       const delta = new Float32Array(global.data.length);
       for (let i = 0; i < delta.length; i++) delta[i] = (Math.random() - 0.5) * 1e-3;
       const update = encodeTensors(
-        encodeUpdate(task.compression, delta, null, { manifest: global.manifest }).tensors,
+        encodeUpdate(task.plan.compression, delta, null, { manifest: global.manifest }).tensors,
       );
-      stats.upBytes += update.byteLength;
-      const meta = {
-        taskId: task.taskId,
-        studyId: task.studyId,
-        round: task.round,
-        samples: 4,
-        sha256: crypto.createHash('sha256').update(update).digest('hex'),
-        trainLoss: 1,
-        steps: 1,
-      };
+      const sealed = sealUpdate(
+        {
+          taskId: task.taskId,
+          studyId: task.studyId,
+          round: task.round,
+          siteId: site.siteId,
+          samples: 4,
+          trainLoss: 1,
+          steps: 1,
+          codec: task.plan.compression.codec,
+        },
+        update,
+        {
+          coordinatorAgreementPublicKey: site.coordinator.agreementPublicKey,
+          siteSigningSecretKey: site.keys.signingSecretKey,
+        },
+      );
+      stats.upBytes += sealed.chunks.reduce((n, c) => n + c.byteLength, 0);
       stats.handlingMs.set(task.round, (stats.handlingMs.get(task.round) ?? 0) + performance.now() - started);
-      socket.emit(
-        AgentEvents.updateSubmit,
-        meta,
-        Buffer.from(update.buffer, update.byteOffset, update.byteLength),
-        () => undefined,
-      );
+      socket.emit(AgentEvents.updateBegin, sealed.begin, () => {
+        sealed.chunks.forEach((chunk, index) =>
+          socket.emit(
+            AgentEvents.updateChunk,
+            { nonce: sealed.begin.header.nonce, index },
+            Buffer.from(chunk),
+            () => undefined,
+          ),
+        );
+      });
     } else {
       socket.emit(
         AgentEvents.metricsReport,
@@ -73,14 +103,8 @@ async function simulatedSite(url: string, name: string, stats: SiteStats): Promi
       );
     }
   });
-  const reply: unknown = await socket.timeout(10_000).emitWithAck(AgentEvents.hello, {
-    siteName: name,
-    agentVersion: 'bench',
-    backend: { name: 'none', skipped: [] },
-    maxConcurrentStudies: 1,
-    dataSummary: { trainCases: 4, valCases: 1 },
-  });
-  if (!(reply as { ok?: boolean }).ok) throw new Error(`hello refused: ${JSON.stringify(reply)}`);
+  const reply = await sendWithAck(socket, AgentEvents.hello, { ...helloFor(site), maxConcurrentStudies: 1 });
+  if (!reply.ok) throw new Error(`hello refused: ${JSON.stringify(reply)}`);
   return socket;
 }
 
@@ -89,9 +113,19 @@ export async function run(args: string[]): Promise<void> {
   const rounds = Number(option(args, 'rounds') ?? 3);
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'fedseg-bench-round-'));
   const coordinator = await startCoordinator(
-    CoordinatorConfig.parse({ port: 0, host: '127.0.0.1', homeDir: home, logLevel: 'silent' }),
+    // Enrollment and connection bursts from one address are this bench's normal load, not an attack.
+    CoordinatorConfig.parse({
+      port: 0,
+      host: '127.0.0.1',
+      homeDir: home,
+      logLevel: 'silent',
+      authAttemptsPerMinute: 100_000,
+      connectAttemptsPerMinute: 100_000,
+    }),
   );
   const events = coordinator.app.get(RoundEvents);
+  const token = coordinator.bootstrapAdminToken!;
+  const auth = { authorization: `Bearer ${token}` };
   console.log(
     `round: tiny 3D U-Net (base 2, depth 2), ${rounds} rounds per N, simulated sites answering at once; embedded PGlite`,
   );
@@ -110,7 +144,7 @@ export async function run(args: string[]): Promise<void> {
       };
       const created = await fetch(`${coordinator.url}/studies`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...auth },
         body: JSON.stringify(study),
       });
       const studyId = ((await created.json()) as { id: string }).id;
@@ -119,8 +153,29 @@ export async function run(args: string[]): Promise<void> {
         upBytes: 0,
         handlingMs: new Map(),
       }));
-      const sockets = await Promise.all(
-        stats.map((s, i) => simulatedSite(coordinator.url, `bench-${n}-${i}`, s)),
+      const sites = await Promise.all(
+        stats.map((_, i) => enrollTestSite(coordinator.url, token, `bench-${n}-${i}`)),
+      );
+      const sockets = await Promise.all(stats.map((s, i) => simulatedSite(coordinator.url, sites[i]!, s)));
+      const plan = (await sendWithAck(sockets[0]!, AgentEvents.planGet, { studyId })) as unknown as {
+        planHash: string;
+      };
+      await Promise.all(
+        sockets.map((socket, i) =>
+          sendWithAck(
+            socket,
+            AgentEvents.planApprove,
+            signPlanApproval(
+              {
+                studyId,
+                siteId: sites[i]!.siteId,
+                planHash: plan.planHash,
+                approvedAt: new Date().toISOString(),
+              },
+              sites[i]!.keys.signingSecretKey,
+            ),
+          ),
+        ),
       );
       const started = new Map<number, number>();
       const durations = new Map<number, number>();
@@ -136,7 +191,7 @@ export async function run(args: string[]): Promise<void> {
           }
         });
       });
-      await fetch(`${coordinator.url}/studies/${studyId}/start`, { method: 'POST' });
+      await fetch(`${coordinator.url}/studies/${studyId}/start`, { method: 'POST', headers: auth });
       await done;
       for (const s of sockets) s.close();
       const roundMs = [...durations.values()];

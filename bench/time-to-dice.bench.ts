@@ -30,6 +30,8 @@ import {
   demoStudyInput,
   RoundEvents,
   spawnAgent,
+  approveStudy,
+  enrollSites,
   startCoordinator,
   stopAgent,
   type RoundEvent,
@@ -105,10 +107,10 @@ interface Point {
   dice: number | null;
 }
 
-async function post(url: string, body: unknown): Promise<unknown> {
+async function post(url: string, body: unknown, token: string): Promise<unknown> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify(body),
   });
   const json: unknown = await res.json();
@@ -134,7 +136,13 @@ async function runFederation(
   const points: Point[] = [];
   let unsubscribe = (): void => undefined;
   try {
-    const created = (await post(`${coordinator.url}/studies`, study)) as { id: string };
+    const token = coordinator.bootstrapAdminToken!;
+    const names = siteDirs.map((_, i) => `hospital-${i + 1}`);
+    const homeOf = (site: string) => path.join(home, 'agents', site);
+    // Enrollment and approval happen before the clock starts: they are a one-time setup, not training time.
+    await enrollSites({ url: coordinator.url, adminToken: token, sites: names, homeOf });
+    const created = (await post(`${coordinator.url}/studies`, study, token)) as { id: string };
+    await approveStudy({ studyId: created.id, sites: names, homeOf });
     const events = coordinator.app.get(RoundEvents);
     let t0 = 0;
     // Settles on the round that reaches the target, the last round, a study that stops, or the timeout.
@@ -159,12 +167,13 @@ async function runFederation(
       setTimeout(() => resolve('timed out'), args.timeoutS * 1000).unref(),
     );
     t0 = performance.now();
-    await post(`${coordinator.url}/studies/${created.id}/start`, {});
+    await post(`${coordinator.url}/studies/${created.id}/start`, {}, token);
     siteDirs.forEach((dataDir, i) =>
       agents.push(
         spawnAgent({
           coordinatorUrl: coordinator.url,
-          site: `hospital-${i + 1}`,
+          site: names[i]!,
+          home: homeOf(names[i]!),
           dataDir,
           logFile: path.join(home, 'logs', `hospital-${i + 1}.log`),
           extraArgs: ['--backend', args.backend],
@@ -175,7 +184,7 @@ async function runFederation(
     const seconds = (performance.now() - t0) / 1000;
     // Pause first so that no further round starts while the agents are being stopped (a study that already
     // completed answers with an error, which is fine).
-    await post(`${coordinator.url}/studies/${created.id}/pause`, {}).catch(() => undefined);
+    await post(`${coordinator.url}/studies/${created.id}/pause`, {}, token).catch(() => undefined);
     return { points, seconds, outcome };
   } finally {
     unsubscribe();

@@ -1,19 +1,9 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { generateConsortium } from '@fedseg/imaging';
 import type { StudyConfigInput } from '@fedseg/protocol';
-import {
-  startCoordinator,
-  CoordinatorConfig,
-  DATABASE,
-  spawnAgent,
-  stopAgent,
-  type OpenDatabase,
-  type RunningCoordinator,
-} from '@fedseg/coordinator';
-import { getJson, postJson, waitFor, waitForStudyCompletion } from '../support/http';
+import { startFederation, type Federation } from '../support/federation';
+import { waitFor } from '../support/http';
 
 /**
  * The coordinator stops in the middle of a study and starts again on the same embedded database and port.
@@ -24,26 +14,16 @@ const SITES = 2;
 const ROUNDS = 3;
 
 describe('a coordinator restart in the middle of a study', () => {
-  let work: string;
-  let coordinator: RunningCoordinator | undefined;
-  let agents: ChildProcess[] = [];
+  let fed: Federation;
 
-  beforeAll(() => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'fedseg-e2e-'));
+  beforeAll(async () => {
+    fed = await startFederation({ postgres: false });
   });
   afterAll(async () => {
-    await Promise.all(agents.map((a) => stopAgent(a)));
-    await coordinator?.close();
-    fs.rmSync(work, { recursive: true, force: true });
+    await fed?.close();
   });
 
   it('resumes the study after the restart and completes every round exactly once', async () => {
-    const home = path.join(work, 'home');
-    const config = (port: number) =>
-      CoordinatorConfig.parse({ port, host: '127.0.0.1', homeDir: home, logLevel: 'warn' });
-    coordinator = await startCoordinator(config(0));
-    const port = Number(new URL(coordinator.url).port);
-
     const study: StudyConfigInput = {
       name: 'e2e restart',
       model: { architecture: 'unet3d', numClasses: 3, baseFilters: 2, depth: 2 },
@@ -54,44 +34,36 @@ describe('a coordinator restart in the middle of a study', () => {
       siteWaitMs: 120_000,
     };
     const { siteDirs } = await generateConsortium({
-      outDir: path.join(work, 'sites'),
+      outDir: path.join(fed.work, 'sites'),
       sites: SITES,
       casesPerSite: 3,
       shape: [16, 16, 16],
       seed: 4,
     });
-    const studyId = ((await postJson(`${coordinator.url}/studies`, study)).json as { id: string }).id;
-    await postJson(`${coordinator.url}/studies/${studyId}/start`, {});
-    agents = siteDirs.map((dataDir, i) =>
-      spawnAgent({
-        coordinatorUrl: coordinator!.url,
-        site: `restart-${i + 1}`,
-        dataDir,
-        logFile: path.join(work, `agent-${i + 1}.log`),
-        extraArgs: ['--backend', 'cpu'],
-      }),
-    );
+    const names = siteDirs.map((_, i) => `restart-${i + 1}`);
+    await fed.enroll(names);
+    const studyId = await fed.createStudy(study);
+    await fed.approve(studyId, names);
+    await fed.startStudy(studyId);
+    siteDirs.forEach((dataDir, i) => fed.spawn(names[i]!, dataDir, ['--backend', 'cpu']));
 
-    const url = coordinator.url;
+    const url = fed.url;
     await waitFor(
       'round 1 to complete',
       async () => {
-        const s = (await getJson(`${url}/studies/${studyId}`)).json as { roundsDone: number };
+        const s = (await fed.get(`/studies/${studyId}`)).json as { roundsDone: number };
         return s.roundsDone >= 1 ? true : undefined;
       },
       120_000,
       100,
     );
-    await coordinator.close();
-    coordinator = undefined;
-    await new Promise((r) => setTimeout(r, 1_500)); // agents see the connection drop and start backing off
-    coordinator = await startCoordinator(config(port));
-    expect(coordinator.url).toBe(url);
+    await fed.restart();
+    expect(fed.coordinator.url).toBe(url);
 
-    const final = await waitForStudyCompletion(url, studyId, 150_000);
+    const final = await fed.waitForCompletion(studyId, 150_000);
     expect(final.roundsDone).toBe(ROUNDS);
 
-    const prisma = coordinator.app.get<OpenDatabase>(DATABASE).prisma;
+    const prisma = fed.prisma;
     const rounds = await prisma.round.findMany({
       where: { studyId },
       include: { updates: true },
@@ -111,7 +83,7 @@ describe('a coordinator restart in the middle of a study', () => {
       where: { studyId, split: 'val', name: 'dice', siteId: { not: null } },
     });
     expect(valDice).toHaveLength(ROUNDS * SITES);
-    const logs = siteDirs.map((_, i) => fs.readFileSync(path.join(work, `agent-${i + 1}.log`), 'utf8'));
+    const logs = names.map((n) => fs.readFileSync(path.join(fed.work, 'logs', `${n}.log`), 'utf8'));
     for (const log of logs) expect(log).toMatch(/connection lost/);
   }, 300_000);
 });

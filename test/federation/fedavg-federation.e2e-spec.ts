@@ -1,26 +1,15 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { generateConsortium } from '@fedseg/imaging';
 import { decodeTensors, decodeWeights, type StudyConfigInput } from '@fedseg/protocol';
-import {
-  startCoordinator,
-  CoordinatorConfig,
-  DATABASE,
-  spawnAgent,
-  stopAgent,
-  type OpenDatabase,
-  type RunningCoordinator,
-} from '@fedseg/coordinator';
-import { createTestDatabase } from '../support/postgres';
-import { getJson, postJson, waitForStudyCompletion } from '../support/http';
+import { startFederation, type Federation } from '../support/federation';
 
 /**
- * A whole federation: the coordinator in this process, three agents as real child processes over real
- * socket.io, on PostgreSQL and on PGlite. After the study, every committed checkpoint is compared with a
- * sample-weighted average of the updates the agents wrote down, computed here in float64. Agents send
- * deltas from the global model (uncompressed: one float32 tensor), so a site's weights are global + delta.
+ * A whole federation: the coordinator in this process, three enrolled agents as real child processes over
+ * real, authenticated socket.io, updates sealed end to end, on PostgreSQL and on PGlite. After the study,
+ * every committed checkpoint is compared with a sample-weighted average of the updates the agents wrote down,
+ * computed here in float64. Agents send deltas from the global model (uncompressed: one float32 tensor), so
+ * a site's weights are global + delta.
  */
 const SITES = 3;
 const ROUNDS = 2;
@@ -46,39 +35,18 @@ describe.each([
   ['PostgreSQL', true],
   ['PGlite', false],
 ])('a FedAvg federation on %s', (_label, usePostgres) => {
-  let work: string;
-  let coordinator: RunningCoordinator;
-  let agents: ChildProcess[] = [];
-  let dropDatabase: (() => Promise<void>) | undefined;
-  let databaseUrl: string | undefined;
+  let fed: Federation;
 
   beforeAll(async () => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'fedseg-e2e-'));
-    if (usePostgres) {
-      const db = await createTestDatabase('fedseg_e2e');
-      databaseUrl = db.url;
-      dropDatabase = db.drop;
-    }
-    coordinator = await startCoordinator(
-      CoordinatorConfig.parse({
-        port: 0,
-        host: '127.0.0.1',
-        homeDir: path.join(work, 'home'),
-        databaseUrl,
-        logLevel: 'warn',
-      }),
-    );
+    fed = await startFederation({ postgres: usePostgres });
   });
 
   afterAll(async () => {
-    await Promise.all(agents.map((a) => stopAgent(a)));
-    await coordinator?.close();
-    await dropDatabase?.();
-    if (process.env.FEDSEG_KEEP_E2E) console.log(`kept ${work}`);
-    else fs.rmSync(work, { recursive: true, force: true });
+    await fed?.close();
   });
 
   it('commits every round as the exact sample-weighted mean of the updates the agents sent, and records it', async () => {
+    const work = fed.work;
     const { siteDirs } = await generateConsortium({
       outDir: path.join(work, 'sites'),
       sites: SITES,
@@ -86,27 +54,31 @@ describe.each([
       shape: [16, 16, 16],
       seed: 11,
     });
-    const created = await postJson(`${coordinator.url}/studies`, study);
-    expect(created.status).toBe(201);
-    const studyId = (created.json as { id: string }).id;
-    expect((await postJson(`${coordinator.url}/studies/${studyId}/start`, {})).status).toBe(200);
+    const names = siteDirs.map((_, i) => `site-${i + 1}`);
+    await fed.enroll(names);
+    const studyId = await fed.createStudy(study);
+    await fed.approve(studyId, names);
+    await fed.startStudy(studyId);
 
     const dumpDir = path.join(work, 'updates');
-    agents = siteDirs.map((dataDir, i) =>
-      spawnAgent({
-        coordinatorUrl: coordinator.url,
-        site: `site-${i + 1}`,
-        dataDir,
-        logFile: path.join(work, `agent-${i + 1}.log`),
-        extraArgs: ['--backend', 'cpu', '--dump-updates', dumpDir, '--val-fraction', '0.25'],
-      }),
+    siteDirs.forEach((dataDir, i) =>
+      fed.spawn(names[i]!, dataDir, [
+        '--backend',
+        'cpu',
+        '--dump-updates',
+        dumpDir,
+        '--val-fraction',
+        '0.25',
+      ]),
     );
 
-    const final = await waitForStudyCompletion(coordinator.url, studyId, 150_000);
+    const final = await fed.waitForCompletion(studyId, 150_000);
     expect(final.status).toBe('completed');
 
     const checkpoint = async (round: number) => {
-      const res = await fetch(`${coordinator.url}/studies/${studyId}/model?round=${round}`);
+      const res = await fetch(`${fed.url}/studies/${studyId}/model?round=${round}`, {
+        headers: { authorization: `Bearer ${fed.adminToken}` },
+      });
       expect(res.status).toBe(200);
       expect(res.headers.get('x-fedseg-round')).toBe(String(round));
       return decodeWeights(new Uint8Array(await res.arrayBuffer())).data;
@@ -139,7 +111,7 @@ describe.each([
     }
 
     // The database remembers everything (read through the coordinator's own connection: PGlite is in-process).
-    const prisma = coordinator.app.get<OpenDatabase>(DATABASE).prisma;
+    const prisma = fed.prisma;
     const rounds = await prisma.round.findMany({
       where: { studyId },
       include: { updates: true },
@@ -168,7 +140,7 @@ describe.each([
     expect(valDice.every((m) => m.value >= 0 && m.value <= 1)).toBe(true);
     const trainLoss = await prisma.metric.findMany({ where: { studyId, split: 'train', name: 'loss' } });
     expect(trainLoss).toHaveLength(ROUNDS * (SITES + 1));
-    const summary = (await getJson(`${coordinator.url}/studies/${studyId}/rounds`)).json as Array<{
+    const summary = (await fed.get(`/studies/${studyId}/rounds`)).json as Array<{
       valDice: number | null;
       trainLoss: number | null;
     }>;

@@ -1,20 +1,8 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { roundsWithinBudget } from '@fedseg/aggregation';
 import { generateConsortium } from '@fedseg/imaging';
 import { PrivacyConfig, type StudyConfigInput } from '@fedseg/protocol';
-import {
-  startCoordinator,
-  CoordinatorConfig,
-  DATABASE,
-  spawnAgent,
-  stopAgent,
-  type OpenDatabase,
-  type RunningCoordinator,
-} from '@fedseg/coordinator';
-import { postJson, waitForStudyCompletion } from '../support/http';
+import { startFederation, type Federation } from '../support/federation';
 
 /**
  * The study config's strategy, privacy and compression reach both ends: sites clip their int8-compressed
@@ -24,26 +12,14 @@ import { postJson, waitForStudyCompletion } from '../support/http';
 const SITES = 2;
 
 describe('a FedAdam study with central DP and int8 updates (PGlite)', () => {
-  let work: string;
-  let coordinator: RunningCoordinator;
-  let agents: ChildProcess[] = [];
+  let fed: Federation;
 
   beforeAll(async () => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'fedseg-e2e-'));
-    coordinator = await startCoordinator(
-      CoordinatorConfig.parse({
-        port: 0,
-        host: '127.0.0.1',
-        homeDir: path.join(work, 'home'),
-        logLevel: 'warn',
-      }),
-    );
+    fed = await startFederation({ postgres: false });
   });
 
   afterAll(async () => {
-    await Promise.all(agents.map((a) => stopAgent(a)));
-    await coordinator?.close();
-    fs.rmSync(work, { recursive: true, force: true });
+    await fed?.close();
   });
 
   it('stops at the privacy budget with epsilon recorded, checkpointing the optimizer state every round', async () => {
@@ -70,34 +46,27 @@ describe('a FedAdam study with central DP and int8 updates (PGlite)', () => {
       siteWaitMs: 120_000,
     };
     const { siteDirs } = await generateConsortium({
-      outDir: path.join(work, 'sites'),
+      outDir: path.join(fed.work, 'sites'),
       sites: SITES,
       casesPerSite: 3,
       shape: [16, 16, 16],
       seed: 2,
     });
-    const created = await postJson(`${coordinator.url}/studies`, study);
-    expect(created.status).toBe(201);
-    const studyId = (created.json as { id: string }).id;
-    await postJson(`${coordinator.url}/studies/${studyId}/start`, {});
-    agents = siteDirs.map((dataDir, i) =>
-      spawnAgent({
-        coordinatorUrl: coordinator.url,
-        site: `dp-site-${i + 1}`,
-        dataDir,
-        logFile: path.join(work, `agent-${i + 1}.log`),
-        extraArgs: ['--backend', 'cpu'],
-      }),
-    );
+    const names = siteDirs.map((_, i) => `dp-site-${i + 1}`);
+    await fed.enroll(names);
+    const studyId = await fed.createStudy(study);
+    await fed.approve(studyId, names);
+    await fed.startStudy(studyId);
+    siteDirs.forEach((dataDir, i) => fed.spawn(names[i]!, dataDir, ['--backend', 'cpu']));
 
-    const final = await waitForStudyCompletion(coordinator.url, studyId, 200_000);
+    const final = await fed.waitForCompletion(studyId, 200_000);
     expect(final.roundsDone).toBe(allowed);
     expect(final.statusReason).toMatch(/privacy budget spent/);
     expect(final.epsilonSpent).not.toBeNull();
     expect(final.epsilonSpent!).toBeLessThanOrEqual(2);
     expect(final.epsilonSpent!).toBeGreaterThan(0);
 
-    const prisma = coordinator.app.get<OpenDatabase>(DATABASE).prisma;
+    const prisma = fed.prisma;
     const updates = await prisma.siteUpdate.findMany({ where: { round: { studyId } } });
     expect(updates).toHaveLength(allowed * SITES);
     // int8 on the wire: a byte per weight plus a scale per tensor and the manifest (this model is tiny).

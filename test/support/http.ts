@@ -1,15 +1,37 @@
-export async function postJson(url: string, body: unknown): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, json: await res.json() };
+/** Plain REST helpers for end-to-end specs; pass an API token to call guarded routes. */
+function headers(token?: string, json = false): Record<string, string> {
+  return {
+    ...(json ? { 'content-type': 'application/json' } : {}),
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+  };
 }
 
-export async function getJson(url: string): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(url);
-  return { status: res.status, json: await res.json() };
+export async function postJson(
+  url: string,
+  body: unknown,
+  token?: string,
+): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(url, { method: 'POST', headers: headers(token, true), body: JSON.stringify(body) });
+  return { status: res.status, json: await res.json().catch(() => null) };
+}
+
+export async function getJson(url: string, token?: string): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(url, { headers: headers(token) });
+  return { status: res.status, json: await res.json().catch(() => null) };
+}
+
+export async function request(
+  method: string,
+  url: string,
+  token?: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(url, {
+    method,
+    headers: headers(token, body !== undefined),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json().catch(() => null) };
 }
 
 export async function waitFor<T>(
@@ -39,11 +61,12 @@ export function waitForStudyCompletion(
   coordinatorUrl: string,
   studyId: string,
   timeoutMs: number,
+  token?: string,
 ): Promise<StudyView> {
   return waitFor(
     `study ${studyId} to complete`,
     async () => {
-      const s = (await getJson(`${coordinatorUrl}/studies/${studyId}`)).json as StudyView;
+      const s = (await getJson(`${coordinatorUrl}/studies/${studyId}`, token)).json as StudyView;
       if (s.status === 'paused' || s.status === 'failed')
         throw new Error(`study ${s.status}: ${s.statusReason}`);
       return s.status === 'completed' ? s : undefined;

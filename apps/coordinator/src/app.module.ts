@@ -7,6 +7,8 @@ import { RoundsModule } from './rounds/rounds.module';
 import { StudiesModule } from './studies/studies.module';
 import { AgentModule } from './agent/agent.module';
 import { HealthController } from './common/health.controller';
+import { AuthModule } from './auth/auth.module';
+import { EnrollmentModule } from './enrollment/enrollment.module';
 
 @Module({})
 export class AppModule {
@@ -16,7 +18,9 @@ export class AppModule {
       imports: [
         CoreModule.forRoot(config),
         AuditModule,
+        AuthModule,
         SitesModule,
+        EnrollmentModule,
         RoundsModule,
         StudiesModule,
         AgentModule,

@@ -4,5 +4,15 @@ export { CoordinatorConfig, coordinatorConfigFromEnv } from './config/coordinato
 export { RoundEvents, type RoundEvent } from './rounds/round-events';
 export { resolveDatabaseTarget, openDatabase, type OpenDatabase } from './database/database-adapter';
 export { DATABASE } from './core/tokens';
-export { spawnAgent, stopAgent } from './demo/spawn-agent';
+export { spawnAgent, stopAgent, runAgentCommand } from './demo/spawn-agent';
+export { verifyAuditChain, auditEntryHash, type AuditEntry } from './audit/audit-chain';
 export { demoStudyInput } from './demo/demo-study';
+export { enrollSites, approveStudy } from './demo/demo-sites';
+export {
+  enrollTestSite,
+  connectTestSite,
+  issueEnrollmentToken,
+  helloFor,
+  sendWithAck,
+  type TestSite,
+} from './testing/test-site';

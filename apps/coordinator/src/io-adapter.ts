@@ -2,7 +2,10 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Server, ServerOptions } from 'socket.io';
 
-/** socket.io with a message limit large enough for an encoded model update (1 MB by default otherwise). */
+/**
+ * socket.io with a small per-message cap (updates travel in sealed chunks below it; a bigger frame closes only
+ * its own socket) and connection-state recovery, whose reconnects still pass the handshake middleware.
+ */
 export class CoordinatorIoAdapter extends IoAdapter {
   constructor(
     app: INestApplicationContext,
@@ -16,6 +19,7 @@ export class CoordinatorIoAdapter extends IoAdapter {
       ...options,
       maxHttpBufferSize: this.maxMessageBytes,
       pingTimeout: 60_000,
+      connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
     }) as Server;
   }
 }

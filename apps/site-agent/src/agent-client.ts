@@ -1,15 +1,21 @@
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { z } from 'zod';
 import {
   AgentEvents,
-  Task,
+  SignatureDomains,
+  SignedTask,
+  planHash,
+  sealUpdate,
+  verifyMessage,
   type Ack,
   type AgentHello,
   type BackendInfo,
   type MetricsReport,
-  type UpdateSubmit,
+  type Task,
 } from '@fedseg/protocol';
+import { agentSocket } from './agent-socket';
 import type { AgentLog } from './console-log';
+import type { AgentHome, AgentIdentityFile } from './identity-store';
 import { TaskExecutor, TaskRefusedError, type TrainResult } from './task-executor';
 
 const AckReply = z.object({ ok: z.boolean() }).passthrough();
@@ -17,23 +23,29 @@ const SUBMIT_TIMEOUT_MS = 120_000;
 
 export interface AgentClientOptions {
   coordinator: string;
-  site: string;
+  identity: AgentIdentityFile;
+  home: AgentHome;
   backend: BackendInfo;
   maxConcurrentStudies: number;
   dataSummary: { trainCases: number; valCases: number };
   agentVersion: string;
+  /** Plaintext bytes per sealed update chunk (each chunk is one socket message). */
+  chunkBytes?: number;
 }
 
+type Send = () => Promise<Ack<Record<string, unknown>>>;
+
 /**
- * The agent's connection. socket.io reconnects with exponential backoff (1 s doubling to 30 s, jittered);
- * after each reconnect the agent says hello again and re-sends any result the coordinator has not acked.
- * Tasks run one at a time in arrival order; a task id already seen is not run twice.
+ * The agent's connection. Authenticated on every connect (see agent-socket.ts); socket.io reconnects with
+ * exponential backoff (1 s doubling to 30 s, jittered); after each reconnect the agent says hello again and
+ * re-sends any result the coordinator has not acked. Tasks must carry the pinned coordinator's signature
+ * and a plan this site approved. Tasks run one at a time in arrival order; a task id seen is not run twice.
  */
 export class AgentClient {
   private readonly socket: Socket;
   private queue: Promise<void> = Promise.resolve();
   private readonly seenTasks = new Set<string>();
-  private readonly unacked = new Map<string, { event: string; payload: unknown; blob?: Uint8Array }>();
+  private readonly unacked = new Map<string, Send>();
   private lastProgressSent = 0;
   private closed = false;
 
@@ -42,20 +54,17 @@ export class AgentClient {
     private readonly executor: TaskExecutor,
     private readonly log: AgentLog,
   ) {
-    this.socket = io(`${options.coordinator.replace(/\/$/, '')}/agent`, {
-      reconnection: true,
-      reconnectionDelay: 1_000,
-      reconnectionDelayMax: 30_000,
-      randomizationFactor: 0.5,
-      autoConnect: false,
-      transports: ['websocket'],
-    });
+    this.socket = agentSocket(options.identity, options.coordinator);
     this.socket.on('connect', () => void this.hello());
     this.socket.on('disconnect', (reason) => {
       if (!this.closed) this.log.warn(`connection lost (${reason}); reconnecting with backoff`);
+      if (reason === 'io server disconnect' && !this.closed)
+        this.log.error('the coordinator closed this connection (revoked?); not reconnecting');
     });
-    this.socket.on('connect_error', (err) =>
-      this.log.warn(`cannot reach ${options.coordinator}: ${err.message}; retrying`),
+    this.socket.on('connect_error', (err: Error & { data?: { code?: string } }) =>
+      this.log.warn(
+        `cannot connect to ${options.coordinator}: ${err.message}${err.data?.code ? ` (${err.data.code})` : ''}; retrying`,
+      ),
     );
     this.socket.on(AgentEvents.task, (payload: unknown, blob: unknown) => this.onTask(payload, blob));
     this.socket.on(AgentEvents.protocolError, (e: unknown) =>
@@ -73,9 +82,13 @@ export class AgentClient {
     this.socket.close();
   }
 
+  private get site(): string {
+    return this.options.identity.siteName;
+  }
+
   private async hello(): Promise<void> {
     const hello: AgentHello = {
-      siteName: this.options.site,
+      siteName: this.site,
       agentVersion: this.options.agentVersion,
       backend: this.options.backend,
       maxConcurrentStudies: this.options.maxConcurrentStudies,
@@ -86,10 +99,10 @@ export class AgentClient {
       this.log.error(`the coordinator refused this site: ${reply.error.message}`);
       return;
     }
-    this.log.info(`connected to ${this.options.coordinator} as site ${this.options.site}`);
-    for (const [key, pending] of this.unacked) {
+    this.log.info(`connected to ${this.options.coordinator} as site ${this.site} (authenticated)`);
+    for (const [key, send] of this.unacked) {
       this.log.info(`re-sending ${key} after reconnect`);
-      void this.deliver(key, pending.event, pending.payload, pending.blob);
+      void this.deliver(key, send);
     }
   }
 
@@ -102,16 +115,15 @@ export class AgentClient {
       ? [payload, Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength)]
       : [payload];
     const raw: unknown = await this.socket.timeout(SUBMIT_TIMEOUT_MS).emitWithAck(event, ...args);
-    const parsed = AckReply.parse(raw);
-    return parsed as Ack<Record<string, unknown>>;
+    return AckReply.parse(raw) as Ack<Record<string, unknown>>;
   }
 
   /** Sends until acked (ok or a definite refusal); kept for re-sending after a reconnect. */
-  private async deliver(key: string, event: string, payload: unknown, blob?: Uint8Array): Promise<void> {
-    this.unacked.set(key, { event, payload, blob });
+  private async deliver(key: string, send: Send): Promise<void> {
+    this.unacked.set(key, send);
     if (!this.socket.connected) return; // hello() re-sends on reconnect
     try {
-      const reply = await this.request(event, payload, blob);
+      const reply = await send();
       this.unacked.delete(key);
       if (!reply.ok) {
         const benign = reply.error.code === 'DUPLICATE_UPDATE' || reply.error.code === 'DUPLICATE_METRICS';
@@ -125,45 +137,97 @@ export class AgentClient {
     }
   }
 
+  /**
+   * Seals the update for the pinned coordinator key (a fresh key and nonce on every attempt) and sends the
+   * signed header, then each chunk; the last chunk's ack is the coordinator's verdict on the whole update.
+   */
+  private sendUpdate(result: TrainResult): Send {
+    return async () => {
+      const { identity } = this.options;
+      const { taskId, studyId, round, samples, trainLoss, steps } = result.meta;
+      const sealed = sealUpdate(
+        { taskId, studyId, round, siteId: identity.siteId, samples, trainLoss, steps, codec: result.codec },
+        result.blob,
+        {
+          coordinatorAgreementPublicKey: identity.coordinator.agreementPublicKey,
+          siteSigningSecretKey: identity.keys.signingSecretKey,
+        },
+        this.options.chunkBytes,
+      );
+      const begun = await this.request(AgentEvents.updateBegin, sealed.begin);
+      if (!begun.ok) return begun;
+      let last: Ack<Record<string, unknown>> = begun;
+      for (let index = 0; index < sealed.chunks.length; index++) {
+        last = await this.request(
+          AgentEvents.updateChunk,
+          { nonce: sealed.begin.header.nonce, index },
+          sealed.chunks[index],
+        );
+        if (!last.ok) return last;
+      }
+      return last;
+    };
+  }
+
   private onTask(payload: unknown, blob: unknown): void {
-    const parsed = Task.safeParse(payload);
+    const parsed = SignedTask.safeParse(payload);
     if (!parsed.success || !(blob instanceof Uint8Array)) {
       this.log.warn(
         `ignored a malformed task: ${parsed.success ? 'weights missing' : z.prettifyError(parsed.error)}`,
       );
       return;
     }
-    const task = parsed.data;
+    const { task, signature } = parsed.data;
+    if (
+      !verifyMessage(
+        SignatureDomains.task,
+        task,
+        signature,
+        this.options.identity.coordinator.signingPublicKey,
+      )
+    ) {
+      this.log.error(
+        `ignored a task that is not signed by the coordinator key pinned at enrollment (${this.options.identity.coordinatorFingerprint})`,
+      );
+      return;
+    }
     if (this.seenTasks.has(task.taskId)) return; // already queued, running or done (coordinator re-sent after a reconnect)
     this.seenTasks.add(task.taskId);
     const weights = new Uint8Array(blob); // own copy: the socket's buffer may be reused
     this.queue = this.queue.then(() => this.runTask(task, weights)).catch(() => undefined);
   }
 
+  /** Nothing runs at this site for a plan its admin has not approved (recomputed here, not taken on trust). */
+  private consentProblem(task: Task): string | null {
+    const hash = planHash(task.plan);
+    if (hash !== task.planHash || task.plan.studyId !== task.studyId)
+      return 'the task does not match its own plan hash';
+    if (!this.options.home.isApproved(task.studyId, hash))
+      return `plan ${hash.slice(0, 12)}… of study ${task.studyId} is not approved at this site; the site admin reviews it with fedseg-agent approve --study ${task.studyId}`;
+    return null;
+  }
+
   private async runTask(task: Task, weights: Uint8Array): Promise<void> {
     const label = `study ${task.studyId.slice(0, 8)} round ${task.round}`;
     try {
+      const problem = this.consentProblem(task);
+      if (problem) throw new TaskRefusedError(problem);
       if (task.kind === 'train') {
-        this.log.info(`${label}: training ${task.training.epochs} epoch(s)`);
-        const result: TrainResult = await this.executor.train(task, weights, (p) =>
+        this.log.info(`${label}: training ${task.plan.training.epochs} epoch(s)`);
+        const result = await this.executor.train(task, weights, (p) =>
           this.progress(task.taskId, task.studyId, task.round, label, p),
         );
         this.log.info(
-          `${label}: trained, mean loss ${result.meta.trainLoss.toFixed(4)} on ${result.meta.samples} case(s)`,
+          `${label}: trained, mean loss ${result.meta.trainLoss.toFixed(4)} on ${result.meta.samples} case(s); sending the encrypted update`,
         );
-        await this.deliver(
-          `update for ${label}`,
-          AgentEvents.updateSubmit,
-          result.meta satisfies UpdateSubmit,
-          result.blob,
-        );
+        await this.deliver(`update for ${label}`, this.sendUpdate(result));
       } else {
         const report: MetricsReport = await this.executor.evaluate(task, weights);
         const dice = report.metrics.dice;
         this.log.info(
           `${label}: global model Dice ${dice === undefined ? 'n/a' : dice.toFixed(4)} on ${report.samples} validation case(s)`,
         );
-        await this.deliver(`evaluation for ${label}`, AgentEvents.metricsReport, report);
+        await this.deliver(`evaluation for ${label}`, () => this.request(AgentEvents.metricsReport, report));
       }
     } catch (err) {
       const reason = err instanceof TaskRefusedError ? err.message : `failed: ${(err as Error).message}`;

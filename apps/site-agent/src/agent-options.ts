@@ -1,13 +1,16 @@
 import { z } from 'zod';
+import { EnrollmentTokenText, SiteName } from '@fedseg/protocol';
+
+const CoordinatorUrl = z.url({ message: 'must be a URL such as https://coordinator.example.org:4800' });
+const Home = z.string().min(1).optional();
 
 /** `fedseg-agent run` options: flags first, then FEDSEG_* environment variables, then defaults. */
 export const RunOptions = z.strictObject({
-  coordinator: z.url({ message: 'must be a URL such as http://coordinator.example.org:4800' }),
-  site: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'letters, digits, dot, dash and underscore only'),
+  /** Defaults to the coordinator the site enrolled with. */
+  coordinator: CoordinatorUrl.optional(),
+  /** Optional: the enrolled identity names the site; when given, it must match. */
+  site: SiteName.optional(),
+  home: Home,
   data: z.string().min(1),
   backend: z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']).default('auto'),
   /** Share of cases kept aside (deterministically) to score global models. */
@@ -40,11 +43,47 @@ export function parseFlags(argv: readonly string[]): Record<string, string | boo
   return out;
 }
 
+/** `fedseg-agent enroll` options. The token is a one-time secret: give it by flag or FEDSEG_ENROLLMENT_TOKEN. */
+export const EnrollOptions = z.strictObject({
+  coordinator: CoordinatorUrl,
+  token: EnrollmentTokenText,
+  site: SiteName,
+  home: Home,
+  verbose: z.boolean().default(false),
+});
+export type EnrollOptions = z.infer<typeof EnrollOptions>;
+
+/** `fedseg-agent approve` options. */
+export const ApproveOptions = z.strictObject({
+  study: z.uuid({ message: 'must be a study id (a UUID)' }),
+  coordinator: CoordinatorUrl.optional(),
+  home: Home,
+  /** Approve without asking (after reviewing the plan some other way). */
+  yes: z.boolean().default(false),
+  /** Approve only if the plan's hash is exactly this one (what the admin reviewed). */
+  planHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  verbose: z.boolean().default(false),
+});
+export type ApproveOptions = z.infer<typeof ApproveOptions>;
+
+export function optionsFrom(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const flags = parseFlags(argv);
+  return { coordinator: env.FEDSEG_COORDINATOR, home: env.FEDSEG_AGENT_HOME, ...extra, ...flags };
+}
+
 export function runOptionsFrom(argv: readonly string[], env: NodeJS.ProcessEnv): Record<string, unknown> {
   const flags = parseFlags(argv);
   return {
     coordinator: env.FEDSEG_COORDINATOR,
     site: env.FEDSEG_SITE,
+    home: env.FEDSEG_AGENT_HOME,
     data: env.FEDSEG_DATA,
     backend: env.FEDSEG_BACKEND,
     ...flags,

@@ -1,7 +1,11 @@
 const USAGE = `fedseg-agent: the fedseg site agent
 
-  fedseg-agent run --coordinator URL --site NAME --data DIR [--backend auto|tensorflow|webgpu|wasm|cpu]
+  fedseg-agent enroll --coordinator URL --token fset_… --site NAME   register this site's keys (once)
+  fedseg-agent approve --study ID [--yes | --plan-hash HASH]          review and approve a study's plan
+  fedseg-agent run --data DIR [--backend auto|tensorflow|webgpu|wasm|cpu]
   fedseg-agent check-data DIR
+
+Every verb takes --home DIR (default ~/.fedseg-agent, or FEDSEG_AGENT_HOME): where the site's keys live.
 
 Add --verbose for stack traces.`;
 
@@ -10,6 +14,8 @@ type Command = (argv: string[], io: { out(line: string): void; err(line: string)
 // Loaded on demand: `run` pulls in tfjs, `check-data` does not need it.
 const commands: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run')).runCommand,
+  enroll: async () => (await import('./commands/enroll')).enrollCommand,
+  approve: async () => (await import('./commands/approve')).approveCommand,
   'check-data': async () => (await import('./commands/check-data')).checkDataCommand,
 };
 

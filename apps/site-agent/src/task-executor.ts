@@ -27,7 +27,9 @@ export class TaskRefusedError extends Error {}
 
 export interface TrainResult {
   meta: UpdateSubmit;
+  /** The encoded (not yet encrypted) update; sealed for the coordinator just before it is sent. */
   blob: Uint8Array;
+  codec: string;
 }
 
 /**
@@ -46,10 +48,10 @@ export class TaskExecutor {
   ) {}
 
   private modelFor(task: TrainTask | EvaluateTask): SegmentationModel {
-    const key = `${task.studyId}:${JSON.stringify(task.model)}`;
+    const key = `${task.studyId}:${JSON.stringify(task.plan.model)}`;
     let model = this.models.get(key);
     if (!model) {
-      model = createSegmentationModel(task.model, 0);
+      model = createSegmentationModel(task.plan.model, 0);
       this.models.set(key, model);
     }
     return model;
@@ -76,11 +78,22 @@ export class TaskExecutor {
     onProgress: (p: { epoch: number; epochs: number; step: number; steps: number; loss?: number }) => void,
   ): Promise<TrainResult> {
     if (this.data.train.length === 0) throw new TaskRefusedError('this site has no training cases');
+    // The study's privacy floor: tiny local datasets and batches make updates easier to invert.
+    const floor = task.plan.requirements;
+    if (this.data.train.length < floor.minTrainingCases)
+      throw new TaskRefusedError(
+        `privacy floor: this site has ${this.data.train.length} training case(s); the study requires at least ${floor.minTrainingCases}`,
+      );
+    const batch = Math.min(task.plan.training.batchSize, this.data.train.length);
+    if (batch < floor.minBatchSize)
+      throw new TaskRefusedError(
+        `privacy floor: batches here would hold ${batch} case(s); the study requires at least ${floor.minBatchSize}`,
+      );
     const model = this.modelFor(task);
     const fedBn = task.excludeNormalization;
     const global = this.loadGlobal(task, blob, model, fedBn);
     // A fresh shuffle and crop order every round, still reproducible from the study's seed.
-    const training = { ...task.training, seed: task.training.seed + task.round };
+    const training = { ...task.plan.training, seed: task.plan.training.seed + task.round };
     const result = await trainLocal(model, this.data.epochSampler(training, task.round), training, {
       globalWeights: global,
       onProgress,
@@ -89,10 +102,15 @@ export class TaskExecutor {
     // What leaves the site: the delta from the global model, clipped/noised for DP, then compressed.
     const delta = new Float32Array(local.data.length);
     for (let i = 0; i < delta.length; i++) delta[i] = local.data[i]! - global.data[i]!;
-    privatizeUpdate(delta, task.privacy);
-    const encodedUpdate = encodeUpdate(task.compression, delta, this.codecState.get(task.studyId) ?? null, {
-      manifest: local.manifest,
-    });
+    privatizeUpdate(delta, task.plan.privacy);
+    const encodedUpdate = encodeUpdate(
+      task.plan.compression,
+      delta,
+      this.codecState.get(task.studyId) ?? null,
+      {
+        manifest: local.manifest,
+      },
+    );
     this.codecState.set(task.studyId, encodedUpdate.siteState);
     const encoded = encodeTensors(encodedUpdate.tensors);
     const meta: UpdateSubmit = {
@@ -114,7 +132,7 @@ export class TaskExecutor {
       await fs.writeFile(`${base}.fstn`, encoded);
       await fs.writeFile(`${base}.json`, JSON.stringify(meta));
     }
-    return { meta, blob: encoded };
+    return { meta, blob: encoded, codec: task.plan.compression.codec };
   }
 
   async evaluate(task: EvaluateTask, blob: Uint8Array): Promise<MetricsReport> {

@@ -1,18 +1,13 @@
 import { z } from 'zod';
-import { ModelConfig } from './model-config';
-import { TrainingConfig } from './training-config';
-import { CompressionConfig, PrivacyConfig } from './strategy-config';
+import { Signature64 } from './site-identity';
+import { PlanHash, StudyPlan } from './study-plan';
+import { SiteName } from './trust-messages';
 
 /**
  * Messages on the coordinator's /agent socket.io namespace. Binary weights always travel as a separate
  * Uint8Array argument (a socket.io binary attachment) after the JSON part described here.
  */
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
-const SiteName = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'letters, digits, dot, dash and underscore only');
 
 export const BackendInfo = z.object({
   name: z.string().min(1).max(64),
@@ -25,8 +20,11 @@ export const BackendInfo = z.object({
 });
 export type BackendInfo = z.infer<typeof BackendInfo>;
 
-/** agent -> coordinator, first message after connecting. */
-export const AgentHello = z.object({
+/**
+ * agent -> coordinator, first message after an authenticated connect: what the site runs on. Identity comes
+ * from the handshake; `siteName` must be the authenticated site's own.
+ */
+export const AgentHello = z.strictObject({
   siteName: SiteName,
   agentVersion: z.string().max(64),
   backend: BackendInfo,
@@ -39,11 +37,13 @@ export type AgentHello = z.infer<typeof AgentHello>;
 export const AgentHelloReply = z.object({ siteId: z.uuid() });
 export type AgentHelloReply = z.infer<typeof AgentHelloReply>;
 
-const TaskBase = z.object({
+const TaskBase = z.strictObject({
   taskId: z.uuid(),
   studyId: z.uuid(),
   round: z.int().min(1),
-  model: ModelConfig,
+  /** Everything the site approved; the agent runs nothing whose plan hash it has not approved. */
+  plan: StudyPlan,
+  planHash: PlanHash,
   /** Digest of the global weights sent alongside. */
   globalSha256: Sha256,
   deadlineAt: z.iso.datetime(),
@@ -52,13 +52,7 @@ const TaskBase = z.object({
 });
 
 /** coordinator -> agent: train on local data starting from the attached global weights. */
-export const TrainTask = TaskBase.extend({
-  kind: z.literal('train'),
-  training: TrainingConfig,
-  /** Site side of DP: clip (central) or clip + noise (local) the delta before it leaves. */
-  privacy: PrivacyConfig,
-  compression: CompressionConfig,
-});
+export const TrainTask = TaskBase.extend({ kind: z.literal('train') });
 export type TrainTask = z.infer<typeof TrainTask>;
 
 /** coordinator -> agent: score the attached global weights on the local validation split. */
@@ -67,6 +61,10 @@ export type EvaluateTask = z.infer<typeof EvaluateTask>;
 
 export const Task = z.discriminatedUnion('kind', [TrainTask, EvaluateTask]);
 export type Task = z.infer<typeof Task>;
+
+/** coordinator -> agent: every task is signed by the coordinator's key, which the site pinned at enrollment. */
+export const SignedTask = z.strictObject({ task: Task, signature: Signature64 });
+export type SignedTask = z.infer<typeof SignedTask>;
 
 /**
  * agent -> coordinator, with the update blob attached: the site's delta (local minus global weights),
@@ -131,7 +129,10 @@ export type Ack<T = Record<string, never>> =
 export const AgentEvents = {
   hello: 'agent:hello',
   task: 'task',
-  updateSubmit: 'update:submit',
+  updateBegin: 'update:begin',
+  updateChunk: 'update:chunk',
+  planGet: 'plan:get',
+  planApprove: 'plan:approve',
   metricsReport: 'metrics:report',
   taskProgress: 'task:progress',
   taskDeclined: 'task:declined',

@@ -7,3 +7,8 @@ export * from './training-config';
 export * from './strategy-config';
 export * from './study-config';
 export * from './agent-messages';
+export * from './canonical-json';
+export * from './site-identity';
+export * from './study-plan';
+export * from './trust-messages';
+export * from './update-envelope';

@@ -2,9 +2,19 @@ import { z } from 'zod';
 import { ModelConfig } from './model-config';
 import { TrainingConfig } from './training-config';
 import { CompressionConfig, PrivacyConfig, StrategyConfig } from './strategy-config';
+import { StudyRequirements } from './study-plan';
+
+/**
+ * When a study may start training, given its sites' approvals of the current plan: `quorum` starts rounds
+ * with the approved sites once `minSites` of them are online; `all-invited` waits until every site named in
+ * `sites` approved.
+ */
+export const ConsentPolicy = z.strictObject({
+  policy: z.enum(['quorum', 'all-invited']).default('quorum'),
+});
 
 export const StudyConfig = z
-  .object({
+  .strictObject({
     name: z.string().trim().min(1).max(200),
     description: z.string().max(5000).optional(),
     model: ModelConfig.prefault({}),
@@ -14,6 +24,9 @@ export const StudyConfig = z
     privacy: PrivacyConfig.default({ mode: 'none' }),
     /** How sites compress their updates for the uplink. */
     compression: CompressionConfig.default({ codec: 'none' }),
+    /** Privacy floor: sites below it decline to train, with a reason the researcher sees. */
+    requirements: StudyRequirements.prefault({}),
+    consent: ConsentPolicy.prefault({}),
     rounds: z.int().min(1).max(100_000),
     /** A round aggregates once this many sites answered and the deadline passed (or all selected answered). */
     minSites: z.int().min(1).max(10_000).default(1),
@@ -40,6 +53,10 @@ export const StudyConfig = z
   .refine((c) => c.sites === undefined || c.sites.length >= c.minSites, {
     path: ['sites'],
     message: 'fewer allowed sites than minSites',
+  })
+  .refine((c) => c.consent.policy !== 'all-invited' || c.sites !== undefined, {
+    path: ['consent', 'policy'],
+    message: "'all-invited' needs the invited sites listed in `sites`",
   });
 export type StudyConfig = z.infer<typeof StudyConfig>;
 export type StudyConfigInput = z.input<typeof StudyConfig>;

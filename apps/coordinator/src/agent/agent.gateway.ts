@@ -1,38 +1,66 @@
-import { WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect } from '@nestjs/websockets';
-import type { Socket } from 'socket.io';
+import { Inject } from '@nestjs/common';
+import {
+  WebSocketGateway,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+} from '@nestjs/websockets';
+import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
 import {
   AgentEvents,
   AgentHello,
+  FedsegError,
   MetricsReport,
+  PlanRequest,
   TaskDeclined,
   TaskProgress,
-  UpdateSubmit,
+  UpdateBegin,
+  UpdateChunk,
+  UpdateOpener,
   parseOrThrow,
   type Ack,
-  type Task,
+  type SignedTask,
 } from '@fedseg/protocol';
 import { AuditRepository } from '../audit/audit.repository';
 import { SiteNotIdentifiedError } from '../common/errors';
 import { toErrorBody } from '../common/error-body';
 import { childLogger } from '../common/logger';
+import type { CoordinatorConfig } from '../config/coordinator-config';
+import { ConsentService } from '../consent/consent.service';
+import { COORDINATOR_CONFIG } from '../core/tokens';
+import type { CoordinatorIdentity } from '../identity/coordinator-identity';
+import { COORDINATOR_IDENTITY } from '../identity/identity.tokens';
 import { RoundEvents } from '../rounds/round-events';
 import { RoundSchedulerService } from '../rounds/round-scheduler.service';
-import { UpdatesService, type SubmittingSite } from '../rounds/updates.service';
+import { UpdatesService } from '../rounds/updates.service';
 import { SiteRegistry } from '../sites/site-registry.service';
 import { SitesRepository } from '../sites/sites.repository';
+import { StudiesRepository } from '../studies/studies.repository';
+import { AgentAuthenticator, type AuthenticatedSite } from './agent-authenticator';
+import { ConnectChallenges } from './connect-challenges';
 
 type AckFn = (reply: Ack<Record<string, unknown>>) => void;
 
 const Binary = z.instanceof(Uint8Array, { message: 'expected a binary attachment' });
 const KNOWN_EVENTS = new Set<string>(Object.values(AgentEvents));
+/** Transfers one socket may have open at once (one per study it trains for, with room for a retry). */
+const MAX_OPEN_TRANSFERS = 4;
+
+interface SocketState {
+  site: AuthenticatedSite;
+  hello?: AgentHello;
+  transfers: Map<string, UpdateOpener>;
+}
 
 /**
- * The /agent namespace. Every payload is parsed before use; a refused message gets an error (in its ack,
- * or as a protocol:error event when it came without one), changes nothing and never takes the process down.
+ * The /agent namespace. The handshake middleware authenticates the site before any handler runs; every
+ * payload is then parsed before use and bound to the authenticated site. A refused message gets an error
+ * (in its ack, or as a protocol:error event when it came without one), changes nothing, is audited, and
+ * never takes the process down.
  */
 @WebSocketGateway({ namespace: '/agent' })
-export class AgentGateway implements OnGatewayConnection, OnGatewayDisconnect {
+export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly log = childLogger('agent-gateway');
 
   constructor(
@@ -42,41 +70,161 @@ export class AgentGateway implements OnGatewayConnection, OnGatewayDisconnect {
     private readonly scheduler: RoundSchedulerService,
     private readonly events: RoundEvents,
     private readonly audit: AuditRepository,
+    private readonly authenticator: AgentAuthenticator,
+    private readonly challenges: ConnectChallenges,
+    private readonly consent: ConsentService,
+    private readonly studies: StudiesRepository,
+    @Inject(COORDINATOR_IDENTITY) private readonly identity: CoordinatorIdentity,
+    @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
   ) {}
 
+  afterInit(nsp: Namespace): void {
+    nsp.use((socket, next) => {
+      const source = socket.handshake.address;
+      this.authenticator
+        .authenticate(socket.handshake.auth, source, (nonce) => this.challenges.consume(nonce))
+        .then(
+          (site) => {
+            socket.data.state = { site, transfers: new Map() } satisfies SocketState;
+            next();
+          },
+          (err: unknown) => {
+            const body = toErrorBody(err, this.log);
+            this.log.warn({ source, code: body.code }, `connection refused: ${body.message}`);
+            void this.audit.refused({
+              actor: 'anonymous',
+              action: 'agent.connect-refused',
+              details: { code: body.code },
+              source,
+            });
+            next(Object.assign(new Error(body.message), { data: body }));
+          },
+        );
+    });
+  }
+
   handleConnection(socket: Socket): void {
+    const state = socket.data.state as SocketState | undefined;
+    if (!state) {
+      socket.disconnect(true); // cannot happen: the middleware admits only authenticated sockets
+      return;
+    }
+    socket.conn.once('close', (reason: string, description?: unknown) => {
+      if (reason === 'transport error' || reason === 'parse error')
+        this.log.warn(
+          {
+            site: state.site.name,
+            reason,
+            detail: description instanceof Error ? description.message : undefined,
+          },
+          `closed ${state.site.name}'s connection: ${reason}${description instanceof Error ? ` (${description.message}; the socket message cap is ${this.config.maxMessageBytes} bytes)` : ''}`,
+        );
+    });
     this.on(socket, AgentEvents.hello, async ([payload]) => {
       const hello = parseOrThrow(AgentHello, payload, `${AgentEvents.hello} message`);
-      const site = await this.sites.upsertOnHello(hello);
-      socket.data.site = { siteId: site.id, name: site.name } satisfies SubmittingSite;
+      if (hello.siteName !== state.site.name)
+        throw new FedsegError(
+          'SITE_MISMATCH',
+          `This connection is authenticated as site ${state.site.name}, not ${hello.siteName}.`,
+        );
+      await this.sites.recordHello(state.site.siteId, hello);
+      state.hello = hello;
       await this.audit.record({
-        actor: `site:${site.name}`,
+        actor: `site:${state.site.name}`,
         action: 'site.connected',
         details: { backend: hello.backend.name },
+        source: socket.handshake.address,
       });
-      this.registry.connect(site.id, hello, {
+      this.registry.connect(state.site.siteId, hello, {
         connectionId: socket.id,
-        sendTask: (task: Task, weights: Uint8Array) =>
+        sendTask: (signed: SignedTask, weights: Uint8Array) =>
           socket.emit(
             AgentEvents.task,
-            task,
+            signed,
             Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength),
           ),
+        close: (reason: string) => {
+          socket.emit(AgentEvents.protocolError, { code: 'SITE_REVOKED', message: reason });
+          socket.disconnect(true);
+        },
       });
       this.log.info(
-        { site: site.name, backend: hello.backend.name, adapter: hello.backend.adapter },
+        { site: state.site.name, backend: hello.backend.name, adapter: hello.backend.adapter },
         'site connected',
       );
-      return { siteId: site.id };
+      return { siteId: state.site.siteId, coordinatorFingerprint: this.identity.fingerprint };
     });
-    this.on(socket, AgentEvents.updateSubmit, async ([payload, blob]) => {
-      const site = this.siteOf(socket);
-      const meta = parseOrThrow(UpdateSubmit, payload, `${AgentEvents.updateSubmit} message`);
-      const bytes = parseOrThrow(Binary, blob, `${AgentEvents.updateSubmit} weights`);
-      return this.updates.submitUpdate(site, meta, bytes);
+    this.on(socket, AgentEvents.updateBegin, async ([payload]) => {
+      const site = this.helloed(socket);
+      const begin = parseOrThrow(UpdateBegin, payload, `${AgentEvents.updateBegin} message`);
+      if (begin.header.siteId !== site.siteId)
+        throw new FedsegError(
+          'SITE_MISMATCH',
+          `This connection is site ${site.name}; it cannot send another site's update.`,
+        );
+      if (state.transfers.has(begin.header.nonce))
+        throw new FedsegError('NONCE_REUSED', 'An update with this nonce is already being received.');
+      if (state.transfers.size >= MAX_OPEN_TRANSFERS)
+        throw new FedsegError(
+          'TOO_MANY_TRANSFERS',
+          `At most ${MAX_OPEN_TRANSFERS} updates may be in flight per connection.`,
+        );
+      const opener = new UpdateOpener(begin, {
+        siteSigningPublicKey: site.signingPublicKey,
+        coordinatorAgreementSecretKey: this.identity.secret.agreementSecretKey,
+      });
+      await this.updates.precheck(site, opener.header, this.config.maxUpdateBytes);
+      state.transfers.set(begin.header.nonce, opener);
+      return { chunks: opener.header.chunks };
+    });
+    this.on(socket, AgentEvents.updateChunk, async ([payload, blob]) => {
+      const site = this.helloed(socket);
+      const chunk = parseOrThrow(UpdateChunk, payload, `${AgentEvents.updateChunk} message`);
+      const bytes = parseOrThrow(Binary, blob, `${AgentEvents.updateChunk} bytes`);
+      const opener = state.transfers.get(chunk.nonce);
+      if (!opener)
+        throw new FedsegError(
+          'TRANSFER_NOT_FOUND',
+          'No update transfer with this nonce is open on this connection; send update:begin first.',
+        );
+      try {
+        opener.addChunk(chunk.index, bytes);
+      } catch (err) {
+        state.transfers.delete(chunk.nonce); // a bad chunk ends the transfer: the agent starts over
+        throw err;
+      }
+      if (!opener.complete) return { received: chunk.index };
+      state.transfers.delete(chunk.nonce);
+      const plaintext = opener.finish();
+      const h = opener.header;
+      return this.updates.submitUpdate(
+        site,
+        {
+          taskId: h.taskId,
+          studyId: h.studyId,
+          round: h.round,
+          samples: h.samples,
+          sha256: h.payloadSha256,
+          trainLoss: h.trainLoss,
+          steps: h.steps,
+        },
+        plaintext,
+        h.nonce,
+      );
+    });
+    this.on(socket, AgentEvents.planGet, async ([payload]) => {
+      const { studyId } = parseOrThrow(PlanRequest, payload, `${AgentEvents.planGet} message`);
+      const study = await this.studies.get(studyId);
+      this.consent.assertInvited(study, state.site);
+      return { ...this.consent.planOf(study) };
+    });
+    this.on(socket, AgentEvents.planApprove, async ([payload]) => {
+      const approved = await this.consent.approve(this.studies, state.site, payload);
+      this.scheduler.notify((payload as { approval: { studyId: string } }).approval.studyId);
+      return approved;
     });
     this.on(socket, AgentEvents.metricsReport, async ([payload]) => {
-      const site = this.siteOf(socket);
+      const site = this.helloed(socket);
       await this.updates.reportMetrics(
         site,
         parseOrThrow(MetricsReport, payload, `${AgentEvents.metricsReport} message`),
@@ -84,7 +232,7 @@ export class AgentGateway implements OnGatewayConnection, OnGatewayDisconnect {
       return {};
     });
     this.on(socket, AgentEvents.taskProgress, async ([payload]) => {
-      const site = this.siteOf(socket);
+      const site = this.helloed(socket);
       const p = parseOrThrow(TaskProgress, payload, `${AgentEvents.taskProgress} message`);
       this.events.emit({
         type: 'task-progress',
@@ -100,12 +248,19 @@ export class AgentGateway implements OnGatewayConnection, OnGatewayDisconnect {
       return {};
     });
     this.on(socket, AgentEvents.taskDeclined, async ([payload]) => {
-      const site = this.siteOf(socket);
+      const site = this.helloed(socket);
       const d = parseOrThrow(TaskDeclined, payload, `${AgentEvents.taskDeclined} message`);
       this.log.warn(
         { site: site.name, studyId: d.studyId, round: d.round, reason: d.reason },
         'task declined',
       );
+      // The researcher reads declines (and their reasons) at GET /studies/:id/declines.
+      await this.audit.record({
+        actor: `site:${site.name}`,
+        action: 'task.declined',
+        subject: d.studyId,
+        details: { round: d.round, kind: d.kind, reason: d.reason },
+      });
       this.scheduler.declined(d.studyId, site.siteId, d.kind);
       return {};
     });
@@ -119,17 +274,18 @@ export class AgentGateway implements OnGatewayConnection, OnGatewayDisconnect {
   }
 
   handleDisconnect(socket: Socket): void {
-    const site = socket.data.site as SubmittingSite | undefined;
-    if (site) {
-      this.registry.disconnect(site.siteId, socket.id);
-      this.log.info({ site: site.name }, 'site disconnected');
+    const state = socket.data.state as SocketState | undefined;
+    if (state?.hello) {
+      this.registry.disconnect(state.site.siteId, socket.id);
+      this.log.info({ site: state.site.name }, 'site disconnected');
     }
   }
 
-  private siteOf(socket: Socket): SubmittingSite {
-    const site = socket.data.site as SubmittingSite | undefined;
-    if (!site) throw new SiteNotIdentifiedError();
-    return site;
+  /** The site behind a socket that said hello (task traffic needs the site to be registered online). */
+  private helloed(socket: Socket): AuthenticatedSite {
+    const state = socket.data.state as SocketState | undefined;
+    if (!state?.hello) throw new SiteNotIdentifiedError();
+    return state.site;
   }
 
   /** Registers a handler whose result becomes `{ ok: true, ...result }` and whose errors become `{ ok: false, error }`. */
@@ -144,10 +300,14 @@ export class AgentGateway implements OnGatewayConnection, OnGatewayDisconnect {
         (result) => ack?.({ ok: true, ...result }),
         (err: unknown) => {
           const error = toErrorBody(err, this.log);
-          this.log.warn(
-            { event, code: error.code, site: (socket.data.site as SubmittingSite | undefined)?.name },
-            error.message,
-          );
+          const site = (socket.data.state as SocketState | undefined)?.site.name;
+          this.log.warn({ event, code: error.code, site }, error.message);
+          void this.audit.refused({
+            actor: site ? `site:${site}` : 'anonymous',
+            action: 'agent.message-refused',
+            details: { event, code: error.code },
+            source: socket.handshake.address,
+          });
           if (ack) ack({ ok: false, error });
           else socket.emit(AgentEvents.protocolError, { event, ...error });
         },

@@ -1,18 +1,90 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Prisma, PrismaClient } from '@prisma/client';
+import { Prisma, type PrismaClient } from '@prisma/client';
 import { PRISMA } from '../core/tokens';
+import { GENESIS_HASH, auditEntryHash, type AuditEntry } from './audit-chain';
 
 export type Db = PrismaClient | Prisma.TransactionClient;
 
-/** Every action that changes state leaves an audit row, in the same transaction as the change. */
+export interface AuditInput {
+  actor: string;
+  action: string;
+  subject?: string;
+  details?: Prisma.InputJsonValue;
+  /** Remote address of the request, when there was one. */
+  source?: string;
+}
+
+/** Serializes chain appends across connections and coordinator instances for the length of a transaction. */
+const AUDIT_LOCK_KEY = 0x6665_6473; // "feds"
+
+/**
+ * Every action that changes state leaves an audit row, in the same transaction as the change; so does every
+ * refused attempt (in a transaction of its own). Rows are hash-chained; the database refuses to change them.
+ */
 @Injectable()
 export class AuditRepository {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
 
-  async record(
-    event: { actor: string; action: string; subject?: string; details?: Prisma.InputJsonValue },
-    db: Db = this.prisma,
-  ): Promise<void> {
-    await db.auditEvent.create({ data: event });
+  async record(event: AuditInput, db?: Db): Promise<void> {
+    if (db && db !== this.prisma) return this.append(event, db as Prisma.TransactionClient);
+    await this.prisma.$transaction((tx) => this.append(event, tx));
+  }
+
+  /** A refusal is recorded even though the request changed nothing else; a failure to record never masks it. */
+  async refused(event: AuditInput): Promise<void> {
+    await this.record(event).catch(() => undefined);
+  }
+
+  private async append(event: AuditInput, tx: Prisma.TransactionClient): Promise<void> {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`;
+    const last = await tx.auditEvent.findFirst({
+      where: { seq: { not: null } },
+      orderBy: { seq: 'desc' },
+      select: { seq: true, hash: true },
+    });
+    const entry = {
+      seq: Number(last?.seq ?? 0n) + 1,
+      // Millisecond precision, as the column stores it, so the hash can be recomputed from the row.
+      at: new Date().toISOString(),
+      actor: event.actor,
+      action: event.action,
+      subject: event.subject ?? null,
+      details: (event.details ?? null) as unknown,
+      source: event.source ?? null,
+      prevHash: last?.hash ?? GENESIS_HASH,
+    };
+    const hash = auditEntryHash(entry);
+    await tx.auditEvent.create({
+      data: {
+        seq: BigInt(entry.seq),
+        at: new Date(entry.at),
+        actor: entry.actor,
+        action: entry.action,
+        subject: entry.subject,
+        details: event.details ?? Prisma.DbNull,
+        source: entry.source,
+        prevHash: entry.prevHash,
+        hash,
+      },
+    });
+  }
+
+  /** The hashed part of the log in chain order, as `fedseg audit export` writes it. */
+  async exportChain(): Promise<AuditEntry[]> {
+    const rows = await this.prisma.auditEvent.findMany({
+      where: { seq: { not: null } },
+      orderBy: { seq: 'asc' },
+    });
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      at: r.at.toISOString(),
+      actor: r.actor,
+      action: r.action,
+      subject: r.subject,
+      details: (r.details ?? null) as unknown,
+      source: r.source,
+      prevHash: r.prevHash!,
+      hash: r.hash!,
+    }));
   }
 }

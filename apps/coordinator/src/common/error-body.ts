@@ -13,7 +13,13 @@ export function toErrorBody(err: unknown, log: Logger): ErrorBody {
 }
 
 export function httpStatusOf(code: string): number {
-  if (code === 'VALIDATION_FAILED' || code === 'TENSOR_CODEC_INVALID') return 400;
+  if (code === 'VALIDATION_FAILED' || code === 'TENSOR_CODEC_INVALID' || code === 'MALFORMED_JSON')
+    return 400;
+  if (code === 'UNAUTHENTICATED' || code === 'BAD_SIGNATURE' || code.startsWith('ENROLLMENT_TOKEN_'))
+    return 401;
+  if (code === 'FORBIDDEN') return 403;
+  if (code === 'PAYLOAD_TOO_LARGE') return 413;
+  if (code === 'RATE_LIMITED') return 429;
   if (code.endsWith('_NOT_FOUND')) return 404;
   if (code.endsWith('_CONFLICT') || code.startsWith('DUPLICATE_')) return 409;
   if (code === 'INTERNAL') return 500;

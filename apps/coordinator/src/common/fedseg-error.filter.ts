@@ -13,6 +13,22 @@ export class FedsegErrorFilter implements ExceptionFilter {
 
   catch(err: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<JsonResponse>();
+    // Express's body parser: a body that is not JSON, or too large, is the client's mistake, said plainly.
+    const parserError = (err as { type?: unknown } | null)?.type;
+    const nestParserError =
+      err instanceof HttpException && err.getStatus() === 400 && /JSON/i.test(err.message);
+    if (parserError === 'entity.parse.failed' || nestParserError) {
+      res
+        .status(400)
+        .json({ error: { code: 'MALFORMED_JSON', message: 'The request body is not valid JSON.' } });
+      return;
+    }
+    if (parserError === 'entity.too.large') {
+      res
+        .status(413)
+        .json({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.' } });
+      return;
+    }
     if (err instanceof HttpException) {
       const status = err.getStatus();
       res.status(status).json({ error: { code: `HTTP_${status}`, message: err.message } });

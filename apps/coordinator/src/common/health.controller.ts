@@ -1,14 +1,22 @@
 import { Controller, Get, Inject } from '@nestjs/common';
+import { Public } from '../auth/auth.decorators';
+import type { CoordinatorIdentity } from '../identity/coordinator-identity';
+import { COORDINATOR_IDENTITY } from '../identity/identity.tokens';
 import { DATABASE } from '../core/tokens';
 import type { OpenDatabase } from '../database/database-adapter';
 
 @Controller('health')
 export class HealthController {
-  constructor(@Inject(DATABASE) private readonly db: OpenDatabase) {}
+  constructor(
+    @Inject(DATABASE) private readonly db: OpenDatabase,
+    @Inject(COORDINATOR_IDENTITY) private readonly identity: CoordinatorIdentity,
+  ) {}
 
+  /** Public: liveness, and the coordinator's key fingerprint for site admins to compare out of band. */
   @Get()
+  @Public()
   async health() {
     await this.db.prisma.$queryRaw`SELECT 1`;
-    return { ok: true, database: this.db.target.kind };
+    return { ok: true, database: this.db.target.kind, coordinatorFingerprint: this.identity.fingerprint };
   }
 }

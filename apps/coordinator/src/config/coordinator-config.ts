@@ -2,19 +2,38 @@ import { z } from 'zod';
 import { parseOrThrow } from '@fedseg/protocol';
 
 /** Everything the coordinator reads from its environment, parsed once at start. */
-export const CoordinatorConfig = z.object({
-  port: z.coerce.number().int().min(0).max(65_535).default(4800),
-  host: z.string().min(1).default('127.0.0.1'),
-  databaseUrl: z.string().optional(),
-  homeDir: z.string().min(1).default('.fedseg'),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Largest socket.io message (an encoded update). */
-  maxMessageBytes: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .default(512 * 1024 * 1024),
-});
+export const CoordinatorConfig = z
+  .object({
+    port: z.coerce.number().int().min(0).max(65_535).default(4800),
+    host: z.string().min(1).default('127.0.0.1'),
+    databaseUrl: z.string().optional(),
+    homeDir: z.string().min(1).default('.fedseg'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Largest socket.io message. Updates move in sealed chunks of at most 512 KiB; anything bigger is refused. */
+    maxMessageBytes: z.coerce
+      .number()
+      .int()
+      .min(64 * 1024)
+      .default(1024 * 1024),
+    /** Largest whole update a site may upload (the sum of its chunks). */
+    maxUpdateBytes: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024 * 1024),
+    /** The coordinator's key file (signing and agreement keys); made on first start. */
+    identityFile: z.string().min(1).optional(),
+    /** PEM files: with both, the coordinator serves HTTPS and WSS only. */
+    tlsCertFile: z.string().min(1).optional(),
+    tlsKeyFile: z.string().min(1).optional(),
+    /** Per remote address and minute: failed authentications, enrollment attempts, socket connection attempts. */
+    authAttemptsPerMinute: z.coerce.number().int().min(1).default(30),
+    connectAttemptsPerMinute: z.coerce.number().int().min(1).default(120),
+  })
+  .refine((c) => (c.tlsCertFile === undefined) === (c.tlsKeyFile === undefined), {
+    path: ['tlsKeyFile'],
+    message: 'give both --tls-cert and --tls-key, or neither',
+  });
 export type CoordinatorConfig = z.infer<typeof CoordinatorConfig>;
 
 export function coordinatorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
@@ -27,6 +46,12 @@ export function coordinatorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
       homeDir: env.FEDSEG_HOME,
       logLevel: env.LOG_LEVEL,
       maxMessageBytes: env.FEDSEG_MAX_MESSAGE_BYTES,
+      maxUpdateBytes: env.FEDSEG_MAX_UPDATE_BYTES,
+      identityFile: env.FEDSEG_IDENTITY_FILE || undefined,
+      tlsCertFile: env.FEDSEG_TLS_CERT || undefined,
+      tlsKeyFile: env.FEDSEG_TLS_KEY || undefined,
+      authAttemptsPerMinute: env.FEDSEG_AUTH_ATTEMPTS_PER_MINUTE,
+      connectAttemptsPerMinute: env.FEDSEG_CONNECT_ATTEMPTS_PER_MINUTE,
     },
     'coordinator environment',
   );

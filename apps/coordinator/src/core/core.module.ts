@@ -5,6 +5,8 @@ import { openDatabase, resolveDatabaseTarget, type OpenDatabase } from '../datab
 import { FileBlobStore } from '../storage/blob-store';
 import { childLogger } from '../common/logger';
 import { BLOB_STORE, COORDINATOR_CONFIG, DATABASE, PRISMA } from './tokens';
+import { loadOrCreateCoordinatorIdentity } from '../identity/coordinator-identity';
+import { COORDINATOR_IDENTITY } from '../identity/identity.tokens';
 
 /** Config, database (migrated at start) and blob store, shared by every feature module. */
 @Global()
@@ -29,8 +31,15 @@ export class CoreModule implements OnApplicationShutdown {
         },
         { provide: PRISMA, useFactory: (db: OpenDatabase) => db.prisma, inject: [DATABASE] },
         { provide: BLOB_STORE, useValue: new FileBlobStore(path.resolve(config.homeDir, 'blobs')) },
+        {
+          provide: COORDINATOR_IDENTITY,
+          useFactory: () =>
+            loadOrCreateCoordinatorIdentity(
+              config.identityFile ?? path.resolve(config.homeDir, 'coordinator-identity.json'),
+            ),
+        },
       ],
-      exports: [COORDINATOR_CONFIG, DATABASE, PRISMA, BLOB_STORE],
+      exports: [COORDINATOR_CONFIG, DATABASE, PRISMA, BLOB_STORE, COORDINATOR_IDENTITY],
     };
   }
 

@@ -8,6 +8,7 @@ import { startCoordinator } from '../coordinator';
 import { CoordinatorConfig } from '../config/coordinator-config';
 import { RoundEvents, type RoundEvent } from '../rounds/round-events';
 import { spawnAgent, stopAgent, REPO_ROOT } from './spawn-agent';
+import { approveStudy, enrollSites } from './demo-sites';
 import { demoStudyInput } from './demo-study';
 
 /**
@@ -61,11 +62,21 @@ async function main(): Promise<number> {
     `generated ${sites} sites x 8 phantom cases (32^3, site-specific scanners) under ${path.relative(process.cwd(), home)}/sites`,
   );
 
-  const config = CoordinatorConfig.parse({ port: 0, host: '127.0.0.1', homeDir: home, logLevel: 'warn' });
+  const config = CoordinatorConfig.parse({ port: 0, host: '127.0.0.1', homeDir: home, logLevel: 'error' });
   const coordinator = await startCoordinator(config);
+  const token = coordinator.bootstrapAdminToken!;
+  const post = (p: string, body: unknown) => request('POST', `${coordinator.url}${p}`, token, body);
+  const get = (p: string) => request('GET', `${coordinator.url}${p}`, token);
   say(
-    `coordinator on ${coordinator.url}, embedded PGlite database in ${path.relative(process.cwd(), home)}/db`,
+    `coordinator on ${coordinator.url}, embedded PGlite database in ${path.relative(process.cwd(), home)}/db, key fingerprint ${coordinator.fingerprint}`,
   );
+  say(`first start: admin API token written to ${path.relative(process.cwd(), home)}/admin.token (mode 600)`);
+
+  // Trust: every hospital enrolls once with a one-time token, making keys that never leave it.
+  const siteNames = siteDirs.map((_, i) => `hospital-${i + 1}`);
+  const agentHome = (name: string) => path.join(home, 'agents', name);
+  const echo = (site: string, line: string) => say(`[${site}] ${line}`);
+  await enrollSites({ url: coordinator.url, adminToken: token, sites: siteNames, homeOf: agentHome, echo });
 
   const study = demoStudyInput({ sites, rounds, strategy: flags.strategy, compression: flags.compression });
   const checked = StudyConfig.safeParse(study);
@@ -74,18 +85,27 @@ async function main(): Promise<number> {
     await coordinator.close();
     return 2;
   }
-  const created = (await post(`${coordinator.url}/studies`, checked.data)) as { id: string };
-  await post(`${coordinator.url}/studies/${created.id}/start`, {});
+  const created = (await post('/studies', checked.data)) as { id: string };
+  say(`study ${created.id.slice(0, 8)} created; each hospital's admin reviews its plan and approves it`);
+  // Consent: nothing trains at a site until its admin approved this exact plan (by hash).
+  await approveStudy({ studyId: created.id, sites: siteNames, homeOf: agentHome, echo });
+  const approvals = (await get(`/studies/${created.id}/approvals`)) as {
+    planHash: string;
+    approvals: unknown[];
+  };
+  say(`${approvals.approvals.length} of ${sites} sites approved plan ${approvals.planHash.slice(0, 12)}…`);
+  await post(`/studies/${created.id}/start`, {});
   say(
-    `study ${created.id.slice(0, 8)} created and started; launching ${sites} site agents (logs in ${path.relative(process.cwd(), home)}/logs)`,
+    `study started; launching ${sites} site agents: authenticated connections, signed tasks, encrypted updates (logs in ${path.relative(process.cwd(), home)}/logs)`,
   );
 
   const agents = siteDirs.map((dataDir, i) =>
     spawnAgent({
       coordinatorUrl: coordinator.url,
-      site: `hospital-${i + 1}`,
+      site: siteNames[i]!,
+      home: agentHome(siteNames[i]!),
       dataDir,
-      logFile: path.join(home, 'logs', `hospital-${i + 1}.log`),
+      logFile: path.join(home, 'logs', `${siteNames[i]}.log`),
       extraArgs: ['--backend', backend],
     }),
   );
@@ -93,8 +113,7 @@ async function main(): Promise<number> {
   const names = new Map<string, string>();
   const siteName = async (id: string) => {
     if (!names.has(id)) {
-      for (const s of (await get(`${coordinator.url}/sites`)) as Array<{ id: string; name: string }>)
-        names.set(s.id, s.name);
+      for (const s of (await get('/sites')) as Array<{ id: string; name: string }>) names.set(s.id, s.name);
     }
     return names.get(id) ?? id.slice(0, 8);
   };
@@ -123,7 +142,7 @@ async function main(): Promise<number> {
   );
   const outcome = await Promise.race([finished, timeout]);
 
-  const table = (await get(`${coordinator.url}/studies/${created.id}/rounds`)) as Array<{
+  const table = (await get(`/studies/${created.id}/rounds`)) as Array<{
     index: number;
     status: string;
     updates: number;
@@ -156,21 +175,15 @@ function fmt(v: number | null): string {
   return v === null ? 'n/a' : v.toFixed(4);
 }
 
-async function post(url: string, body: unknown): Promise<unknown> {
+async function request(method: string, url: string, token: string, body?: unknown): Promise<unknown> {
   const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+    method,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json: unknown = await res.json();
-  if (!res.ok) throw new Error(`POST ${url} -> ${res.status}: ${JSON.stringify(json)}`);
+  if (!res.ok) throw new Error(`${method} ${url} -> ${res.status}: ${JSON.stringify(json)}`);
   return json;
-}
-
-async function get(url: string): Promise<unknown> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`GET ${url} -> ${res.status}`);
-  return res.json();
 }
 
 main().then(

@@ -9,6 +9,10 @@ import { GlobalModelService } from './global-model.service';
 import { RoundEvents } from './round-events';
 import { RoundsRepository } from './rounds.repository';
 import { StudyRunner } from './study-runner';
+import { SignatureDomains, signMessage, type Task } from '@fedseg/protocol';
+import { ConsentService } from '../consent/consent.service';
+import type { CoordinatorIdentity } from '../identity/coordinator-identity';
+import { COORDINATOR_IDENTITY } from '../identity/identity.tokens';
 
 /** One StudyRunner per running study; resumes running studies when the coordinator starts. */
 @Injectable()
@@ -25,6 +29,8 @@ export class RoundSchedulerService implements OnApplicationBootstrap, OnApplicat
     private readonly registry: SiteRegistry,
     private readonly events: RoundEvents,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    private readonly consent: ConsentService,
+    @Inject(COORDINATOR_IDENTITY) private readonly identity: CoordinatorIdentity,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -53,6 +59,11 @@ export class RoundSchedulerService implements OnApplicationBootstrap, OnApplicat
       blobs: this.blobs,
       events: this.events,
       log: this.log,
+      signTask: (task: Task) => ({
+        task,
+        signature: signMessage(SignatureDomains.task, task, this.identity.secret.signingSecretKey),
+      }),
+      consenting: (study, candidates) => this.consent.consenting(study, candidates),
     });
     this.runners.set(studyId, runner);
     void runner.done.finally(() => {

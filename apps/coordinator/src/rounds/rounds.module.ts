@@ -6,6 +6,8 @@ import { RoundEvents } from './round-events';
 import { RoundSchedulerService } from './round-scheduler.service';
 import { RoundsRepository } from './rounds.repository';
 import { UpdatesService } from './updates.service';
+import { ApprovalsRepository } from '../consent/approvals.repository';
+import { ConsentService } from '../consent/consent.service';
 
 @Module({
   imports: [SitesModule],
@@ -16,8 +18,11 @@ import { UpdatesService } from './updates.service';
     RoundEvents,
     RoundSchedulerService,
     UpdatesService,
+    ApprovalsRepository,
+    ConsentService,
   ],
   exports: [
+    ConsentService,
     RoundsRepository,
     StudiesRepository,
     GlobalModelService,

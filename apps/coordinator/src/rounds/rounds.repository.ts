@@ -73,6 +73,10 @@ export class RoundsRepository {
     return db.siteUpdate.create({ data: { ...data, status: 'received' } });
   }
 
+  async nonceUsed(nonce: string): Promise<boolean> {
+    return (await this.prisma.siteUpdate.count({ where: { nonce } })) > 0;
+  }
+
   async markUpdatesAggregated(roundId: string, db: Db): Promise<void> {
     await db.siteUpdate.updateMany({
       where: { roundId, status: 'received' },

@@ -1,6 +1,7 @@
 import type { Round } from '@prisma/client';
 import { applyDelta, createAggregator, decodeUpdate, privacyStatus } from '@fedseg/aggregation';
-import { decodeTensors, type Task } from '@fedseg/protocol';
+import { decodeTensors, planHash, type SignedTask, type Task } from '@fedseg/protocol';
+import { studyPlanOf } from '../consent/consent.service';
 import type { Logger } from '../common/logger';
 import type { AuditRepository } from '../audit/audit.repository';
 import type { BlobStore } from '../storage/blob-store';
@@ -24,6 +25,10 @@ export interface StudyRunnerDeps {
   blobs: BlobStore;
   events: RoundEvents;
   log: Logger;
+  /** The coordinator signs every task it sends. */
+  signTask(task: Task): SignedTask;
+  /** Of the candidate site ids, those whose admins approved the study's current plan. */
+  consenting(study: StudyRecord, candidates: readonly string[]): Promise<string[]>;
 }
 
 /**
@@ -133,24 +138,20 @@ export class StudyRunner {
     const cfg = study.config;
     await this.deps.globalModels.latest(study); // make sure round 0 exists before anyone is asked to train
     const waitUntil = Date.now() + cfg.siteWaitMs;
-    let eligible = this.deps.registry.eligible(study.id, cfg.sites);
+    let eligible = await this.eligibleSites(study);
     while (eligible.length < cfg.minSites) {
       if (this.stopped) return;
       if (Date.now() >= waitUntil) {
         await this.pause(
-          `only ${eligible.length} eligible site(s) connected after ${Math.round(cfg.siteWaitMs / 1000)} s; minSites is ${cfg.minSites}. Start the study again once agents are online.`,
+          `only ${eligible.length} site(s) online that approved the current plan after ${Math.round(cfg.siteWaitMs / 1000)} s; minSites is ${cfg.minSites}${cfg.consent.policy === 'all-invited' ? ' (and every invited site must approve)' : ''}. Start the study again once sites approved it (fedseg-agent approve) and are online.`,
         );
         return;
       }
       await this.wake.wait(Math.min(1000, waitUntil - Date.now()));
       if ((await this.deps.studies.get(study.id)).status !== 'running') return;
-      eligible = this.deps.registry.eligible(study.id, cfg.sites);
+      eligible = await this.eligibleSites(study);
     }
-    const selected = selectSites(
-      eligible.map((s) => s.siteId),
-      cfg.sitesPerRound,
-      cfg.training.seed * 100_003 + index,
-    );
+    const selected = selectSites(eligible, cfg.sitesPerRound, cfg.training.seed * 100_003 + index);
     const deadlineAt = new Date(Date.now() + cfg.roundDeadlineMs);
     const round = await this.deps.rounds.transaction(async (tx) => {
       const created = await this.deps.rounds.createRound(
@@ -182,6 +183,12 @@ export class StudyRunner {
     void round;
   }
 
+  /** Online, invited, not too busy, and consenting to the current plan. */
+  private async eligibleSites(study: StudyRecord): Promise<string[]> {
+    const online = this.deps.registry.eligible(study.id, study.config.sites).map((s) => s.siteId);
+    return this.deps.consenting(study, online);
+  }
+
   /** Sends the task to every listed site that is online and has not had it on its current connection. */
   private sendTasks(
     study: StudyRecord,
@@ -194,26 +201,19 @@ export class StudyRunner {
     for (const siteId of siteIds) {
       const online = this.deps.registry.get(siteId);
       if (!online || this.sentOn.get(`${kind}:${siteId}`) === online.connection.connectionId) continue;
-      const base = {
+      const plan = studyPlanOf(study.id, study.config);
+      const task: Task = {
+        kind,
         taskId: taskIdFor(study.id, round.index, siteId, kind),
         studyId: study.id,
         round: round.index,
-        model: study.config.model,
+        plan,
+        planHash: planHash(plan),
         globalSha256: global.sha256,
         deadlineAt: deadlineAt.toISOString(),
         excludeNormalization: study.config.training.fedBn,
       };
-      const task: Task =
-        kind === 'train'
-          ? {
-              ...base,
-              kind,
-              training: study.config.training,
-              privacy: study.config.privacy,
-              compression: study.config.compression,
-            }
-          : { ...base, kind };
-      this.deps.registry.sendTask(siteId, task, global.blob);
+      this.deps.registry.sendTask(siteId, this.deps.signTask(task), global.blob);
       this.sentOn.set(`${kind}:${siteId}`, online.connection.connectionId);
     }
   }
@@ -370,10 +370,7 @@ export class StudyRunner {
     // after a coordinator restart; other sites count while they are online.
     while (!this.stopped) {
       const reported = await this.deps.rounds.siteMetricKeys(study.id, round.index, 'val');
-      const evaluators = new Set([
-        ...round.selectedSiteIds,
-        ...this.deps.registry.eligible(study.id, study.config.sites).map((s) => s.siteId),
-      ]);
+      const evaluators = new Set([...round.selectedSiteIds, ...(await this.eligibleSites(study))]);
       const pending = [...evaluators].filter(
         (id) => !reported.has(id) && !this.declined.has(`evaluate:${id}`),
       );

@@ -2,7 +2,13 @@ import crypto from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
 import { decodeUpdate } from '@fedseg/aggregation';
-import { decodeTensors, weightCount, type MetricsReport, type UpdateSubmit } from '@fedseg/protocol';
+import {
+  decodeTensors,
+  weightCount,
+  type MetricsReport,
+  type UpdateHeader,
+  type UpdateSubmit,
+} from '@fedseg/protocol';
 import { AuditRepository } from '../audit/audit.repository';
 import { UpdateRejectedError } from '../common/errors';
 import { BLOB_STORE } from '../core/tokens';
@@ -12,6 +18,7 @@ import { GlobalModelService } from './global-model.service';
 import { RoundEvents } from './round-events';
 import { RoundSchedulerService } from './round-scheduler.service';
 import { RoundsRepository } from './rounds.repository';
+import { taskIdFor } from './task-id';
 
 export interface SubmittingSite {
   siteId: string;
@@ -34,27 +41,59 @@ export class UpdatesService {
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
   ) {}
 
+  /**
+   * Checks a signed update header before any of its bytes are taken: the round is open and selected this
+   * site, the task is this site's, the codec is the study's, the nonce was never used and the size is sane.
+   */
+  async precheck(site: SubmittingSite, header: UpdateHeader, maxUpdateBytes: number): Promise<void> {
+    const study = await this.studies.get(header.studyId);
+    await this.openRoundFor(site, header.studyId, header.round);
+    if (header.taskId !== taskIdFor(study.id, header.round, site.siteId, 'train'))
+      throw new UpdateRejectedError(
+        'TASK_MISMATCH',
+        `Task ${header.taskId} is not site ${site.name}'s training task of round ${header.round}.`,
+      );
+    if (header.codec !== study.config.compression.codec)
+      throw new UpdateRejectedError(
+        'CODEC_MISMATCH',
+        `The study's updates use codec ${study.config.compression.codec}, not ${header.codec}.`,
+      );
+    if (header.payloadBytes > maxUpdateBytes)
+      throw new UpdateRejectedError(
+        'UPDATE_TOO_LARGE',
+        `The update is ${header.payloadBytes} bytes; this coordinator takes at most ${maxUpdateBytes}.`,
+      );
+    if (await this.rounds.nonceUsed(header.nonce))
+      throw new UpdateRejectedError(
+        'NONCE_REUSED',
+        'This update nonce was used before: a replay, or a sender that reuses nonces. Refused.',
+      );
+  }
+
+  private async openRoundFor(site: SubmittingSite, studyId: string, index: number) {
+    const round = await this.rounds.getRound(studyId, index);
+    if (!round) throw new UpdateRejectedError('ROUND_NOT_FOUND', `Study ${studyId} has no round ${index}.`);
+    if (round.status !== 'training')
+      throw new UpdateRejectedError(
+        'ROUND_CLOSED',
+        `Round ${index} is ${round.status}; it no longer accepts updates.`,
+      );
+    if (!round.selectedSiteIds.includes(site.siteId))
+      throw new UpdateRejectedError(
+        'SITE_NOT_SELECTED',
+        `Site ${site.name} was not selected for round ${index}.`,
+      );
+    return round;
+  }
+
   async submitUpdate(
     site: SubmittingSite,
     meta: UpdateSubmit,
     blob: Uint8Array,
+    nonce: string,
   ): Promise<{ updateId: string }> {
     const study = await this.studies.get(meta.studyId);
-    const round = await this.rounds.getRound(meta.studyId, meta.round);
-    if (!round)
-      throw new UpdateRejectedError('ROUND_NOT_FOUND', `Study ${meta.studyId} has no round ${meta.round}.`);
-    if (round.status !== 'training') {
-      throw new UpdateRejectedError(
-        'ROUND_CLOSED',
-        `Round ${meta.round} is ${round.status}; it no longer accepts updates.`,
-      );
-    }
-    if (!round.selectedSiteIds.includes(site.siteId)) {
-      throw new UpdateRejectedError(
-        'SITE_NOT_SELECTED',
-        `Site ${site.name} was not selected for round ${meta.round}.`,
-      );
-    }
+    const round = await this.openRoundFor(site, meta.studyId, meta.round);
     const digest = sha256Hex(blob);
     if (digest !== meta.sha256) {
       throw new UpdateRejectedError(
@@ -62,7 +101,12 @@ export class UpdatesService {
         `The update's bytes hash to ${digest.slice(0, 12)}…, not the declared sha256.`,
       );
     }
-    const delta = decodeUpdate(decodeTensors(blob));
+    let delta: Float32Array;
+    try {
+      delta = decodeUpdate(decodeTensors(blob));
+    } catch (err) {
+      throw new UpdateRejectedError('BAD_UPDATE', `The update does not decode: ${(err as Error).message}`);
+    }
     const global = await this.globalModels.latest(study);
     const expected = weightCount(global.weights.manifest);
     if (delta.length !== expected) {
@@ -93,6 +137,7 @@ export class UpdatesService {
             bytes: delta.byteLength,
             sha256: digest,
             storageKey: key,
+            nonce,
             trainLoss: meta.trainLoss,
           },
           tx,
@@ -110,6 +155,14 @@ export class UpdatesService {
       });
     } catch (err) {
       await this.blobs.delete(key);
+      const target =
+        err instanceof Prisma.PrismaClientKnownRequestError ? JSON.stringify(err.meta ?? {}) : '';
+      if (
+        err instanceof Prisma.PrismaClientKnownRequestError &&
+        err.code === 'P2002' &&
+        target.includes('nonce')
+      )
+        throw new UpdateRejectedError('NONCE_REUSED', 'This update nonce was used before. Refused.');
       if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
         throw new UpdateRejectedError(
           'DUPLICATE_UPDATE',

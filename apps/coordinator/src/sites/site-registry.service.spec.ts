@@ -1,4 +1,4 @@
-import type { AgentHello, Task } from '@fedseg/protocol';
+import type { AgentHello, SignedTask } from '@fedseg/protocol';
 import { SiteRegistry } from './site-registry.service';
 
 const hello = (siteName: string, maxConcurrentStudies: number): AgentHello => ({
@@ -9,8 +9,8 @@ const hello = (siteName: string, maxConcurrentStudies: number): AgentHello => ({
   dataSummary: { trainCases: 1, valCases: 0 },
 });
 
-function connection(id: string, sent: Task[] = []) {
-  return { connectionId: id, sendTask: (task: Task) => void sent.push(task) };
+function connection(id: string, sent: SignedTask[] = []) {
+  return { connectionId: id, sendTask: (task: SignedTask) => void sent.push(task), close: () => undefined };
 }
 
 describe('SiteRegistry', () => {
@@ -40,13 +40,13 @@ describe('SiteRegistry', () => {
     const registry = new SiteRegistry();
     registry.connect('a', hello('a', 1), connection('old'));
     registry.markBusy(['a'], 's');
-    const sent: Task[] = [];
+    const sent: SignedTask[] = [];
     registry.connect('a', hello('a', 1), connection('new', sent));
     registry.disconnect('a', 'old');
     expect(registry.isOnline('a')).toBe(true);
     expect(registry.get('a')?.busyStudies.has('s')).toBe(true);
     registry.disconnect('a', 'new');
     expect(registry.isOnline('a')).toBe(false);
-    expect(registry.sendTask('a', {} as Task, new Uint8Array())).toBe(false);
+    expect(registry.sendTask('a', {} as SignedTask, new Uint8Array())).toBe(false);
   });
 });

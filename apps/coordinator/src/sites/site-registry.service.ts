@@ -1,11 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { Injectable } from '@nestjs/common';
-import type { AgentHello, Task } from '@fedseg/protocol';
+import type { AgentHello, SignedTask } from '@fedseg/protocol';
 
 /** How the scheduler reaches a connected agent, without knowing about sockets. */
 export interface AgentConnection {
   readonly connectionId: string;
-  sendTask(task: Task, weights: Uint8Array): void;
+  sendTask(task: SignedTask, weights: Uint8Array): void;
+  /** Ends the connection at once (revocation), telling the agent why. */
+  close(reason: string): void;
 }
 
 export interface OnlineSite {
@@ -76,7 +78,17 @@ export class SiteRegistry {
     this.events.emit('released', studyId);
   }
 
-  sendTask(siteId: string, task: Task, weights: Uint8Array): boolean {
+  /** Revocation: drops the site's live connection now; the handshake refuses it from then on. */
+  kick(siteId: string, reason: string): boolean {
+    const site = this.online.get(siteId);
+    if (!site) return false;
+    site.connection.close(reason);
+    this.online.delete(siteId);
+    this.events.emit('offline', siteId);
+    return true;
+  }
+
+  sendTask(siteId: string, task: SignedTask, weights: Uint8Array): boolean {
     const site = this.online.get(siteId);
     if (!site) return false;
     site.connection.sendTask(task, weights);

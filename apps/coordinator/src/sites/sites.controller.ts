@@ -1,25 +1,27 @@
-import { Controller, Get } from '@nestjs/common';
-import { SitesRepository } from './sites.repository';
-import { SiteRegistry } from './site-registry.service';
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { z } from 'zod';
+import { parseOrThrow } from '@fedseg/protocol';
+import { CurrentCaller, Permission, RemoteAddress } from '../auth/auth.decorators';
+import { actorOf, type Caller } from '../auth/caller';
+import { SitesService } from './sites.service';
+
+const SiteId = z.uuid();
 
 @Controller('sites')
 export class SitesController {
-  constructor(
-    private readonly sites: SitesRepository,
-    private readonly registry: SiteRegistry,
-  ) {}
+  constructor(private readonly sites: SitesService) {}
 
   @Get()
-  async list() {
-    const rows = await this.sites.list();
-    return rows.map((s) => ({
-      id: s.id,
-      name: s.name,
-      online: this.registry.isOnline(s.id),
-      busyStudies: [...(this.registry.get(s.id)?.busyStudies ?? [])],
-      maxConcurrentStudies: s.maxConcurrentStudies,
-      backend: s.backendInfo,
-      lastSeenAt: s.lastSeenAt,
-    }));
+  @Permission('site.list')
+  list() {
+    return this.sites.list();
+  }
+
+  /** Disconnects the site at once and refuses it from then on; other sites are untouched. */
+  @Post(':id/revoke')
+  @HttpCode(200)
+  @Permission('site.revoke')
+  revoke(@Param('id') id: string, @CurrentCaller() caller: Caller, @RemoteAddress() source?: string) {
+    return this.sites.revoke(parseOrThrow(SiteId, id, 'site id'), actorOf(caller), source);
   }
 }

@@ -1,23 +1,48 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Prisma, PrismaClient, Site } from '@prisma/client';
 import type { AgentHello } from '@fedseg/protocol';
+import type { Db } from '../audit/audit.repository';
 import { PRISMA } from '../core/tokens';
 
+/** The only place that queries sites. Sites exist only through enrollment; a hello never creates one. */
 @Injectable()
 export class SitesRepository {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
 
-  /** Trial mode: a site is admitted by name on first hello (enrollment with keys comes with the trust work). */
-  upsertOnHello(hello: AgentHello): Promise<Site> {
-    const data = {
-      maxConcurrentStudies: hello.maxConcurrentStudies,
-      backendInfo: hello.backend as unknown as Prisma.InputJsonValue,
-      lastSeenAt: new Date(),
+  byId(id: string): Promise<Site | null> {
+    return this.prisma.site.findUnique({ where: { id } });
+  }
+
+  byName(name: string, db: Db = this.prisma): Promise<Site | null> {
+    return db.site.findUnique({ where: { name } });
+  }
+
+  /** Registers (or, after a revocation, re-registers) a site's public keys. */
+  enroll(
+    data: { name: string; signingPublicKey: string; agreementPublicKey: string },
+    db: Db,
+  ): Promise<Site> {
+    const keys = {
+      publicKey: data.signingPublicKey,
+      agreementPublicKey: data.agreementPublicKey,
+      enrolledAt: new Date(),
+      revokedAt: null,
     };
-    return this.prisma.site.upsert({
-      where: { name: hello.siteName },
-      create: { name: hello.siteName, ...data },
-      update: data,
+    return db.site.upsert({ where: { name: data.name }, create: { name: data.name, ...keys }, update: keys });
+  }
+
+  revoke(id: string, db: Db): Promise<Site> {
+    return db.site.update({ where: { id }, data: { revokedAt: new Date() } });
+  }
+
+  recordHello(siteId: string, hello: AgentHello): Promise<Site> {
+    return this.prisma.site.update({
+      where: { id: siteId },
+      data: {
+        maxConcurrentStudies: hello.maxConcurrentStudies,
+        backendInfo: hello.backend as unknown as Prisma.InputJsonValue,
+        lastSeenAt: new Date(),
+      },
     });
   }
 

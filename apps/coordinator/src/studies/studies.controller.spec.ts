@@ -16,11 +16,20 @@ describe('the studies REST API', () => {
   const post = async (path: string, body: unknown) => {
     const res = await fetch(`${coordinator.url}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${coordinator.adminToken}` },
       body: JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json()) as unknown };
   };
+  const get = (path: string) =>
+    fetch(`${coordinator.url}${path}`, { headers: { authorization: `Bearer ${coordinator.adminToken}` } });
+
+  it('refuses a misspelt key with a 400 that names it, instead of silently dropping it', async () => {
+    const res = await post('/studies', { name: 'typo', rounds: 1, trainning: { epochs: 50 } });
+    expect(res.status).toBe(400);
+    expect((res.body as ErrorReply).error.message).toMatch(/trainning/);
+    expect(await coordinator.prisma.study.count({ where: { name: 'typo' } })).toBe(0);
+  });
 
   it('answers 400 naming each invalid field of a study config and stores nothing', async () => {
     const res = await post('/studies', { name: 'liver', rounds: 0, training: { learningRate: -1 } });
@@ -48,15 +57,15 @@ describe('the studies REST API', () => {
     expect(
       await coordinator.prisma.auditEvent.count({ where: { action: 'study.created', subject: study.id } }),
     ).toBe(1);
-    const got = await fetch(`${coordinator.url}/studies/${study.id}`);
+    const got = await get(`/studies/${study.id}`);
     expect(((await got.json()) as { id: string }).id).toBe(study.id);
   });
 
   it('answers 404 for an unknown study, 400 for a malformed id, and 409 for pausing a draft', async () => {
-    const missing = await fetch(`${coordinator.url}/studies/7f3c0e2a-1111-4222-8333-944455556666`);
+    const missing = await get('/studies/7f3c0e2a-1111-4222-8333-944455556666');
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as ErrorReply).error.code).toBe('STUDY_NOT_FOUND');
-    const malformed = await fetch(`${coordinator.url}/studies/not-an-id`);
+    const malformed = await get('/studies/not-an-id');
     expect(malformed.status).toBe(400);
     const created = (await post('/studies', { name: 'draft', rounds: 1 })).body as { id: string };
     const pause = await post(`/studies/${created.id}/pause`, {});
@@ -67,9 +76,10 @@ describe('the studies REST API', () => {
   it('answers 400 for a body that is not JSON at all', async () => {
     const res = await fetch(`${coordinator.url}/studies`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${coordinator.adminToken}` },
       body: '{nope',
     });
     expect(res.status).toBe(400);
+    expect(((await res.json()) as ErrorReply).error.code).toBe('MALFORMED_JSON');
   });
 });

@@ -1,67 +1,100 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { z } from 'zod';
 import { parseOrThrow } from '@fedseg/protocol';
+import { CurrentCaller, Permission } from '../auth/auth.decorators';
+import { actorOf, type Caller } from '../auth/caller';
 import { StudiesService } from './studies.service';
 
 const StudyId = z.uuid();
-const MetricsQuery = z.object({
+const MetricsQuery = z.strictObject({
   round: z.coerce.number().int().min(0).optional(),
   split: z.enum(['train', 'val']).optional(),
 });
-const ModelQuery = z.object({ round: z.coerce.number().int().min(0).optional() });
+const ModelQuery = z.strictObject({ round: z.coerce.number().int().min(0).optional() });
 
 interface BinaryResponse {
   setHeader(name: string, value: string): void;
   end(body: Buffer): void;
 }
 
-/** Thin: parse, call one service method. */
+/** Thin: parse, call one service method. Each route names its policy action. */
 @Controller('studies')
 export class StudiesController {
   constructor(private readonly studies: StudiesService) {}
 
   @Post()
-  create(@Body() body: unknown) {
-    return this.studies.create(body);
+  @Permission('study.create')
+  create(@Body() body: unknown, @CurrentCaller() caller: Caller) {
+    return this.studies.create(body, actorOf(caller));
   }
 
   @Get()
+  @Permission('study.list')
   list() {
     return this.studies.list();
   }
 
   @Get(':id')
+  @Permission('study.read')
   get(@Param('id') id: string) {
     return this.studies.get(parseOrThrow(StudyId, id, 'study id'));
   }
 
+  /** Changes the config of a draft or paused study; a changed plan needs every site's approval again. */
+  @Patch(':id')
+  @Permission('study.update')
+  update(@Param('id') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
+    return this.studies.update(parseOrThrow(StudyId, id, 'study id'), body, actorOf(caller));
+  }
+
   @Post(':id/start')
   @HttpCode(200)
-  start(@Param('id') id: string) {
-    return this.studies.start(parseOrThrow(StudyId, id, 'study id'));
+  @Permission('study.start')
+  start(@Param('id') id: string, @CurrentCaller() caller: Caller) {
+    return this.studies.start(parseOrThrow(StudyId, id, 'study id'), actorOf(caller));
   }
 
   @Post(':id/pause')
   @HttpCode(200)
-  pause(@Param('id') id: string) {
-    return this.studies.pause(parseOrThrow(StudyId, id, 'study id'));
+  @Permission('study.pause')
+  pause(@Param('id') id: string, @CurrentCaller() caller: Caller) {
+    return this.studies.pause(parseOrThrow(StudyId, id, 'study id'), actorOf(caller));
   }
 
   @Get(':id/rounds')
+  @Permission('study.rounds')
   rounds(@Param('id') id: string) {
     return this.studies.roundSummaries(parseOrThrow(StudyId, id, 'study id'));
   }
 
+  /** A site-admin sees the study-level figures and its own site's, never another site's. */
   @Get(':id/metrics')
-  metrics(@Param('id') id: string, @Query() query: unknown) {
+  @Permission('study.metrics')
+  metrics(@Param('id') id: string, @Query() query: unknown, @CurrentCaller() caller: Caller) {
     const q = parseOrThrow(MetricsQuery, query, 'metrics query');
     return this.studies.metrics(parseOrThrow(StudyId, id, 'study id'), {
       roundIndex: q.round,
       split: q.split,
+      onlySiteId: caller.role === 'site_admin' ? (caller.siteId ?? 'none') : undefined,
     });
   }
 
+  /** Who approved which plan hash, and whether that is the current plan. */
+  @Get(':id/approvals')
+  @Permission('study.approvals')
+  approvals(@Param('id') id: string) {
+    return this.studies.approvals(parseOrThrow(StudyId, id, 'study id'));
+  }
+
+  /** Tasks sites declined, with their reasons (a privacy floor not met, no approval, …). */
+  @Get(':id/declines')
+  @Permission('study.declines')
+  declines(@Param('id') id: string) {
+    return this.studies.declines(parseOrThrow(StudyId, id, 'study id'));
+  }
+
   @Get(':id/model')
+  @Permission('study.model')
   async model(@Param('id') id: string, @Query() query: unknown, @Res() res: BinaryResponse) {
     const q = parseOrThrow(ModelQuery, query, 'model query');
     const model = await this.studies.model(parseOrThrow(StudyId, id, 'study id'), q.round);

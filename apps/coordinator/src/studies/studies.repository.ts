@@ -50,6 +50,14 @@ export class StudiesRepository {
     await db.study.update({ where: { id }, data: { status, statusReason } });
   }
 
+  async setConfig(id: string, config: StudyConfigType, db: Db = this.prisma): Promise<StudyRecord> {
+    const row = await db.study.update({
+      where: { id },
+      data: { name: config.name, config: config as unknown as Prisma.InputJsonValue },
+    });
+    return this.toRecord(row);
+  }
+
   async setRoundsDone(id: string, roundsDone: number, epsilonSpent: number | null, db: Db): Promise<void> {
     await db.study.update({ where: { id }, data: { roundsDone, epsilonSpent } });
   }

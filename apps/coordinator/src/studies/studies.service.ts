@@ -9,6 +9,10 @@ import { RoundEvents } from '../rounds/round-events';
 import { RoundsRepository } from '../rounds/rounds.repository';
 import { GlobalModelService } from '../rounds/global-model.service';
 import { StudiesRepository, type StudyRecord } from './studies.repository';
+import { ConsentService } from '../consent/consent.service';
+import type { PrismaClient } from '@prisma/client';
+import { Inject } from '@nestjs/common';
+import { PRISMA } from '../core/tokens';
 
 export interface RoundSummary {
   index: number;
@@ -33,9 +37,11 @@ export class StudiesService {
     private readonly audit: AuditRepository,
     private readonly events: RoundEvents,
     private readonly globalModels: GlobalModelService,
+    private readonly consent: ConsentService,
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
   ) {}
 
-  async create(input: unknown, actor = 'user:anonymous'): Promise<StudyRecord> {
+  async create(input: unknown, actor: string): Promise<StudyRecord> {
     const config = parseOrThrow(StudyConfig, input, 'study config');
     checkStrategyPrivacy(config.strategy, config.privacy);
     return this.rounds.transaction(async (tx) => {
@@ -56,7 +62,7 @@ export class StudiesService {
     return this.studies.list();
   }
 
-  async start(id: string, actor = 'user:anonymous'): Promise<StudyRecord> {
+  async start(id: string, actor: string): Promise<StudyRecord> {
     const study = await this.studies.get(id);
     if (study.status === 'completed' || study.status === 'failed') {
       throw new StudyStateError(`Study ${id} is ${study.status}; create a new study to train again.`, {
@@ -75,7 +81,7 @@ export class StudiesService {
   }
 
   /** Takes effect between steps: no new round starts; the current one may still finish its step. */
-  async pause(id: string, actor = 'user:anonymous'): Promise<StudyRecord> {
+  async pause(id: string, actor: string): Promise<StudyRecord> {
     const study = await this.studies.get(id);
     if (study.status !== 'running') {
       throw new StudyStateError(`Study ${id} is ${study.status}; only a running study can be paused.`, {
@@ -113,9 +119,57 @@ export class StudiesService {
     }));
   }
 
-  async metrics(id: string, filter: { roundIndex?: number; split?: string }): Promise<Metric[]> {
+  async metrics(
+    id: string,
+    filter: { roundIndex?: number; split?: string; onlySiteId?: string },
+  ): Promise<Metric[]> {
     await this.studies.get(id);
-    return this.rounds.metricsOf(id, filter);
+    const rows = await this.rounds.metricsOf(id, { roundIndex: filter.roundIndex, split: filter.split });
+    if (filter.onlySiteId === undefined) return rows;
+    return rows.filter((m) => m.siteId === null || m.siteId === filter.onlySiteId);
+  }
+
+  /** A draft or paused study's config may change; its plan hash changes with it and sites must approve again. */
+  async update(id: string, input: unknown, actor: string): Promise<StudyRecord> {
+    const study = await this.studies.get(id);
+    if (study.status !== 'draft' && study.status !== 'paused')
+      throw new StudyStateError(`Study ${id} is ${study.status}; pause it before changing its config.`, {
+        status: study.status,
+      });
+    const config = parseOrThrow(StudyConfig, input, 'study config');
+    checkStrategyPrivacy(config.strategy, config.privacy);
+    const before = this.consent.planOf(study).planHash;
+    return this.rounds.transaction(async (tx) => {
+      const updated = await this.studies.setConfig(id, config, tx);
+      const after = this.consent.planOf(updated).planHash;
+      await this.audit.record(
+        {
+          actor,
+          action: 'study.updated',
+          subject: id,
+          details: { planHashBefore: before, planHashAfter: after },
+        },
+        tx,
+      );
+      return updated;
+    });
+  }
+
+  async approvals(id: string) {
+    return this.consent.listFor(await this.studies.get(id));
+  }
+
+  async declines(id: string) {
+    await this.studies.get(id);
+    const rows = await this.prisma.auditEvent.findMany({
+      where: { action: 'task.declined', subject: id },
+      orderBy: { seq: 'asc' },
+    });
+    return rows.map((r) => ({
+      at: r.at.toISOString(),
+      site: r.actor.replace(/^site:/, ''),
+      ...(r.details as object),
+    }));
   }
 
   /** The encoded global model after `round` (latest when absent), for download. */

@@ -9,7 +9,7 @@ import type { OpenDatabase } from '../database/database-adapter';
 
 /** A real coordinator on a throwaway embedded database, for integration specs. */
 export async function startTestCoordinator(): Promise<
-  RunningCoordinator & { prisma: PrismaClient; home: string }
+  RunningCoordinator & { prisma: PrismaClient; home: string; adminToken: string }
 > {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'fedseg-coordinator-'));
   const coordinator = await startCoordinator(
@@ -18,6 +18,7 @@ export async function startTestCoordinator(): Promise<
   return {
     ...coordinator,
     home,
+    adminToken: coordinator.bootstrapAdminToken!,
     prisma: coordinator.app.get<OpenDatabase>(DATABASE).prisma,
     close: async () => {
       await coordinator.close();

@@ -1,0 +1,29 @@
+import { Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { Public, RemoteAddress } from '../auth/auth.decorators';
+import { RateLimitedError } from '../auth/auth.errors';
+import { RateLimiter } from '../auth/rate-limiter';
+import type { CoordinatorConfig } from '../config/coordinator-config';
+import { COORDINATOR_CONFIG } from '../core/tokens';
+import { ConnectChallenges } from './connect-challenges';
+
+/** An agent fetches a fresh nonce before every connect and reconnect (socket.io calls its `auth` each time). */
+@Controller('agent')
+export class AgentChallengeController {
+  private readonly attempts: RateLimiter;
+
+  constructor(
+    private readonly challenges: ConnectChallenges,
+    @Inject(COORDINATOR_CONFIG) config: CoordinatorConfig,
+  ) {
+    this.attempts = new RateLimiter(config.connectAttemptsPerMinute, 60_000);
+  }
+
+  @Post('challenge')
+  @HttpCode(200)
+  @Public()
+  challenge(@RemoteAddress() source: string | undefined) {
+    const wait = this.attempts.hit(source ?? 'unknown');
+    if (wait > 0) throw new RateLimitedError(wait);
+    return this.challenges.issue();
+  }
+}

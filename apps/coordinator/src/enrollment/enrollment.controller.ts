@@ -1,0 +1,42 @@
+import { Body, Controller, Inject, Post, Req } from '@nestjs/common';
+import {
+  CurrentCaller,
+  Permission,
+  Public,
+  RemoteAddress,
+  type AuthedRequest,
+} from '../auth/auth.decorators';
+import { RateLimitedError } from '../auth/auth.errors';
+import { actorOf, type Caller } from '../auth/caller';
+import { RateLimiter } from '../auth/rate-limiter';
+import type { CoordinatorConfig } from '../config/coordinator-config';
+import { COORDINATOR_CONFIG } from '../core/tokens';
+import { EnrollmentService } from './enrollment.service';
+
+@Controller()
+export class EnrollmentController {
+  private readonly attempts: RateLimiter;
+
+  constructor(
+    private readonly enrollment: EnrollmentService,
+    @Inject(COORDINATOR_CONFIG) config: CoordinatorConfig,
+  ) {
+    this.attempts = new RateLimiter(config.authAttemptsPerMinute, 60_000);
+  }
+
+  @Post('enrollment-tokens')
+  @Permission('enrollment.issue')
+  issue(@Body() body: unknown, @CurrentCaller() caller: Caller) {
+    return this.enrollment.issueToken(body, actorOf(caller));
+  }
+
+  /** The agent's `enroll` verb calls this with the token in the body (never in the URL). */
+  @Post('enroll')
+  @Public()
+  enroll(@Body() body: unknown, @Req() req: AuthedRequest, @RemoteAddress() source: string | undefined) {
+    void req;
+    const wait = this.attempts.hit(source ?? 'unknown');
+    if (wait > 0) throw new RateLimitedError(wait);
+    return this.enrollment.enroll(body, source);
+  }
+}

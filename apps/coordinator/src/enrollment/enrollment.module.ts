@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { SitesModule } from '../sites/sites.module';
+import { EnrollmentController } from './enrollment.controller';
+import { EnrollmentService } from './enrollment.service';
+
+@Module({ imports: [SitesModule], controllers: [EnrollmentController], providers: [EnrollmentService] })
+export class EnrollmentModule {}

@@ -1,0 +1,49 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { PrismaClient } from '@prisma/client';
+import { FedsegError } from '@fedseg/protocol';
+import { AuditRepository } from '../audit/audit.repository';
+import { PRISMA } from '../core/tokens';
+import { SiteRegistry } from './site-registry.service';
+import { SitesRepository } from './sites.repository';
+
+@Injectable()
+export class SitesService {
+  constructor(
+    private readonly sites: SitesRepository,
+    private readonly registry: SiteRegistry,
+    private readonly audit: AuditRepository,
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+  ) {}
+
+  async list() {
+    const rows = await this.sites.list();
+    return rows.map((s) => ({
+      id: s.id,
+      name: s.name,
+      enrolled: s.publicKey !== null,
+      revokedAt: s.revokedAt,
+      online: this.registry.isOnline(s.id),
+      busyStudies: [...(this.registry.get(s.id)?.busyStudies ?? [])],
+      maxConcurrentStudies: s.maxConcurrentStudies,
+      backend: s.backendInfo,
+      lastSeenAt: s.lastSeenAt,
+    }));
+  }
+
+  async revoke(id: string, actor: string, source?: string) {
+    const site = await this.sites.byId(id);
+    if (!site) throw new FedsegError('SITE_NOT_FOUND', `No site ${id}; GET /sites lists them.`);
+    if (site.revokedAt)
+      return { id, name: site.name, revokedAt: site.revokedAt.toISOString(), disconnected: false };
+    const revoked = await this.prisma.$transaction(async (tx) => {
+      const row = await this.sites.revoke(id, tx);
+      await this.audit.record(
+        { actor, action: 'site.revoked', subject: id, details: { name: site.name }, source },
+        tx,
+      );
+      return row;
+    });
+    const disconnected = this.registry.kick(id, `Site ${site.name} was revoked by the coordinator's admin.`);
+    return { id, name: site.name, revokedAt: revoked.revokedAt!.toISOString(), disconnected };
+  }
+}

@@ -1,0 +1,55 @@
+import crypto from 'node:crypto';
+import { z } from 'zod';
+import { canonicalJson } from './canonical-json';
+import { ModelConfig } from './model-config';
+import { TrainingConfig } from './training-config';
+import { CompressionConfig, PrivacyConfig, StrategyConfig } from './strategy-config';
+
+/**
+ * The privacy floor of a study: a site with fewer local training cases, or whose batches would be smaller,
+ * declines to train (small batches and tiny datasets make updates easier to invert).
+ */
+export const StudyRequirements = z.strictObject({
+  minTrainingCases: z.int().min(1).max(1_000_000).default(1),
+  minBatchSize: z.int().min(1).max(256).default(1),
+});
+export type StudyRequirements = z.infer<typeof StudyRequirements>;
+
+/**
+ * What a site admin approves before the agent trains for a study: everything that decides what runs on the
+ * site's data and what leaves it. Identified by `planHash`; any change needs a new approval.
+ */
+export const StudyPlan = z.strictObject({
+  studyId: z.uuid(),
+  name: z.string(),
+  model: ModelConfig,
+  training: TrainingConfig,
+  strategy: StrategyConfig,
+  privacy: PrivacyConfig,
+  compression: CompressionConfig,
+  requirements: StudyRequirements,
+});
+export type StudyPlan = z.infer<typeof StudyPlan>;
+
+export const PlanHash = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in hex');
+
+/** SHA-256 of the plan's canonical JSON: the same plan hashes the same at the coordinator and every site. */
+export function planHash(plan: StudyPlan): string {
+  return crypto.createHash('sha256').update(canonicalJson(plan)).digest('hex');
+}
+
+/** Plain lines for a person deciding whether to approve: what trains, for how long, and what leaves. */
+export function describePlan(plan: StudyPlan): string[] {
+  const m = plan.model;
+  const t = plan.training;
+  const p = plan.privacy;
+  return [
+    `study       ${plan.name} (${plan.studyId})`,
+    `model       ${m.architecture}, ${m.inChannels} channel(s) in, ${m.numClasses} classes, base filters ${m.baseFilters}, depth ${m.depth}, ${m.normalization} norm`,
+    `training    ${t.epochs} epoch(s) per round, batch ${t.batchSize}, patch ${t.patchSize.join('x')}, ${t.optimizer} lr ${t.learningRate}, loss ${t.loss}${t.fedProxMu > 0 ? `, FedProx mu ${t.fedProxMu}` : ''}${t.fedBn ? ', FedBN (normalization stays here)' : ''}`,
+    `strategy    ${plan.strategy.name}`,
+    `privacy     ${p.mode === 'none' ? 'none (updates are encrypted, but not noised)' : `${p.mode} DP, clip ${p.clipNorm}, noise multiplier ${p.noiseMultiplier}, epsilon budget ${p.epsilonBudget}`}`,
+    `uplink      weight deltas (codec ${plan.compression.codec}), sample counts, aggregate metrics; never images or file names`,
+    `floor       at least ${plan.requirements.minTrainingCases} training case(s) and batches of at least ${plan.requirements.minBatchSize}`,
+  ];
+}
