@@ -3,6 +3,7 @@ import { instanceNormBackward, instanceNormForward } from './instance-norm-loops
 import { backendOf, inputOf, type KernelArgs } from './kernel-context';
 import type { NativeKernels } from './native-addon';
 import { allocateOutputs, type PortableBackendName } from './tensor-memory';
+import type { WasmSimdKernels } from './wasm-simd-kernels';
 
 /** Kernel names of the fused instance normalization (ours; tfjs has none). */
 export const FEDSEG_INSTANCE_NORM = 'FedsegInstanceNorm';
@@ -21,11 +22,17 @@ function dims(shape: readonly number[]): { n: number; s: number; c: number } {
   return { n, s, c };
 }
 
-/** FedsegInstanceNorm (x, gamma, beta) -> [y, stats [N, C, 2]]; in the addon when loaded (vectorized, a thread per sample), else plain loops. */
+/**
+ * FedsegInstanceNorm (x, gamma, beta) -> [y, stats [N, C, 2]]; in the addon when loaded (vectorized, a thread
+ * per sample), else on wasm in the SIMD module (in place on the heap), else plain loops. On cpu the module
+ * would need copies in and out of its memory, which cost about what the loops do.
+ */
 export function instanceNormKernel(
   backendName: PortableBackendName,
   native: NativeKernels | null,
+  simd: WasmSimdKernels | null = null,
 ): KernelConfig {
+  const inModule = backendName === 'wasm' ? simd : null;
   return {
     kernelName: FEDSEG_INSTANCE_NORM,
     backendName,
@@ -40,7 +47,16 @@ export function instanceNormKernel(
       const [xV, gammaV, betaV] = mem.inputs;
       const [y, stats] = mem.outValues;
       if (native) native.instanceNormForward(xV, gammaV, betaV, Int32Array.of(n, s, c), epsilon, y, stats);
-      else instanceNormForward(xV, gammaV, betaV, n, s, c, epsilon, y, stats);
+      else if (
+        !inModule?.instanceNormForward(
+          backendName,
+          backendOf(args),
+          { x: xV, gamma: gammaV, beta: betaV, y, stats },
+          { n, s, c },
+          epsilon,
+        )
+      )
+        instanceNormForward(xV, gammaV, betaV, n, s, c, epsilon, y, stats);
       return mem.outs;
     },
   };
@@ -50,7 +66,9 @@ export function instanceNormKernel(
 export function instanceNormGradKernel(
   backendName: PortableBackendName,
   native: NativeKernels | null,
+  simd: WasmSimdKernels | null = null,
 ): KernelConfig {
+  const inModule = backendName === 'wasm' ? simd : null;
   return {
     kernelName: FEDSEG_INSTANCE_NORM_GRAD,
     backendName,
@@ -64,7 +82,15 @@ export function instanceNormGradKernel(
       const [dx, dGamma, dBeta] = mem.outValues;
       if (native)
         native.instanceNormBackward(dyV, xV, gammaV, statsV, Int32Array.of(n, s, c), dx, dGamma, dBeta);
-      else instanceNormBackward(dyV, xV, gammaV, statsV, n, s, c, dx, dGamma, dBeta);
+      else if (
+        !inModule?.instanceNormBackward(
+          backendName,
+          backendOf(args),
+          { dy: dyV, x: xV, gamma: gammaV, stats: statsV, dx, dGamma, dBeta },
+          { n, s, c },
+        )
+      )
+        instanceNormBackward(dyV, xV, gammaV, statsV, n, s, c, dx, dGamma, dBeta);
       return mem.outs;
     },
   };

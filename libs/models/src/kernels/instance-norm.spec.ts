@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
 import { instanceNorm } from './instance-norm';
 import { expectClose, runOn } from './test-support';
+import { loadWasmSimdKernels } from './wasm-simd-kernels';
 
 /**
  * The fused instance norm (two kernels) against the same math composed of tfjs ops on the cpu backend's
@@ -41,6 +42,35 @@ describe.each([
         const actual = await runOn(backendName, true, () => normAndGrads(shape, 10 * i + 1, offset), {
           native,
         });
+        ['y', 'dx', 'dgamma', 'dbeta'].forEach((what, k) =>
+          expectClose(actual[k], expected[k], `${what} (offset ${offset})`, 1e-4),
+        );
+        tf.dispose([...expected, ...actual]);
+      }
+    },
+  );
+});
+
+describe('fused instance norm in the WebAssembly SIMD module (wasm backend, no addon)', () => {
+  // Channel counts the module handles (multiples of 4); odd spatial sizes; blocks of 512 voxels cross samples.
+  const SIMD_SHAPES: [number, number, number, number, number][] = [
+    [2, 5, 6, 7, 4],
+    [1, 3, 5, 4, 32],
+    [2, 8, 9, 9, 12],
+  ];
+  it.each(SIMD_SHAPES.map((s, i) => [s.join('x'), s, i] as const))(
+    'matches the composite of tfjs ops and runs in the module: %s',
+    async (_n, shape, i) => {
+      const simd = (await loadWasmSimdKernels()).kernels;
+      for (const offset of [0, 100]) {
+        const before = simd?.calls ?? 0;
+        const expected = await runOn('cpu', false, () => normAndGrads(shape, 50 + 10 * i, offset));
+        const actual = await runOn('wasm', true, () => normAndGrads(shape, 50 + 10 * i, offset), {
+          native: false,
+          simd: true,
+        });
+        // Forward twice (the value, then inside tf.grads) and backward once.
+        expect((simd?.calls ?? 0) - before).toBe(3);
         ['y', 'dx', 'dgamma', 'dbeta'].forEach((what, k) =>
           expectClose(actual[k], expected[k], `${what} (offset ${offset})`, 1e-4),
         );

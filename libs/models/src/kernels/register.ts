@@ -14,7 +14,7 @@ import { sliceKernel } from './slice';
 import { splitVKernel } from './split-v';
 import { sumKernel } from './sum';
 import { isPortableBackend, type PortableBackendName } from './tensor-memory';
-import { loadWasmSimdKernels } from './wasm-simd-kernels';
+import { loadWasmSimdKernels, type WasmSimdKernels } from './wasm-simd-kernels';
 import { instanceNormGradKernel, instanceNormKernel } from './fedseg-instance-norm';
 
 /**
@@ -44,6 +44,7 @@ const FAST_KERNELS: readonly FastKernel[] = [
 const NEW_KERNELS: readonly ((
   backendName: PortableBackendName,
   native: NativeKernels | null,
+  simd: WasmSimdKernels | null,
 ) => KernelConfig)[] = [instanceNormKernel, instanceNormGradKernel];
 
 /** The backend's own kernels we replaced, per `${backend}/${kernel}`, so they can be called and restored. */
@@ -157,7 +158,7 @@ export async function registerFastKernels(
       registered.push(fast.kernelName);
     }
     for (const make of NEW_KERNELS) {
-      const config = make(backendName, native);
+      const config = make(backendName, native, simd);
       if (getKernel(config.kernelName, backendName)) unregisterKernel(config.kernelName, backendName);
       registerKernel(config);
       registered.push(config.kernelName);
@@ -181,7 +182,7 @@ export function restoreOriginalKernels(backendName: string): string[] {
     restored.push(config.kernelName);
   }
   for (const make of NEW_KERNELS) {
-    const { kernelName } = make('cpu', null);
+    const { kernelName } = make('cpu', null, null);
     if (getKernel(kernelName, backendName)) unregisterKernel(kernelName, backendName);
   }
   return restored;

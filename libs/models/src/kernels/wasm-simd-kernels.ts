@@ -18,6 +18,8 @@ export const WASM_SIMD_PATH = join(__dirname, '..', '..', 'wasm', 'fedseg-kernel
 
 const PAGE_BYTES = 65536;
 const PARAM_BYTES = 24 * 4;
+/** instance_norm_scratch_bytes(c) / c in src/instance-norm.c: 6 float and 2 double arrays of c. */
+const INSTANCE_NORM_SCRATCH_PER_CHANNEL = 40;
 
 /**
  * Runs a kernel of the SIMD module on tensors of one backend. On wasm the module shares tfjs-wasm's heap
@@ -25,6 +27,17 @@ const PARAM_BYTES = 24 * 4;
  * typed arrays, inputs are copied into a memory of the module's own and the output copied out.
  */
 interface SimdHost {
+  /**
+   * Calls `fn` with the byte offsets of `inputs` then `outputs` in the module's memory and `scratchBytes` of
+   * scratch; returns what fn returns. Views on tfjs-wasm's heap are used in place; others are copied in,
+   * and the outputs copied back.
+   */
+  withViews(
+    inputs: readonly Float32Array[],
+    outputs: readonly Float32Array[],
+    scratchBytes: number,
+    fn: (k: WasmSimdExports, ptrs: number[], scratch: number) => number,
+  ): number;
   conv3d(
     kind: ConvKind,
     params: Int32Array,
@@ -62,6 +75,18 @@ function wasmHost(module: WasmModule, backend: BackendWasm): SimdHost {
     return data.memoryOffset;
   };
   return {
+    withViews(inputs, outputs, scratchBytes, fn) {
+      const ptrs = [...inputs, ...outputs].map((view) => {
+        if (view.buffer !== heap.asm.memory.buffer) throw new Error('a view is not on the wasm heap');
+        return view.byteOffset;
+      });
+      const scratch = heap._malloc(scratchBytes + 16);
+      try {
+        return fn(k, ptrs, align16(scratch));
+      } finally {
+        heap._free(scratch);
+      }
+    },
     conv3d(kind, params, a, b, outShape) {
       const paramsPtr = heap._malloc(PARAM_BYTES);
       try {
@@ -94,7 +119,25 @@ function cpuHost(module: WasmModule, backend: MathBackendCPU): SimdHost {
     if (!(values instanceof Float32Array)) throw new Error(`expected float32 values, got ${t.dtype}`);
     return values;
   };
+  const reserve = (end: number): void => {
+    if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE_BYTES));
+  };
   return {
+    withViews(inputs, outputs, scratchBytes, fn) {
+      const ptrs: number[] = [];
+      let end = WASM_SIMD_STACK_BYTES;
+      for (const view of [...inputs, ...outputs]) {
+        ptrs.push(end);
+        end = align16(end + view.byteLength);
+      }
+      reserve(end + scratchBytes);
+      inputs.forEach((view, i) => new Float32Array(memory.buffer, ptrs[i], view.length).set(view));
+      const result = fn(k, ptrs, end);
+      outputs.forEach((view, i) =>
+        view.set(new Float32Array(memory.buffer, ptrs[inputs.length + i], view.length)),
+      );
+      return result;
+    },
     conv3d(kind, params, a, b, outShape) {
       const paramsPtr = WASM_SIMD_STACK_BYTES;
       new Int32Array(memory.buffer, paramsPtr, 24).set(params);
@@ -140,6 +183,71 @@ export class WasmSimdKernels {
 
   constructor(readonly module: WasmModule) {}
 
+  private host(backendName: PortableBackendName, backend: KernelBackend): SimdHost {
+    let host = this.hosts.get(backend);
+    if (!host) {
+      host =
+        backendName === 'wasm'
+          ? wasmHost(this.module, backend as unknown as BackendWasm)
+          : cpuHost(this.module, backend as unknown as MathBackendCPU);
+      this.hosts.set(backend, host);
+    }
+    return host;
+  }
+
+  /**
+   * Instance norm forward on float32 views (from allocateOutputs) of one backend's tensors: x [n, s, c],
+   * gamma, beta [c] -> y, stats [n, c, 2]. Returns false when the module does not handle c (the caller then
+   * runs the TypeScript loops).
+   */
+  instanceNormForward(
+    backendName: PortableBackendName,
+    backend: KernelBackend,
+    views: { x: Float32Array; gamma: Float32Array; beta: Float32Array; y: Float32Array; stats: Float32Array },
+    dims: { n: number; s: number; c: number },
+    epsilon: number,
+  ): boolean {
+    const { x, gamma, beta, y, stats } = views;
+    const { n, s, c } = dims;
+    const host = this.host(backendName, backend);
+    const ok = host.withViews(
+      [x, gamma, beta],
+      [y, stats],
+      c * INSTANCE_NORM_SCRATCH_PER_CHANNEL,
+      (k, [px, pg, pb, py, ps], sp) => k.instance_norm_forward(px, pg, pb, n, s, c, epsilon, py, ps, sp),
+    );
+    if (ok) this.calls++;
+    return ok === 1;
+  }
+
+  /** Instance norm backward: (dy, x [n, s, c], gamma [c], stats [n, c, 2]) -> dx, dGamma, dBeta [c]. */
+  instanceNormBackward(
+    backendName: PortableBackendName,
+    backend: KernelBackend,
+    views: {
+      dy: Float32Array;
+      x: Float32Array;
+      gamma: Float32Array;
+      stats: Float32Array;
+      dx: Float32Array;
+      dGamma: Float32Array;
+      dBeta: Float32Array;
+    },
+    dims: { n: number; s: number; c: number },
+  ): boolean {
+    const { dy, x, gamma, stats, dx, dGamma, dBeta } = views;
+    const { n, s, c } = dims;
+    const host = this.host(backendName, backend);
+    const ok = host.withViews(
+      [dy, x, gamma, stats],
+      [dx, dGamma, dBeta],
+      c * INSTANCE_NORM_SCRATCH_PER_CHANNEL,
+      (k, p, sp) => k.instance_norm_backward(p[0], p[1], p[2], p[3], n, s, c, p[4], p[5], p[6], sp),
+    );
+    if (ok) this.calls++;
+    return ok === 1;
+  }
+
   /**
    * Runs convolution `kind` (0 forward, 1 backprop input, 2 backprop filter) with `params` from
    * `conv3dParams` on float32 tensors `a`, `b` of `backend`, into a new tensor of `outShape`. Returns null
@@ -154,15 +262,7 @@ export class WasmSimdKernels {
     b: TensorInfo,
     outShape: number[],
   ): TensorInfo | null {
-    let host = this.hosts.get(backend);
-    if (!host) {
-      host =
-        backendName === 'wasm'
-          ? wasmHost(this.module, backend as unknown as BackendWasm)
-          : cpuHost(this.module, backend as unknown as MathBackendCPU);
-      this.hosts.set(backend, host);
-    }
-    const out = host.conv3d(kind, params, a, b, outShape);
+    const out = this.host(backendName, backend).conv3d(kind, params, a, b, outShape);
     if (out) this.calls++;
     return out;
   }

@@ -25,6 +25,33 @@ export interface WasmSimdExports {
   conv3d_forward(params: number, x: number, w: number, y: number, scratch: number): void;
   conv3d_backprop_input(params: number, dy: number, w: number, dx: number, scratch: number): void;
   conv3d_backprop_filter(params: number, x: number, dy: number, dw: number, scratch: number): void;
+  instance_norm_scratch_bytes(c: number): number;
+  /** src/instance-norm.c; returns 0 (and does nothing) unless c % 4 == 0 and c <= 256. */
+  instance_norm_forward(
+    x: number,
+    gamma: number,
+    beta: number,
+    n: number,
+    s: number,
+    c: number,
+    epsilon: number,
+    y: number,
+    stats: number,
+    scratch: number,
+  ): number;
+  instance_norm_backward(
+    dy: number,
+    x: number,
+    gamma: number,
+    stats: number,
+    n: number,
+    s: number,
+    c: number,
+    dx: number,
+    dGamma: number,
+    dBeta: number,
+    scratch: number,
+  ): number;
   /** C [m, n] = A [m, k] . B [k, n] (m % 4 == 0, n % 8 == 0): the benchmarks' yardstick (src/sgemm.c). */
   sgemm(m: number, n: number, k: number, a: number, b: number, c: number): void;
 }
@@ -42,6 +69,9 @@ const EXPORTED_FUNCTIONS = [
   'conv3d_backprop_input',
   'conv3d_backprop_filter',
   'sgemm',
+  'instance_norm_scratch_bytes',
+  'instance_norm_forward',
+  'instance_norm_backward',
 ] as const;
 
 /** Why a module cannot be used, named so a caller can tell it from a programming error. */
