@@ -90,6 +90,9 @@ export const ConnectAuth = z.strictObject({
   siteId: z.uuid(),
   nonce: ConnectChallenge.shape.nonce,
   signature: Signature64,
+  /** Added by socket.io's connection-state recovery on a reconnect; the signature is still checked afresh. */
+  pid: z.string().max(64).optional(),
+  offset: z.string().max(64).optional(),
 });
 export type ConnectAuth = z.infer<typeof ConnectAuth>;
 

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
-import { canonicalJson } from '@fedseg/protocol';
+import { canonicalJson, keyFingerprint, verifyMessage } from '@fedseg/protocol';
 
 /**
  * The audit log is a hash chain: every entry carries the hash of the one before, so an edited, removed or
@@ -28,6 +28,31 @@ export function auditEntryHash(entry: Omit<AuditEntry, 'hash'>): string {
     .createHash('sha256')
     .update(canonicalJson({ seq, at, actor, action, subject, details, source, prevHash }))
     .digest('hex');
+}
+
+/** Verifies an export: the chain link by link, then the coordinator's signature over its head. */
+export function verifyAuditExport(
+  file: AuditExport,
+  expectedFingerprint?: string,
+): ChainCheck & { signatureValid: boolean; fingerprintMatches: boolean | null } {
+  const chain = verifyAuditChain(file.entries);
+  const last = file.entries[file.entries.length - 1];
+  const headMatches = (last?.seq ?? 0) === file.head.seq && (last?.hash ?? GENESIS_HASH) === file.head.hash;
+  const signatureValid =
+    headMatches &&
+    verifyMessage(
+      AUDIT_EXPORT_DOMAIN,
+      { format: file.format, exportedAt: file.exportedAt, head: file.head },
+      file.signature,
+      file.coordinator.signingPublicKey,
+    ) &&
+    keyFingerprint(file.coordinator) === file.coordinator.fingerprint;
+  return {
+    ...chain,
+    signatureValid,
+    fingerprintMatches:
+      expectedFingerprint === undefined ? null : expectedFingerprint === file.coordinator.fingerprint,
+  };
 }
 
 export type ChainCheck =
@@ -72,3 +97,21 @@ export function verifyAuditChain(entries: readonly AuditEntry[]): ChainCheck {
   }
   return { ok: true, entries: entries.length, lastHash: prev };
 }
+
+/** What `fedseg audit export` writes: the chain, and the coordinator's signature over its head. */
+export const AuditExport = z.object({
+  format: z.literal('fedseg-audit/v1'),
+  exportedAt: z.iso.datetime(),
+  coordinator: z.object({
+    signingPublicKey: z.string(),
+    agreementPublicKey: z.string(),
+    fingerprint: z.string(),
+  }),
+  head: z.object({ seq: z.int().min(0), hash: z.string() }),
+  /** Ed25519 over canonical {format, exportedAt, head} with the coordinator's signing key. */
+  signature: z.string(),
+  entries: z.array(AuditEntry),
+});
+export type AuditExport = z.infer<typeof AuditExport>;
+
+export const AUDIT_EXPORT_DOMAIN = 'fedseg/audit-export/v1';

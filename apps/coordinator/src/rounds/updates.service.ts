@@ -20,6 +20,14 @@ import { RoundSchedulerService } from './round-scheduler.service';
 import { RoundsRepository } from './rounds.repository';
 import { taskIdFor } from './task-id';
 
+/** The tensors each update codec writes (libs/aggregation's update codec); anything else is refused. */
+const CODEC_TENSOR_PREFIX: Record<string, string> = {
+  none: 'update.f32',
+  fp16: 'update.f16',
+  int8: 'update.i8',
+  'top-k': 'update.topk.',
+};
+
 export interface SubmittingSite {
   siteId: string;
   name: string;
@@ -103,7 +111,13 @@ export class UpdatesService {
     }
     let delta: Float32Array;
     try {
-      delta = decodeUpdate(decodeTensors(blob));
+      const tensors = decodeTensors(blob);
+      const prefix = CODEC_TENSOR_PREFIX[study.config.compression.codec];
+      if (!tensors.every((t) => t.name.startsWith(prefix)))
+        throw new Error(
+          `the study's codec ${study.config.compression.codec} sends ${prefix}* tensors, not ${tensors.map((t) => t.name).join(', ')}`,
+        );
+      delta = decodeUpdate(tensors);
     } catch (err) {
       throw new UpdateRejectedError('BAD_UPDATE', `The update does not decode: ${(err as Error).message}`);
     }
