@@ -1,8 +1,9 @@
 /**
- * `npm run bench -- conv3d [--repeats N] [--backends wasm,cpu] [--skip-stock]`
+ * `npm run bench -- conv3d [--repeats N] [--backends wasm,cpu] [--skip-stock] [--threads N]`
  * Conv3D forward and both backprops on 2x32^3x8 -> 16 filters, 3x3x3, stride 1, 'same' (BENCHMARKS.md), per
- * backend and engine: tfjs's own kernels (stock), the WebAssembly SIMD module (wasm-simd: what a machine
- * without libdnnl-dev gets) and the oneDNN addon (native, where built; FEDSEG_NATIVE=0 turns it off).
+ * backend and engine: tfjs's own kernels (stock), the WebAssembly SIMD module on 1 thread (wasm-simd, what a
+ * machine without libdnnl-dev gets by default) and on N worker threads (wasm-simd-mt; default: the cores
+ * available, at most 4), and the oneDNN addon (native, where built; FEDSEG_NATIVE=0 turns it off).
  * Bounds measured in the same run: the module's own sgemm (the same 4 x 8 register block of f32x4
  * multiply-adds as the convolutions, operands in cache, 1 thread), the backend's matMul on the im2col-shaped
  * product of the same size ([2*32^3, 27*8] x [27*8, 16]) and, when /usr/bin/python3 has torch, native sgemm
@@ -11,6 +12,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   loadNativeKernels,
@@ -38,7 +40,7 @@ const KERNELS: KernelId[] = [
   'Conv3DBackpropFilterV2',
   'MatMul (im2col-shaped)',
 ];
-type EngineId = 'stock' | 'wasm-simd' | 'native';
+type EngineId = 'stock' | 'wasm-simd' | 'wasm-simd-mt' | 'native';
 
 function runKernel(
   kernel: KernelId,
@@ -131,6 +133,7 @@ function torchSgemmGflops(): number {
 
 export async function run(args: string[]): Promise<void> {
   const repeats = Number(option(args, 'repeats') ?? 7);
+  const threads = Number(option(args, 'threads') ?? Math.min(4, availableParallelism()));
   const skipStock = args.includes('--skip-stock');
   const backends = await startableBackends((option(args, 'backends') ?? 'wasm,cpu').split(','));
   const native = loadNativeKernels();
@@ -144,6 +147,7 @@ export async function run(args: string[]): Promise<void> {
   const engines: EngineId[] = [
     ...(skipStock ? [] : (['stock'] as const)),
     'wasm-simd',
+    'wasm-simd-mt',
     ...(nativeOn ? (['native'] as const) : []),
   ];
   const results: { backend: string; kernel: KernelId; engine: EngineId; gflops: number }[] = [];
@@ -154,7 +158,8 @@ export async function run(args: string[]): Promise<void> {
       if (engine !== 'stock')
         await registerFastKernels(backend, () => undefined, {
           native: engine === 'native',
-          simd: engine === 'wasm-simd',
+          simd: engine.startsWith('wasm-simd'),
+          threads: engine === 'wasm-simd-mt' ? threads : 1,
         });
       for (const kernel of KERNELS) {
         // tfjs's own convolutions take seconds per call on cpu: a few runs suffice for a median.
@@ -196,6 +201,7 @@ export async function run(args: string[]): Promise<void> {
       shape: { x: X_SHAPE, filter: FILTER_SHAPE },
       gflop_per_kernel: FLOPS / 1e9,
       native: nativeOn ? (native.kernels?.info().onednn ?? null) : null,
+      threads,
       sgemm_wasm_simd_gflops: round(sgemmWasm),
       sgemm_native_2_threads_gflops: round(sgemmTorch),
       results: results.map((r) => ({ ...r, gflops: round(r.gflops) })),

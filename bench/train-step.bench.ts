@@ -1,13 +1,15 @@
 /**
  * `npm run bench -- train-step [--steps 3] [--rounds 3] [--warmup 2]
- *                              [--engines native,wasm-simd,cpu-simd,tfjs-wasm] [--no-peer] [--size 48] [--batch 2]`
+ *                              [--engines native,wasm-simd,wasm-simd-mt,cpu-simd,tfjs-wasm] [--threads N]
+ *                              [--no-peer] [--size 48] [--batch 2]`
  * One optimizer step of bench-unet3d (BENCHMARKS.md: 2 x 48^3 x 1 input, 2 classes, filters 8/16/32, two
  * 3x3x3 conv + instance norm + ReLU per level, max-pool 2, transposed-conv 2 up, concatenated skips, 1x1x1
  * head, soft Dice (foreground) + cross-entropy, Adam 1e-3), built by libs/models, per engine:
  *   native     tfjs wasm backend, convolutions on the oneDNN addon (skipped where it is not built, or with
  *              FEDSEG_NATIVE=0)
  *   wasm-simd  tfjs wasm backend, convolutions on the WebAssembly SIMD module (what a machine without
- *              libdnnl-dev gets)
+ *              libdnnl-dev gets; one thread unless FEDSEG_WASM_THREADS says more)
+ *   wasm-simd-mt  the same on --threads N worker threads (default: the cores available, at most 4)
  *   cpu-simd   tfjs cpu backend, convolutions on the SIMD module
  *   tfjs-wasm  tfjs wasm backend with its own kernels only (stock; about 18 s a step: 1 round of 1 step)
  *   tfjs-cpu   tfjs cpu backend with its own kernels only (about 42 s a step; only when named)
@@ -17,6 +19,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createSegmentationModel } from '@fedseg/models';
@@ -57,7 +60,7 @@ export function unetForwardFlops(size: number, batch: number): number {
   );
 }
 
-type EngineId = 'native' | 'wasm-simd' | 'cpu-simd' | 'tfjs-wasm' | 'tfjs-cpu';
+type EngineId = 'native' | 'wasm-simd' | 'wasm-simd-mt' | 'cpu-simd' | 'tfjs-wasm' | 'tfjs-cpu';
 
 interface Engine {
   backend: 'wasm' | 'cpu';
@@ -73,6 +76,11 @@ const ENGINES: Record<EngineId, Engine> = {
     kernels: { native: false, simd: true },
     label: 'wasm-simd (wasm + SIMD module)',
   },
+  'wasm-simd-mt': {
+    backend: 'wasm',
+    kernels: { native: false, simd: true },
+    label: 'wasm-simd-mt (wasm + SIMD module, threads)',
+  },
   'cpu-simd': {
     backend: 'cpu',
     kernels: { native: false, simd: true },
@@ -82,7 +90,7 @@ const ENGINES: Record<EngineId, Engine> = {
   'tfjs-cpu': { backend: 'cpu', kernels: null, label: 'tfjs-cpu (stock kernels)' },
 };
 
-const DEFAULT_ENGINES: EngineId[] = ['native', 'wasm-simd', 'cpu-simd', 'tfjs-wasm'];
+const DEFAULT_ENGINES: EngineId[] = ['native', 'wasm-simd', 'wasm-simd-mt', 'cpu-simd', 'tfjs-wasm'];
 
 interface Measured {
   engine: string;
@@ -248,8 +256,13 @@ export async function run(args: string[]): Promise<void> {
   const peer = withPeer ? (): number | null => runPeer(size, batch, steps) : null;
 
   const results: Measured[] = [];
+  const threads = Number(option(args, 'threads') ?? Math.min(4, availableParallelism()));
   for (const id of engines) {
-    const engine = ENGINES[id];
+    const base = ENGINES[id];
+    const engine =
+      id === 'wasm-simd-mt' && base.kernels
+        ? { ...base, label: `${base.label.slice(0, -1)}: ${threads})`, kernels: { ...base.kernels, threads } }
+        : base;
     // tfjs's own kernels take 18-45 s a step here: one round of one step after one warmup, one peer run.
     const plan = engine.kernels ? { steps, warmup, rounds } : { steps: 1, warmup: 1, rounds: 1 };
     results.push(await measureEngine(engine, { size, batch }, plan, peer));

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# CI: rebuild libs/models/wasm/fedseg-kernels.wasm from its C sources and fail unless the bytes equal the
-# committed file (the .wasm is committed so that `npm ci` needs no compiler; this proves it came from src/).
+# CI: rebuild libs/models/wasm/*.wasm from their C sources and fail unless the bytes equal the committed
+# files (they are committed so that `npm ci` needs no compiler; this proves they came from src/).
 # Installs Debian's clang, lld and wasi-libc for this check only, when missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,10 +13,16 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-libs/models/wasm/build.sh "$tmp/fedseg-kernels.wasm"
-if ! cmp libs/models/wasm/fedseg-kernels.wasm "$tmp/fedseg-kernels.wasm"; then
-  echo "libs/models/wasm/fedseg-kernels.wasm differs from a rebuild of libs/models/wasm/src with $(clang --version | head -1)." >&2
-  echo "Rebuild it (libs/models/wasm/build.sh) and commit the result; see libs/models/wasm/README.md." >&2
-  exit 1
-fi
-echo "fedseg-kernels.wasm: rebuilt byte-identical ($(sha256sum "$tmp/fedseg-kernels.wasm" | cut -d' ' -f1))"
+libs/models/wasm/build.sh "$tmp" >/dev/null
+status=0
+for built in "$tmp"/*.wasm; do
+  name="$(basename "$built")"
+  if cmp "libs/models/wasm/$name" "$built"; then
+    echo "$name: rebuilt byte-identical ($(sha256sum "$built" | cut -d' ' -f1))"
+  else
+    echo "libs/models/wasm/$name differs from a rebuild of libs/models/wasm/src with $(clang --version | head -1)." >&2
+    echo "Rebuild it (libs/models/wasm/build.sh) and commit the result; see libs/models/wasm/README.md." >&2
+    status=1
+  fi
+done
+exit "$status"

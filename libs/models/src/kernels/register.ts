@@ -63,6 +63,18 @@ export interface FastKernelOptions {
    * unless the environment variable FEDSEG_WASM_SIMD=0.
    */
   simd?: boolean;
+  /**
+   * Threads for the SIMD convolutions, the calling one included (1-4; large convolutions only; worker_threads
+   * over one shared WebAssembly memory). Default: the environment variable FEDSEG_WASM_THREADS, else 1:
+   * on the shared 2-core machine the benchmarks run on, 2 threads measured slower than 1 (other work held
+   * both cores), so more threads are for machines with idle cores, where an operator turns them on.
+   */
+  threads?: number;
+}
+
+function defaultThreads(): number {
+  const fromEnv = Number(process.env['FEDSEG_WASM_THREADS']);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 1;
 }
 
 /** Which convolutions a backend got from the last registerFastKernels, and why. */
@@ -83,13 +95,15 @@ export function kernelChoice(backendName: string): KernelChoice | null {
 function describeChoice(
   backend: PortableBackendName,
   nativeNote: string,
+  simd: WasmSimdKernels | null,
   simdNote: string,
   convolutions: KernelChoice['convolutions'],
 ): KernelChoice {
+  const threads = simd?.threads ?? 1;
+  const threadNote = threads === 1 && simd?.threadNote ? ` (${simd.threadNote})` : '';
   const what: Record<KernelChoice['convolutions'], string> = {
     oneDNN: 'Conv3D and its backprops on oneDNN (@fedseg/native-kernels)',
-    'wasm-simd':
-      'Conv3D and its backprops on WebAssembly SIMD128 (libs/models/wasm/fedseg-kernels.wasm, 1 thread)',
+    'wasm-simd': `Conv3D and its backprops on WebAssembly SIMD128 (libs/models/wasm, ${threads} thread${threads > 1 ? 's' : threadNote})`,
     'typescript-loops': "Conv3D on tfjs-wasm's own kernel, its backprops in TypeScript loops (slow)",
     tfjs: "Conv3D and its backprops on tfjs's cpu kernels (slow)",
   };
@@ -134,9 +148,11 @@ export async function registerFastKernels(
     const simd = simdLoad?.kernels ?? null;
     const simdNote = simdOff ? 'turned off (FEDSEG_WASM_SIMD=0 or simd: false)' : (simdLoad?.reason ?? '');
     if (simdLoad && !simd) log(`WebAssembly SIMD convolutions unavailable: ${simdLoad.reason}`);
+    if (simd) simd.setThreads(options.threads ?? defaultThreads());
     const choice = describeChoice(
       backendName,
       nativeNote,
+      simd,
       simdNote,
       native ? 'oneDNN' : simd ? 'wasm-simd' : backendName === 'wasm' ? 'typescript-loops' : 'tfjs',
     );

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../register';
 import { kernelChoice, registerFastKernels, restoreOriginalKernels } from './register';
 import { expectClose, runOn } from './test-support';
-import { loadWasmSimdKernels } from './wasm-simd-kernels';
+import { loadWasmSimdKernels, MIN_THREADED_FLOPS } from './wasm-simd-kernels';
 
 /**
  * The WebAssembly SIMD convolutions (libs/models/wasm/src/conv3d.c), run as they are on a machine without
@@ -161,6 +161,31 @@ describe('WebAssembly SIMD convolutions', () => {
       expect(tf.engine().backend.numDataIds()).toBe(beforeIds);
       restoreOriginalKernels(backendName);
     });
+  });
+
+  describe.each(['wasm', 'cpu'])('on 2 worker threads, on the %s backend', (backendName) => {
+    it.each(CASES.slice(0, 8).map((c, i) => [c.name, c, i] as const))(
+      'match the cpu reference kernels: %s',
+      async (_name, c, i) => {
+        const simd = (await loadWasmSimdKernels()).kernels;
+        if (!simd) throw new Error('SIMD module missing');
+        simd.minThreadedFlops = 0;
+        try {
+          const before = simd.threadedCalls;
+          const expected = await runOn('cpu', false, () => runKernels(c, 900 + 10 * i));
+          const actual = await runOn(backendName, true, () => runKernels(c, 900 + 10 * i), {
+            ...PORTABLE,
+            threads: 2,
+          });
+          expect(simd.threads).toBe(2);
+          expect(simd.threadedCalls - before).toBe(3);
+          LABELS.forEach((label, k) => expectClose(actual[k], expected[k], `${label} (${c.name})`, 2e-5));
+          tf.dispose([...expected, ...actual]);
+        } finally {
+          simd.minThreadedFlops = MIN_THREADED_FLOPS;
+        }
+      },
+    );
   });
 
   /**

@@ -4,6 +4,7 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 import type { PortableBackendName } from './tensor-memory';
+import { MAX_SIMD_THREADS, SimdThreadPool } from './wasm-simd-threads';
 import {
   bindWasmSimd,
   compileWasmSimd,
@@ -13,8 +14,15 @@ import {
 } from './wasm-simd-module';
 import { isWasmMemory, webAssemblyApi, type WasmMemory, type WasmModule } from './webassembly-api';
 
-/** The committed build of libs/models/wasm/src (libs/models/wasm/build.sh). */
+/** The committed builds of libs/models/wasm/src (libs/models/wasm/build.sh): one thread, and shared memory. */
 export const WASM_SIMD_PATH = join(__dirname, '..', '..', 'wasm', 'fedseg-kernels.wasm');
+export const WASM_SIMD_THREADS_PATH = join(__dirname, '..', '..', 'wasm', 'fedseg-kernels-threads.wasm');
+
+/**
+ * Convolutions below this many FLOPs stay on the calling thread, in place: for them, copying into the shared
+ * memory and waking a worker costs about what the second thread saves.
+ */
+export const MIN_THREADED_FLOPS = 20e6;
 
 const PAGE_BYTES = 65536;
 const PARAM_BYTES = 24 * 4;
@@ -45,6 +53,19 @@ interface SimdHost {
     b: TensorInfo,
     outShape: number[],
   ): TensorInfo | null;
+  /**
+   * A new output tensor and float32 views of it and of a, b, valid until the next allocation; `release`
+   * frees the output if the caller does not return it.
+   */
+  views(a: TensorInfo, b: TensorInfo, outShape: number[]): TensorViews;
+}
+
+interface TensorViews {
+  a: Float32Array;
+  b: Float32Array;
+  out: Float32Array;
+  result: TensorInfo;
+  release(): void;
 }
 
 /** What tfjs-wasm's Emscripten module exposes that the host uses (present in 4.22, typed loosely there). */
@@ -86,6 +107,16 @@ function wasmHost(module: WasmModule, backend: BackendWasm): SimdHost {
       } finally {
         heap._free(scratch);
       }
+    },
+    views(a, b, outShape) {
+      const result = backend.makeOutput(outShape, 'float32');
+      return {
+        a: backend.typedArrayFromHeap(a) as Float32Array,
+        b: backend.typedArrayFromHeap(b) as Float32Array,
+        out: backend.typedArrayFromHeap(result) as Float32Array,
+        result,
+        release: () => backend.disposeData(result.dataId, true),
+      };
     },
     conv3d(kind, params, a, b, outShape) {
       const paramsPtr = heap._malloc(PARAM_BYTES);
@@ -138,6 +169,17 @@ function cpuHost(module: WasmModule, backend: MathBackendCPU): SimdHost {
       );
       return result;
     },
+    views(a, b, outShape) {
+      const out = new Float32Array(outShape.reduce((p, d) => p * d, 1));
+      const result = backend.makeTensorInfo(outShape, 'float32', out);
+      return {
+        a: valuesOf(a),
+        b: valuesOf(b),
+        out,
+        result,
+        release: () => backend.disposeData(result.dataId, true),
+      };
+    },
     conv3d(kind, params, a, b, outShape) {
       const paramsPtr = WASM_SIMD_STACK_BYTES;
       new Int32Array(memory.buffer, paramsPtr, 24).set(params);
@@ -161,6 +203,11 @@ function cpuHost(module: WasmModule, backend: MathBackendCPU): SimdHost {
   };
 }
 
+/** 2 x multiply-adds of a convolution from its conv3dParams (the same for all three kinds). */
+function flopsOf(p: Int32Array): number {
+  return 2 * p[0] * p[5] * p[6] * p[7] * p[8] * p[9] * p[10] * p[11] * p[4];
+}
+
 function run(
   k: WasmSimdExports,
   kind: ConvKind,
@@ -180,8 +227,47 @@ export class WasmSimdKernels {
   private readonly hosts = new WeakMap<KernelBackend, SimdHost>();
   /** Convolutions run in the module so far (tests check that a kernel did not fall back). */
   calls = 0;
+  /** Of those, the ones shared by worker threads. */
+  threadedCalls = 0;
+  private pool: SimdThreadPool | null = null;
+  /** Convolutions from this size on use the threads (tests set 0 to send every one there). */
+  minThreadedFlops = MIN_THREADED_FLOPS;
+  /** Why the convolutions run on one thread, when they do (empty when they use several). */
+  threadNote = 'FEDSEG_WASM_THREADS=2 or more to use worker threads';
 
-  constructor(readonly module: WasmModule) {}
+  constructor(
+    readonly module: WasmModule,
+    private readonly threadsModule: WasmModule | null,
+    private readonly threadsUnavailable = '',
+  ) {}
+
+  /** Threads (the caller's included) for large convolutions, 1 to MAX_SIMD_THREADS; returns the count in use. */
+  setThreads(threads: number): number {
+    const wanted = Math.max(1, Math.min(MAX_SIMD_THREADS, Math.floor(threads)));
+    if (this.pool?.threads === wanted) return wanted;
+    this.pool?.close();
+    this.pool = null;
+    if (wanted === 1) {
+      this.threadNote = 'FEDSEG_WASM_THREADS=2 or more to use worker threads';
+      return 1;
+    }
+    if (!this.threadsModule) {
+      this.threadNote = this.threadsUnavailable;
+      return 1;
+    }
+    try {
+      this.pool = new SimdThreadPool(this.threadsModule, wanted);
+      this.threadNote = '';
+      return wanted;
+    } catch (err) {
+      this.threadNote = `worker threads unavailable: ${err instanceof Error ? err.message : String(err)}`;
+      return 1;
+    }
+  }
+
+  get threads(): number {
+    return this.pool?.threads ?? 1;
+  }
 
   private host(backendName: PortableBackendName, backend: KernelBackend): SimdHost {
     let host = this.hosts.get(backend);
@@ -262,7 +348,26 @@ export class WasmSimdKernels {
     b: TensorInfo,
     outShape: number[],
   ): TensorInfo | null {
-    const out = this.host(backendName, backend).conv3d(kind, params, a, b, outShape);
+    const host = this.host(backendName, backend);
+    const pool = this.pool;
+    if (pool && flopsOf(params) >= this.minThreadedFlops) {
+      const views = host.views(a, b, outShape);
+      try {
+        if (!pool.conv3d(kind, params, views.a, views.b, views.out)) {
+          views.release();
+          return null;
+        }
+        this.calls++;
+        this.threadedCalls++;
+        return views.result;
+      } catch (err) {
+        views.release();
+        pool.close();
+        this.pool = null;
+        this.threadNote = `worker threads failed, one thread from now on: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    const out = host.conv3d(kind, params, a, b, outShape);
     if (out) this.calls++;
     return out;
   }
@@ -281,7 +386,15 @@ export function loadWasmSimdKernels(): Promise<WasmSimdLoad> {
   loading ??= (async (): Promise<WasmSimdLoad> => {
     try {
       const module = await compileWasmSimd(new Uint8Array(readFileSync(WASM_SIMD_PATH)));
-      return { kernels: new WasmSimdKernels(module), reason: '' };
+      let threadsModule: WasmModule | null = null;
+      let threadsUnavailable = '';
+      try {
+        if (typeof SharedArrayBuffer === 'undefined') throw new Error('no SharedArrayBuffer here');
+        threadsModule = await compileWasmSimd(new Uint8Array(readFileSync(WASM_SIMD_THREADS_PATH)));
+      } catch (err) {
+        threadsUnavailable = `threads build unavailable: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      return { kernels: new WasmSimdKernels(module, threadsModule, threadsUnavailable), reason: '' };
     } catch (err) {
       return { kernels: null, reason: err instanceof Error ? err.message : String(err) };
     }

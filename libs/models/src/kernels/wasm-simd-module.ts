@@ -52,6 +52,19 @@ export interface WasmSimdExports {
     dBeta: number,
     scratch: number,
   ): number;
+  /** The phases of one convolution shared by threads (src/conv3d.c): prepare, rows on each, finish. */
+  conv3d_prepare(kind: number, params: number, a: number, b: number, scratch: number): void;
+  conv3d_rows(kind: number, params: number): number;
+  conv3d_rows_run(
+    kind: number,
+    params: number,
+    out: number,
+    scratch: number,
+    row0: number,
+    row1: number,
+    thread: number,
+  ): void;
+  conv3d_finish(kind: number, params: number, out: number, scratch: number, threads: number): void;
   /** C [m, n] = A [m, k] . B [k, n] (m % 4 == 0, n % 8 == 0): the benchmarks' yardstick (src/sgemm.c). */
   sgemm(m: number, n: number, k: number, a: number, b: number, c: number): void;
 }
@@ -69,6 +82,10 @@ const EXPORTED_FUNCTIONS = [
   'conv3d_backprop_input',
   'conv3d_backprop_filter',
   'sgemm',
+  'conv3d_prepare',
+  'conv3d_rows',
+  'conv3d_rows_run',
+  'conv3d_finish',
   'instance_norm_scratch_bytes',
   'instance_norm_forward',
   'instance_norm_backward',

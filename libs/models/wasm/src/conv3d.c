@@ -19,6 +19,7 @@
  *                    registers over one output row, then added to a float32 accumulator
  *
  * Scratch: the caller passes `scratch`, of at least conv3d_scratch_bytes(kind, params) bytes, 16-aligned.
+ * Threads: see conv3d_prepare / conv3d_rows_run / conv3d_finish below.
  */
 #include <stdint.h>
 #include <wasm_simd128.h>
@@ -208,6 +209,58 @@ static void scatter_row(float *dst, int32_t dstep, const float *row, int32_t cou
 
 static int32_t tap_count(const ConvParams *q) { return q->kD * q->kH * q->kW; }
 
+/*
+ * Each kernel runs in phases so threads can share one call: `prepare` (padded copy, packed weights, tap
+ * tables; one thread), `rows` over a range of output rows (any number of threads, each with its own index
+ * < MAX_THREADS for its row buffer and, for the filter gradient, its accumulator), and for the filter
+ * gradient `finish` (sums the threads' accumulators). The single-call exports run all phases on one thread.
+ *
+ * Scratch layout: header (tap tables) | padded input | packed weights or accumulators | per-thread buffers.
+ */
+#define MAX_THREADS 4
+
+typedef struct {
+  int32_t off[MAX_TAPS];
+  int32_t start[65], nW[64], wStart[64]; /* backprop input: per residue class */
+  int32_t ntaps, cs;                     /* forward: merged taps and their channel run */
+} Header;
+
+typedef struct {
+  Header *h;
+  float *padded;  /* padded input (x, or dy for backprop input) */
+  float *packed;  /* packed weights; for the filter gradient MAX_THREADS accumulators */
+  float *perThread; /* MAX_THREADS row buffers of `rowFloats` */
+  uint32_t rowFloats;
+} Layout;
+
+static Layout layout(int32_t kind, const ConvParams *q, uint8_t *scratch, uint32_t *total) {
+  const uint32_t taps = (uint32_t)tap_count(q);
+  Layout l;
+  uint32_t paddedFloats, packedFloats;
+  if (kind == 1) {
+    Padded p = input_grad_padding(q);
+    paddedFloats = (uint32_t)q->n * p.d * p.h * p.w * q->outC;
+    packedFloats = taps * q->outC * round4(q->inC);
+    l.rowFloats = (uint32_t)q->inW * round4(q->inC);
+  } else {
+    Padded p = forward_padding(q);
+    paddedFloats = (uint32_t)q->n * p.d * p.h * p.w * q->inC;
+    packedFloats = taps * q->inC * round4(q->outC) * (kind == 2 ? MAX_THREADS : 1);
+    l.rowFloats = (uint32_t)q->outW * round4(q->outC);
+  }
+  uint32_t at = align16(sizeof(Header));
+  l.h = (Header *)scratch;
+  l.padded = (float *)(scratch + at);
+  at += align16(4u * paddedFloats);
+  l.packed = (float *)(scratch + at);
+  at += align16(4u * packedFloats);
+  l.perThread = (float *)(scratch + at);
+  l.rowFloats = align16(4u * l.rowFloats) / 4;
+  at += 4u * l.rowFloats * MAX_THREADS;
+  if (total) *total = at;
+  return l;
+}
+
 /* 1 when these kernels handle the shape; 0 sends the caller to another implementation. */
 EXPORT(conv3d_supported)
 int32_t conv3d_supported(int32_t kind, const ConvParams *q) {
@@ -223,40 +276,28 @@ int32_t conv3d_supported(int32_t kind, const ConvParams *q) {
 /* Bytes of scratch memory kernel `kind` (0 forward, 1 backprop input, 2 backprop filter) needs. */
 EXPORT(conv3d_scratch_bytes)
 uint32_t conv3d_scratch_bytes(int32_t kind, const ConvParams *q) {
-  uint32_t taps = (uint32_t)tap_count(q);
-  uint32_t offs = align16(4u * MAX_TAPS);
-  if (kind == 0) {
-    Padded p = forward_padding(q);
-    uint32_t cop = (uint32_t)round4(q->outC);
-    return offs + align16(4u * q->n * p.d * p.h * p.w * q->inC) + align16(4u * taps * q->inC * cop) +
-           align16(4u * q->outW * cop);
-  }
-  if (kind == 1) {
-    Padded p = input_grad_padding(q);
-    uint32_t cip = (uint32_t)round4(q->inC);
-    return offs + align16(4u * q->n * p.d * p.h * p.w * q->outC) + align16(4u * taps * q->outC * cip) +
-           align16(4u * q->inW * cip);
-  }
-  Padded p = forward_padding(q);
-  uint32_t cop = (uint32_t)round4(q->outC);
-  return offs + align16(4u * q->n * p.d * p.h * p.w * q->inC) + align16(4u * taps * q->inC * cop) +
-         align16(4u * q->outW * cop);
+  uint32_t total;
+  layout(kind, q, 0, &total);
+  return total;
 }
 
-/* y [n, outD, outH, outW, outC] = conv3d(x [n, inD, inH, inW, inC], w [kD, kH, kW, inC, outC]). */
-EXPORT(conv3d_forward)
-void conv3d_forward(const ConvParams *q, const float *x, const float *w, float *y, uint8_t *scratch) {
+/* Rows of kernel `kind`: n * outD * outH output rows (forward, filter gradient) or n * inD * inH (input). */
+EXPORT(conv3d_rows)
+int32_t conv3d_rows(int32_t kind, const ConvParams *q) {
+  return kind == 1 ? q->n * q->inD * q->inH : q->n * q->outD * q->outH;
+}
+
+/* ---- forward: y [n, outD, outH, outW, outC] = conv3d(x [n, inD, inH, inW, inC], w [kD, kH, kW, inC, outC]) */
+
+static void forward_prepare(const ConvParams *q, const float *x, const float *w, uint8_t *scratch) {
   const int32_t ci = q->inC, co = q->outC, cop = round4(co), taps = tap_count(q);
   Padded p = forward_padding(q);
-  int32_t *off = (int32_t *)scratch;
-  float *xp = (float *)(scratch + align16(4u * MAX_TAPS));
-  float *wp = xp + align16(4u * q->n * p.d * p.h * p.w * ci) / 4;
-  float *row = wp + align16(4u * taps * ci * cop) / 4;
-  pad_copy(xp, x, q->n, q->inD, q->inH, q->inW, ci, &p);
+  Layout l = layout(0, q, scratch, 0);
+  pad_copy(l.padded, x, q->n, q->inD, q->inH, q->inW, ci, &p);
   /* Packed weights [tap][ci][cop], zeros in the padding channels. */
   for (int32_t t = 0; t < taps; t++)
     for (int32_t c = 0; c < ci; c++) {
-      float *dst = wp + (t * ci + c) * cop;
+      float *dst = l.packed + (t * ci + c) * cop;
       const float *src = w + (t * ci + c) * co;
       for (int32_t k = 0; k < cop; k++) dst[k] = k < co ? src[k] : 0.0f;
     }
@@ -265,56 +306,60 @@ void conv3d_forward(const ConvParams *q, const float *x, const float *w, float *
    * weights are consecutive too: one tap of kW * inC channels, so the inner loop runs longer per tap.
    */
   const int32_t mergeW = q->dilW == 1;
-  const int32_t ntaps = mergeW ? q->kD * q->kH : taps, cs = mergeW ? q->kW * ci : ci;
+  l.h->ntaps = mergeW ? q->kD * q->kH : taps;
+  l.h->cs = mergeW ? q->kW * ci : ci;
   int32_t t = 0;
   for (int32_t kd = 0; kd < q->kD; kd++)
     for (int32_t kh = 0; kh < q->kH; kh++)
       for (int32_t kw = 0; kw < (mergeW ? 1 : q->kW); kw++)
-        off[t++] = ((kd * q->dilD * p.h + kh * q->dilH) * p.w + kw * q->dilW) * ci;
-  const int32_t direct = cop == co;
-  for (int32_t b = 0; b < q->n; b++)
-    for (int32_t od = 0; od < q->outD; od++)
-      for (int32_t oh = 0; oh < q->outH; oh++) {
-        const float *src = xp + (((int64_t)b * p.d + od * q->sD) * p.h + oh * q->sH) * p.w * ci;
-        float *dst = y + (((int64_t)b * q->outD + od) * q->outH + oh) * q->outW * co;
-        gather_row(direct ? dst : row, q->outW, src, q->sW * ci, off, ntaps, wp, cs, cop);
-        if (!direct) scatter_row(dst, co, row, q->outW, co, cop);
-      }
+        l.h->off[t++] = ((kd * q->dilD * p.h + kh * q->dilH) * p.w + kw * q->dilW) * ci;
 }
 
-/* dx [n, inD, inH, inW, inC] = the gradient of conv3d for its input, from dy and w. */
-EXPORT(conv3d_backprop_input)
-void conv3d_backprop_input(const ConvParams *q, const float *dy, const float *w, float *dx, uint8_t *scratch) {
-  const int32_t ci = q->inC, co = q->outC, cip = round4(ci), taps = tap_count(q);
+static void forward_rows(const ConvParams *q, float *y, uint8_t *scratch, int32_t r0, int32_t r1, int32_t thread) {
+  const int32_t ci = q->inC, co = q->outC, cop = round4(co);
+  Padded p = forward_padding(q);
+  Layout l = layout(0, q, scratch, 0);
+  float *row = l.perThread + thread * l.rowFloats;
+  const int32_t direct = cop == co;
+  for (int32_t r = r0; r < r1; r++) {
+    const int32_t oh = r % q->outH, od = (r / q->outH) % q->outD, b = r / (q->outH * q->outD);
+    const float *src = l.padded + (((int64_t)b * p.d + od * q->sD) * p.h + oh * q->sH) * p.w * ci;
+    float *dst = y + (int64_t)r * q->outW * co;
+    gather_row(direct ? dst : row, q->outW, src, q->sW * ci, l.h->off, l.h->ntaps, l.packed, l.h->cs, cop);
+    if (!direct) scatter_row(dst, co, row, q->outW, co, cop);
+  }
+}
+
+/* ---- backprop input: dx [n, inD, inH, inW, inC] from dy and w */
+
+static void input_prepare(const ConvParams *q, const float *dy, const float *w, uint8_t *scratch) {
+  const int32_t ci = q->inC, co = q->outC, cip = round4(ci);
   const int32_t sD = q->sD, sH = q->sH, sW = q->sW;
   Padded p = input_grad_padding(q);
-  int32_t *off = (int32_t *)scratch;
-  float *dyp = (float *)(scratch + align16(4u * MAX_TAPS));
-  float *wp = dyp + align16(4u * q->n * p.d * p.h * p.w * co) / 4;
-  float *row = wp + align16(4u * taps * co * cip) / 4;
-  pad_copy(dyp, dy, q->n, q->outD, q->outH, q->outW, co, &p);
+  Layout l = layout(1, q, scratch, 0);
+  Header *h = l.h;
+  pad_copy(l.padded, dy, q->n, q->outD, q->outH, q->outW, co, &p);
   /*
    * Taps grouped by residue class (rd, rh, rw) = (k mod s) per axis. Within a class, tap k reads dy at
    * base - (k - r)/s along each axis, so its kW taps of one (kd, kh) read consecutive dy pixels, in reverse:
    * packed with kw descending they form one merged tap of nW * outC channels starting nW - 1 pixels back.
-   * Class c's merged taps are [start[c], start[c + 1]), weights [tap][kw desc][co][cip] (w transposed), and
-   * its merged width nW[c], its weights at wp + wStart[c].
+   * Class c's merged taps are [start[c], start[c + 1]), weights [tap][kw desc][co][cip] (w transposed),
+   * its merged width nW[c], its weights at packed + wStart[c].
    */
-  int32_t start[65], nW[64], wStart[64]; /* classes <= 64 (conv3d_supported) */
-  int32_t classes = sD * sH * sW, t = 0;
-  float *pack = wp;
+  int32_t t = 0;
+  float *pack = l.packed;
   for (int32_t rd = 0; rd < sD; rd++)
     for (int32_t rh = 0; rh < sH; rh++)
       for (int32_t rw = 0; rw < sW; rw++) {
         const int32_t cls = (rd * sH + rh) * sW + rw;
         const int32_t n = rw < q->kW ? (q->kW - 1 - rw) / sW + 1 : 0;
-        start[cls] = t;
-        nW[cls] = n;
-        wStart[cls] = (int32_t)(pack - wp);
+        h->start[cls] = t;
+        h->nW[cls] = n;
+        h->wStart[cls] = (int32_t)(pack - l.packed);
         if (n == 0) continue;
         for (int32_t kd = rd; kd < q->kD; kd += sD)
           for (int32_t kh = rh; kh < q->kH; kh += sH) {
-            off[t++] = -((((kd - rd) / sD) * p.h + (kh - rh) / sH) * p.w + (n - 1)) * co;
+            h->off[t++] = -((((kd - rd) / sD) * p.h + (kh - rh) / sH) * p.w + (n - 1)) * co;
             for (int32_t j = n - 1; j >= 0; j--) {
               const int32_t kw = rw + j * sW;
               const float *src = w + ((kd * q->kH + kh) * q->kW + kw) * ci * co;
@@ -323,127 +368,198 @@ void conv3d_backprop_input(const ConvParams *q, const float *dy, const float *w,
             }
           }
       }
-  start[classes] = t;
-  for (int32_t b = 0; b < q->n; b++)
-    for (int32_t id = 0; id < q->inD; id++) {
-      const int32_t rd = floor_mod(id + q->padFront, sD), qd = floor_div(id + q->padFront, sD) + p.loD;
-      for (int32_t ih = 0; ih < q->inH; ih++) {
-        const int32_t rh = floor_mod(ih + q->padTop, sH), qh = floor_div(ih + q->padTop, sH) + p.loH;
-        float *dxRow = dx + (((int64_t)b * q->inD + id) * q->inH + ih) * q->inW * ci;
-        const float *dyRow = dyp + (((int64_t)b * p.d + qd) * p.h + qh) * p.w * co;
-        for (int32_t rw = 0; rw < sW; rw++) {
-          /* First iw with (iw + padLeft) % sW == rw, then every sW-th pixel. */
-          const int32_t iw0 = floor_mod(rw - q->padLeft, sW);
-          if (iw0 >= q->inW) continue;
-          const int32_t count = (q->inW - 1 - iw0) / sW + 1;
-          const int32_t cls = (rd * sH + rh) * sW + rw;
-          const int32_t first = start[cls], ntaps = start[cls + 1] - first, cs = nW[cls] * co;
-          float *dst = dxRow + iw0 * ci;
-          if (ntaps == 0) {
-            for (int32_t k = 0; k < count; k++) zero_floats(dst + k * sW * ci, (uint32_t)ci);
-            continue;
-          }
-          const float *src = dyRow + (floor_div(iw0 + q->padLeft, sW) + p.loW) * co;
-          const int32_t direct = cip == ci && sW == 1;
-          gather_row(direct ? dst : row, count, src, co, off + first, ntaps, wp + wStart[cls], cs, cip);
-          if (!direct) scatter_row(dst, sW * ci, row, count, ci, cip);
-        }
-      }
-    }
+  h->start[sD * sH * sW] = t;
 }
 
-/* dw [kD, kH, kW, inC, outC] = the gradient of conv3d for its filter, from x and dy. */
-EXPORT(conv3d_backprop_filter)
-void conv3d_backprop_filter(const ConvParams *q, const float *x, const float *dy, float *dw, uint8_t *scratch) {
-  const int32_t ci = q->inC, co = q->outC, cop = round4(co), taps = tap_count(q);
-  const int32_t ow = q->outW, sstep = q->sW * ci;
+static void input_rows(const ConvParams *q, float *dx, uint8_t *scratch, int32_t r0, int32_t r1, int32_t thread) {
+  const int32_t ci = q->inC, co = q->outC, cip = round4(ci);
+  const int32_t sD = q->sD, sH = q->sH, sW = q->sW;
+  Padded p = input_grad_padding(q);
+  Layout l = layout(1, q, scratch, 0);
+  const Header *h = l.h;
+  float *row = l.perThread + thread * l.rowFloats;
+  for (int32_t r = r0; r < r1; r++) {
+    const int32_t ih = r % q->inH, id = (r / q->inH) % q->inD, b = r / (q->inH * q->inD);
+    const int32_t rd = floor_mod(id + q->padFront, sD), qd = floor_div(id + q->padFront, sD) + p.loD;
+    const int32_t rh = floor_mod(ih + q->padTop, sH), qh = floor_div(ih + q->padTop, sH) + p.loH;
+    float *dxRow = dx + (int64_t)r * q->inW * ci;
+    const float *dyRow = l.padded + (((int64_t)b * p.d + qd) * p.h + qh) * p.w * co;
+    for (int32_t rw = 0; rw < sW; rw++) {
+      /* First iw with (iw + padLeft) % sW == rw, then every sW-th pixel. */
+      const int32_t iw0 = floor_mod(rw - q->padLeft, sW);
+      if (iw0 >= q->inW) continue;
+      const int32_t count = (q->inW - 1 - iw0) / sW + 1;
+      const int32_t cls = (rd * sH + rh) * sW + rw;
+      const int32_t first = h->start[cls], ntaps = h->start[cls + 1] - first, cs = h->nW[cls] * co;
+      float *dst = dxRow + iw0 * ci;
+      if (ntaps == 0) {
+        for (int32_t k = 0; k < count; k++) zero_floats(dst + k * sW * ci, (uint32_t)ci);
+        continue;
+      }
+      const float *src = dyRow + (floor_div(iw0 + q->padLeft, sW) + p.loW) * co;
+      const int32_t direct = cip == ci && sW == 1;
+      gather_row(direct ? dst : row, count, src, co, h->off + first, ntaps, l.packed + h->wStart[cls], cs, cip);
+      if (!direct) scatter_row(dst, sW * ci, row, count, ci, cip);
+    }
+  }
+}
+
+/* ---- backprop filter: dw [kD, kH, kW, inC, outC] from x and dy */
+
+static void filter_prepare(const ConvParams *q, const float *x, uint8_t *scratch) {
+  const int32_t ci = q->inC, cop = round4(q->outC), taps = tap_count(q);
   Padded p = forward_padding(q);
-  int32_t *off = (int32_t *)scratch;
-  float *xp = (float *)(scratch + align16(4u * MAX_TAPS));
-  float *acc = xp + align16(4u * q->n * p.d * p.h * p.w * ci) / 4;
-  float *dyRow = acc + align16(4u * taps * ci * cop) / 4;
-  pad_copy(xp, x, q->n, q->inD, q->inH, q->inW, ci, &p);
-  zero_floats(acc, (uint32_t)(taps * ci * cop));
+  Layout l = layout(2, q, scratch, 0);
+  pad_copy(l.padded, x, q->n, q->inD, q->inH, q->inW, ci, &p);
+  zero_floats(l.packed, (uint32_t)(taps * ci * cop * MAX_THREADS));
   int32_t t = 0;
   for (int32_t kd = 0; kd < q->kD; kd++)
     for (int32_t kh = 0; kh < q->kH; kh++)
-      for (int32_t kw = 0; kw < q->kW; kw++) off[t++] = ((kd * p.h + kh) * p.w + kw) * ci;
-  for (int32_t b = 0; b < q->n; b++)
-    for (int32_t od = 0; od < q->outD; od++)
-      for (int32_t oh = 0; oh < q->outH; oh++) {
-        const float *xRow = xp + (((int64_t)b * p.d + od * q->sD) * p.h + oh * q->sH) * p.w * ci;
-        const float *g = dy + (((int64_t)b * q->outD + od) * q->outH + oh) * ow * co;
-        if (cop != co) { /* dy row with channels padded to a multiple of 4 */
-          for (int32_t k = 0; k < ow; k++)
-            for (int32_t c = 0; c < cop; c++) dyRow[k * cop + c] = c < co ? g[k * co + c] : 0.0f;
-          g = dyRow;
-        }
-        for (t = 0; t < taps; t++) {
-          const float *xs = xRow + off[t];
-          float *a = acc + t * ci * cop;
-          int32_t c = 0;
-          for (; c + 4 <= ci; c += 4) {
-            int32_t o = 0;
-            for (; o + 8 <= cop; o += 8) {
-              v128_t a00 = wasm_f32x4_splat(0.0f), a01 = a00, a10 = a00, a11 = a00;
-              v128_t a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-              const float *xv = xs + c;
-              const float *gv = g + o;
-              for (int32_t k = 0; k < ow; k++, xv += sstep, gv += cop) {
-                v128_t g0 = wasm_v128_load(gv), g1 = wasm_v128_load(gv + 4);
-                v128_t v0 = wasm_v128_load32_splat(xv), v1 = wasm_v128_load32_splat(xv + 1);
-                v128_t v2 = wasm_v128_load32_splat(xv + 2), v3 = wasm_v128_load32_splat(xv + 3);
-                a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(v0, g0));
-                a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(v0, g1));
-                a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(v1, g0));
-                a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(v1, g1));
-                a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(v2, g0));
-                a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(v2, g1));
-                a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(v3, g0));
-                a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(v3, g1));
-              }
-              float *r = a + c * cop + o;
+      for (int32_t kw = 0; kw < q->kW; kw++) l.h->off[t++] = ((kd * p.h + kh) * p.w + kw) * ci;
+}
+
 #define ACC(ptr, v) wasm_v128_store((ptr), wasm_f32x4_add(wasm_v128_load(ptr), (v)))
-              ACC(r, a00);
-              ACC(r + 4, a01);
-              ACC(r + cop, a10);
-              ACC(r + cop + 4, a11);
-              ACC(r + 2 * cop, a20);
-              ACC(r + 2 * cop + 4, a21);
-              ACC(r + 3 * cop, a30);
-              ACC(r + 3 * cop + 4, a31);
-            }
-            if (o < cop) {
-              v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
-              const float *xv = xs + c;
-              const float *gv = g + o;
-              for (int32_t k = 0; k < ow; k++, xv += sstep, gv += cop) {
-                v128_t g0 = wasm_v128_load(gv);
-                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load32_splat(xv), g0));
-                a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load32_splat(xv + 1), g0));
-                a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load32_splat(xv + 2), g0));
-                a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load32_splat(xv + 3), g0));
-              }
-              float *r = a + c * cop + o;
-              ACC(r, a0);
-              ACC(r + cop, a1);
-              ACC(r + 2 * cop, a2);
-              ACC(r + 3 * cop, a3);
-            }
+
+static void filter_rows(const ConvParams *q, const float *dy, uint8_t *scratch, int32_t r0, int32_t r1,
+                        int32_t thread) {
+  const int32_t ci = q->inC, co = q->outC, cop = round4(co), taps = tap_count(q);
+  const int32_t ow = q->outW, sstep = q->sW * ci;
+  Padded p = forward_padding(q);
+  Layout l = layout(2, q, scratch, 0);
+  float *acc = l.packed + thread * taps * ci * cop;
+  float *dyRow = l.perThread + thread * l.rowFloats;
+  for (int32_t r = r0; r < r1; r++) {
+    const int32_t oh = r % q->outH, od = (r / q->outH) % q->outD, b = r / (q->outH * q->outD);
+    const float *xRow = l.padded + (((int64_t)b * p.d + od * q->sD) * p.h + oh * q->sH) * p.w * ci;
+    const float *g = dy + (int64_t)r * ow * co;
+    if (cop != co) { /* dy row with channels padded to a multiple of 4 */
+      for (int32_t k = 0; k < ow; k++)
+        for (int32_t c = 0; c < cop; c++) dyRow[k * cop + c] = c < co ? g[k * co + c] : 0.0f;
+      g = dyRow;
+    }
+    for (int32_t t = 0; t < taps; t++) {
+      const float *xs = xRow + l.h->off[t];
+      float *a = acc + t * ci * cop;
+      int32_t c = 0;
+      for (; c + 4 <= ci; c += 4) {
+        int32_t o = 0;
+        for (; o + 8 <= cop; o += 8) {
+          v128_t a00 = wasm_f32x4_splat(0.0f), a01 = a00, a10 = a00, a11 = a00;
+          v128_t a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+          const float *xv = xs + c;
+          const float *gv = g + o;
+          for (int32_t k = 0; k < ow; k++, xv += sstep, gv += cop) {
+            v128_t g0 = wasm_v128_load(gv), g1 = wasm_v128_load(gv + 4);
+            v128_t v0 = wasm_v128_load32_splat(xv), v1 = wasm_v128_load32_splat(xv + 1);
+            v128_t v2 = wasm_v128_load32_splat(xv + 2), v3 = wasm_v128_load32_splat(xv + 3);
+            a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(v0, g0));
+            a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(v0, g1));
+            a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(v1, g0));
+            a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(v1, g1));
+            a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(v2, g0));
+            a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(v2, g1));
+            a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(v3, g0));
+            a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(v3, g1));
           }
-          for (; c < ci; c++) { /* 1-3 input channels left */
-            for (int32_t o = 0; o < cop; o += 4) {
-              v128_t a0 = wasm_f32x4_splat(0.0f);
-              const float *xv = xs + c;
-              const float *gv = g + o;
-              for (int32_t k = 0; k < ow; k++, xv += sstep, gv += cop)
-                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load32_splat(xv), wasm_v128_load(gv)));
-              ACC(a + c * cop + o, a0);
-            }
+          float *rp = a + c * cop + o;
+          ACC(rp, a00);
+          ACC(rp + 4, a01);
+          ACC(rp + cop, a10);
+          ACC(rp + cop + 4, a11);
+          ACC(rp + 2 * cop, a20);
+          ACC(rp + 2 * cop + 4, a21);
+          ACC(rp + 3 * cop, a30);
+          ACC(rp + 3 * cop + 4, a31);
+        }
+        if (o < cop) {
+          v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+          const float *xv = xs + c;
+          const float *gv = g + o;
+          for (int32_t k = 0; k < ow; k++, xv += sstep, gv += cop) {
+            v128_t g0 = wasm_v128_load(gv);
+            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load32_splat(xv), g0));
+            a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load32_splat(xv + 1), g0));
+            a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load32_splat(xv + 2), g0));
+            a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load32_splat(xv + 3), g0));
           }
-#undef ACC
+          float *rp = a + c * cop + o;
+          ACC(rp, a0);
+          ACC(rp + cop, a1);
+          ACC(rp + 2 * cop, a2);
+          ACC(rp + 3 * cop, a3);
         }
       }
-  for (t = 0; t < taps * ci; t++)
-    for (int32_t o = 0; o < co; o++) dw[t * co + o] = acc[t * cop + o];
+      for (; c < ci; c++) { /* 1-3 input channels left: two pixels at a time, two accumulators per vector */
+        for (int32_t o = 0; o < cop; o += 4) {
+          v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0;
+          const float *xv = xs + c;
+          const float *gv = g + o;
+          int32_t k = 0;
+          for (; k + 2 <= ow; k += 2, xv += 2 * sstep, gv += 2 * cop) {
+            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load32_splat(xv), wasm_v128_load(gv)));
+            a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load32_splat(xv + sstep), wasm_v128_load(gv + cop)));
+          }
+          if (k < ow) a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load32_splat(xv), wasm_v128_load(gv)));
+          ACC(a + c * cop + o, wasm_f32x4_add(a0, a1));
+        }
+      }
+    }
+  }
+}
+#undef ACC
+
+static void filter_finish(const ConvParams *q, float *dw, uint8_t *scratch, int32_t threads) {
+  const int32_t ci = q->inC, co = q->outC, cop = round4(co), taps = tap_count(q);
+  Layout l = layout(2, q, scratch, 0);
+  const int32_t size = taps * ci * cop;
+  for (int32_t th = 1; th < threads; th++)
+    for (int32_t i = 0; i < size; i++) l.packed[i] += l.packed[th * size + i];
+  for (int32_t t = 0; t < taps * ci; t++)
+    for (int32_t o = 0; o < co; o++) dw[t * co + o] = l.packed[t * cop + o];
+}
+
+/* ---- phases for threads: prepare once, rows on each thread, finish once */
+
+/* a, b: (x, w) forward, (dy, w) backprop input, (x, unused) backprop filter. */
+EXPORT(conv3d_prepare)
+void conv3d_prepare(int32_t kind, const ConvParams *q, const float *a, const float *b, uint8_t *scratch) {
+  if (kind == 0) forward_prepare(q, a, b, scratch);
+  else if (kind == 1) input_prepare(q, a, b, scratch);
+  else filter_prepare(q, a, scratch);
+}
+
+/* out: y, dx, or (backprop filter) dy, read. thread < MAX_THREADS. */
+EXPORT(conv3d_rows_run)
+void conv3d_rows_run(int32_t kind, const ConvParams *q, float *out, uint8_t *scratch, int32_t r0, int32_t r1,
+                     int32_t thread) {
+  if (kind == 0) forward_rows(q, out, scratch, r0, r1, thread);
+  else if (kind == 1) input_rows(q, out, scratch, r0, r1, thread);
+  else filter_rows(q, out, scratch, r0, r1, thread);
+}
+
+/* Backprop filter only: dw = the sum of `threads` accumulators. */
+EXPORT(conv3d_finish)
+void conv3d_finish(int32_t kind, const ConvParams *q, float *dw, uint8_t *scratch, int32_t threads) {
+  if (kind == 2) filter_finish(q, dw, scratch, threads);
+}
+
+/* ---- single-thread calls */
+
+EXPORT(conv3d_forward)
+void conv3d_forward(const ConvParams *q, const float *x, const float *w, float *y, uint8_t *scratch) {
+  forward_prepare(q, x, w, scratch);
+  forward_rows(q, y, scratch, 0, conv3d_rows(0, q), 0);
+}
+
+EXPORT(conv3d_backprop_input)
+void conv3d_backprop_input(const ConvParams *q, const float *dy, const float *w, float *dx, uint8_t *scratch) {
+  input_prepare(q, dy, w, scratch);
+  input_rows(q, dx, scratch, 0, conv3d_rows(1, q), 0);
+}
+
+EXPORT(conv3d_backprop_filter)
+void conv3d_backprop_filter(const ConvParams *q, const float *x, const float *dy, float *dw, uint8_t *scratch) {
+  filter_prepare(q, x, scratch);
+  filter_rows(q, dy, scratch, 0, conv3d_rows(2, q), 0);
+  filter_finish(q, dw, scratch, 1);
 }
