@@ -34,7 +34,7 @@ export const concatKernel: FastKernel = {
         tensors.map((t) => sizeOf(t.shape, $axis)),
         sizeOf(outShape, 0, $axis),
         true,
-        ctx.native,
+        ctx.native ?? (ctx.backendName === 'wasm' ? (ctx.simd?.rowCopier(backendOf(args)) ?? null) : null),
       );
       return mem.out;
     },

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-layers registers all of tfjs-core's gradients, which tf.grads needs.
 import '@tensorflow/tfjs-layers';
 import { expectClose, runOn } from './test-support';
+import { loadWasmSimdKernels, type SimdFunction } from './wasm-simd-kernels';
 
 /**
  * The copy, reduction, pooling and elementwise kernels (Slice, SplitV, Concat, Sum, Mean, MaxPool3D and
@@ -133,3 +134,58 @@ describe.each([
     });
   },
 );
+
+/** Shapes the SIMD module handles (channels / inner sizes multiples of 4), so its versions run on wasm. */
+const SIMD_CASES: [string, SimdFunction, () => tf.Tensor[]][] = [
+  [
+    'MaxPool3D gradient, 4 and 8 channels: 2x2x2 stride 2, 3x3x3 stride 2 same, ties after ReLU',
+    'maxPool3dGrad',
+    () => {
+      const grads = (t: tf.Tensor, size: number, stride: number, pad: 'same' | 'valid'): tf.Tensor => {
+        const weights = random(tf.maxPool3d(t as tf.Tensor5D, size, stride, pad).shape, 21);
+        const f = (a: tf.Tensor): tf.Tensor =>
+          tf.sum(tf.mul(tf.maxPool3d(a as tf.Tensor5D, size, stride, pad), weights));
+        return tf.grad(f)(t);
+      };
+      const x = random([2, 6, 5, 7, 4], 20);
+      const y = random([1, 4, 6, 4, 8], 22);
+      return [grads(x, 2, 2, 'valid'), grads(tf.relu(x), 2, 2, 'valid'), grads(y, 3, 2, 'same')];
+    },
+  ],
+  [
+    'Sum over all-but-channels (bias gradients, 8 and 16 channels), the last axis, everything',
+    'sumBlock',
+    () => {
+      const x = random([2, 5, 6, 7, 8], 23);
+      return [
+        tf.sum(x, [0, 1, 2, 3]),
+        tf.sum(random([1, 9, 8, 7, 16], 24), [1, 2, 3], true),
+        tf.sum(x, -1),
+        tf.sum(x),
+      ];
+    },
+  ],
+  [
+    'Concat and split along channels (U-Net skips: 8 + 8, 16 + 16, odd 3 + 5)',
+    'copyRows',
+    () => {
+      const a = random([2, 4, 5, 3, 8], 25);
+      const b = random([2, 4, 5, 3, 8], 26);
+      const c = random([1, 3, 3, 3, 3], 27);
+      const d = random([1, 3, 3, 3, 5], 28);
+      return [tf.concat([a, b], -1), ...tf.split(tf.concat([b, a], -1), [8, 8], -1), tf.concat([c, d], -1)];
+    },
+  ],
+];
+
+describe('copy, reduction and pooling kernels in the WebAssembly SIMD module (wasm, no addon)', () => {
+  it.each(SIMD_CASES)('match the reference kernels and run in the module: %s', async (_name, used, fn) => {
+    const simd = (await loadWasmSimdKernels()).kernels;
+    const before = simd?.callsOf[used] ?? 0;
+    const expected = await runOn('cpu', false, fn);
+    const actual = await runOn('wasm', true, fn, { native: false, simd: true });
+    expect((simd?.callsOf[used] ?? 0) - before).toBeGreaterThan(0);
+    actual.forEach((t, i) => expectClose(t, expected[i], `output ${i}`));
+    tf.dispose([...expected, ...actual]);
+  });
+});

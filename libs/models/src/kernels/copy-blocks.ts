@@ -31,8 +31,8 @@ export function copyRun(
 
 /**
  * Writes rows of each part side by side: part k is [rows, lengths[k]], the whole is [rows, sum(lengths)].
- * `toWhole` true concatenates parts into whole; false splits whole into parts. With the addon, each part is
- * one native call (memcpy per row, threads for large parts).
+ * `toWhole` true concatenates parts into whole; false splits whole into parts. With the addon (or, on wasm,
+ * the SIMD module's copy_rows, in place on the heap), each part is one call (memcpy per row).
  */
 export function interleaveRows(
   whole: Float32Array,
@@ -40,7 +40,7 @@ export function interleaveRows(
   lengths: readonly number[],
   rows: number,
   toWhole: boolean,
-  native: NativeKernels | null = null,
+  native: Pick<NativeKernels, 'copyRows'> | null = null,
 ): void {
   let total = 0;
   for (const l of lengths) total += l;

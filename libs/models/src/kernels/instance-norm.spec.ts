@@ -63,14 +63,14 @@ describe('fused instance norm in the WebAssembly SIMD module (wasm backend, no a
     async (_n, shape, i) => {
       const simd = (await loadWasmSimdKernels()).kernels;
       for (const offset of [0, 100]) {
-        const before = simd?.calls ?? 0;
+        const before = simd?.callsOf.instanceNorm ?? 0;
         const expected = await runOn('cpu', false, () => normAndGrads(shape, 50 + 10 * i, offset));
         const actual = await runOn('wasm', true, () => normAndGrads(shape, 50 + 10 * i, offset), {
           native: false,
           simd: true,
         });
         // Forward twice (the value, then inside tf.grads) and backward once.
-        expect((simd?.calls ?? 0) - before).toBe(3);
+        expect((simd?.callsOf.instanceNorm ?? 0) - before).toBe(3);
         ['y', 'dx', 'dgamma', 'dbeta'].forEach((what, k) =>
           expectClose(actual[k], expected[k], `${what} (offset ${offset})`, 1e-4),
         );

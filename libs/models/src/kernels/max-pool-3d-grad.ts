@@ -10,7 +10,10 @@ import { allocateAndView } from './tensor-memory';
 
 type Shape5 = [number, number, number, number, number];
 
-/** MaxPool3DGrad (dy, input, output) -> dx: each dy to its window's maximum (ties as tfjs's cpu kernel). */
+/**
+ * MaxPool3DGrad (dy, input, output) -> dx: each dy to its window's maximum (ties as tfjs's cpu kernel). In the
+ * addon when loaded, else on wasm in the SIMD module, else plain loops.
+ */
 export const maxPool3dGradKernel: FastKernel = {
   kernelName: MaxPool3DGrad,
   make: (ctx): KernelConfig => ({
@@ -30,12 +33,16 @@ export const maxPool3dGradKernel: FastKernel = {
       );
       const mem = allocateAndView(ctx.backendName, backendOf(args), [dy, input], input.shape);
       if (!mem) return runOriginal(ctx, args);
+      const [dyValues, xValues] = mem.inputs;
       if (ctx.native) {
-        ctx.native.maxPool3dBackward(mem.inputs[0], mem.inputs[1], pool3dParams(info), mem.outValues);
-      } else {
-        mem.outValues.fill(0);
-        maxPool3dGradLoops(info, mem.inputs[0], mem.inputs[1], mem.outValues);
+        ctx.native.maxPool3dBackward(dyValues, xValues, pool3dParams(info), mem.outValues);
+        return mem.out;
       }
+      const views = { dy: dyValues, x: xValues, dx: mem.outValues };
+      if (ctx.backendName === 'wasm' && ctx.simd?.maxPool3dGrad(backendOf(args), views, pool3dParams(info)))
+        return mem.out;
+      mem.outValues.fill(0);
+      maxPool3dGradLoops(info, dyValues, xValues, mem.outValues);
       return mem.out;
     },
   }),

@@ -27,7 +27,7 @@ export const splitVKernel: FastKernel = {
         sizes.map((s) => s * inner),
         sizeOf(x.shape, 0, $axis),
         false,
-        ctx.native,
+        ctx.native ?? (ctx.backendName === 'wasm' ? (ctx.simd?.rowCopier(backendOf(args)) ?? null) : null),
       );
       return mem.outs;
     },

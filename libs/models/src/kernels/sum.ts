@@ -38,7 +38,10 @@ export function blockReductionKernel(
             scale,
             mem.outValues,
           );
-        } else {
+        } else if (!(
+          ctx.backendName === 'wasm' &&
+          ctx.simd?.sumBlock(backendOf(args), mem.inputs[0], block, scale, mem.outValues)
+        )) {
           sumBlock(mem.inputs[0], block, scale, mem.outValues);
         }
         return mem.out;

@@ -140,11 +140,11 @@ describe('WebAssembly SIMD convolutions', () => {
       'match the cpu reference kernels: %s',
       async (_name, c, i) => {
         const simd = (await loadWasmSimdKernels()).kernels;
-        const callsBefore = simd?.calls ?? 0;
+        const callsBefore = simd?.callsOf.conv3d ?? 0;
         const expected = await runOn('cpu', false, () => runKernels(c, 700 + 10 * i));
         const actual = await runOn(backendName, true, () => runKernels(c, 700 + 10 * i), PORTABLE);
         // All three ran in the module (none fell back to another kernel).
-        expect((simd?.calls ?? 0) - callsBefore).toBe(3);
+        expect((simd?.callsOf.conv3d ?? 0) - callsBefore).toBe(3);
         LABELS.forEach((label, k) => expectClose(actual[k], expected[k], `${label} (${c.name})`, 2e-5));
         tf.dispose([...expected, ...actual]);
       },

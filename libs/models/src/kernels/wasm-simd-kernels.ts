@@ -44,7 +44,7 @@ interface SimdHost {
     inputs: readonly Float32Array[],
     outputs: readonly Float32Array[],
     scratchBytes: number,
-    fn: (k: WasmSimdExports, ptrs: number[], scratch: number) => number,
+    fn: (k: WasmSimdExports, ptrs: number[], scratch: number, memory: WasmMemory) => number,
   ): number;
   conv3d(
     kind: ConvKind,
@@ -103,7 +103,7 @@ function wasmHost(module: WasmModule, backend: BackendWasm): SimdHost {
       });
       const scratch = heap._malloc(scratchBytes + 16);
       try {
-        return fn(k, ptrs, align16(scratch));
+        return fn(k, ptrs, align16(scratch), heap.asm.memory);
       } finally {
         heap._free(scratch);
       }
@@ -163,7 +163,7 @@ function cpuHost(module: WasmModule, backend: MathBackendCPU): SimdHost {
       }
       reserve(end + scratchBytes);
       inputs.forEach((view, i) => new Float32Array(memory.buffer, ptrs[i], view.length).set(view));
-      const result = fn(k, ptrs, end);
+      const result = fn(k, ptrs, end, memory);
       outputs.forEach((view, i) =>
         view.set(new Float32Array(memory.buffer, ptrs[inputs.length + i], view.length)),
       );
@@ -222,11 +222,21 @@ function run(
   else k.conv3d_backprop_filter(params, a, b, out, scratch);
 }
 
+export type SimdFunction = 'conv3d' | 'instanceNorm' | 'maxPool3dGrad' | 'sumBlock' | 'copyRows';
+
 /** The compiled module and one host per backend instance (a backend re-created after removal gets its own). */
 export class WasmSimdKernels {
   private readonly hosts = new WeakMap<KernelBackend, SimdHost>();
-  /** Convolutions run in the module so far (tests check that a kernel did not fall back). */
+  /** Kernels run in the module so far (tests check that a kernel did not fall back). */
   calls = 0;
+  /** The same per function of the module. */
+  readonly callsOf: Record<SimdFunction, number> = {
+    conv3d: 0,
+    instanceNorm: 0,
+    maxPool3dGrad: 0,
+    sumBlock: 0,
+    copyRows: 0,
+  };
   /** Of those, the ones shared by worker threads. */
   threadedCalls = 0;
   private pool: SimdThreadPool | null = null;
@@ -269,6 +279,11 @@ export class WasmSimdKernels {
     return this.pool?.threads ?? 1;
   }
 
+  private count(fn: SimdFunction): void {
+    this.calls++;
+    this.callsOf[fn]++;
+  }
+
   private host(backendName: PortableBackendName, backend: KernelBackend): SimdHost {
     let host = this.hosts.get(backend);
     if (!host) {
@@ -302,7 +317,7 @@ export class WasmSimdKernels {
       c * INSTANCE_NORM_SCRATCH_PER_CHANNEL,
       (k, [px, pg, pb, py, ps], sp) => k.instance_norm_forward(px, pg, pb, n, s, c, epsilon, py, ps, sp),
     );
-    if (ok) this.calls++;
+    if (ok) this.count('instanceNorm');
     return ok === 1;
   }
 
@@ -330,8 +345,65 @@ export class WasmSimdKernels {
       c * INSTANCE_NORM_SCRATCH_PER_CHANNEL,
       (k, p, sp) => k.instance_norm_backward(p[0], p[1], p[2], p[3], n, s, c, p[4], p[5], p[6], sp),
     );
-    if (ok) this.calls++;
+    if (ok) this.count('instanceNorm');
     return ok === 1;
+  }
+
+  /**
+   * MaxPool3DGrad on float32 views of wasm-backend tensors (in place): dy, x -> dx, params from
+   * pool3dParams. Returns false when the module does not handle the shape (channels not a multiple of 4).
+   */
+  maxPool3dGrad(
+    backend: KernelBackend,
+    views: { dy: Float32Array; x: Float32Array; dx: Float32Array },
+    params: Int32Array,
+  ): boolean {
+    const ok = this.host('wasm', backend).withViews(
+      [views.dy, views.x],
+      [views.dx],
+      4 * params.length,
+      (k, [dy, x, dx], scratch, memory) => {
+        new Int32Array(memory.buffer, scratch, params.length).set(params);
+        return k.max_pool3d_grad(dy, x, scratch, dx);
+      },
+    );
+    if (ok === 1) this.count('maxPool3dGrad');
+    return ok === 1;
+  }
+
+  /** out[o, i] = scale * sum_r x[o, r, i] on wasm-backend views (in place); false: not handled (see C). */
+  sumBlock(
+    backend: KernelBackend,
+    x: Float32Array,
+    block: { outer: number; reduce: number; inner: number },
+    scale: number,
+    out: Float32Array,
+  ): boolean {
+    const { outer, reduce, inner } = block;
+    const ok = this.host('wasm', backend).withViews([x], [out], 12 * inner + 16, (k, [xp, op], scratch) =>
+      k.sum_block(xp, outer, reduce, inner, scale, op, scratch),
+    );
+    if (ok === 1) this.count('sumBlock');
+    return ok === 1;
+  }
+
+  /**
+   * A row copier for concat and split on the wasm backend, the addon's copyRows signature: layout
+   * [srcOffset, srcStride, dstOffset, dstStride, rows, rowLength] in floats, src and dst views of the heap.
+   */
+  rowCopier(backend: KernelBackend): {
+    copyRows(src: Float32Array, dst: Float32Array, layout: Int32Array): void;
+  } {
+    const host = this.host('wasm', backend);
+    return {
+      copyRows: (src, dst, layout) => {
+        host.withViews([src], [dst], 0, (k, [sp, dp]) => {
+          k.copy_rows(sp + 4 * layout[0], layout[1], dp + 4 * layout[2], layout[3], layout[4], layout[5]);
+          this.count('copyRows');
+          return 1;
+        });
+      },
+    };
   }
 
   /**
@@ -357,7 +429,7 @@ export class WasmSimdKernels {
           views.release();
           return null;
         }
-        this.calls++;
+        this.count('conv3d');
         this.threadedCalls++;
         return views.result;
       } catch (err) {
@@ -368,7 +440,7 @@ export class WasmSimdKernels {
       }
     }
     const out = host.conv3d(kind, params, a, b, outShape);
-    if (out) this.calls++;
+    if (out) this.count('conv3d');
     return out;
   }
 }

@@ -65,6 +65,27 @@ export interface WasmSimdExports {
     thread: number,
   ): void;
   conv3d_finish(kind: number, params: number, out: number, scratch: number, threads: number): void;
+  /** src/max-pool-3d-grad.c: params = pool3dParams (17 int32); returns 0 unless c % 4 == 0. */
+  max_pool3d_grad(dy: number, x: number, params: number, dx: number): number;
+  /** src/sum-block.c: returns 0 unless inner is 1 or a multiple of 4 (<= 1024); scratch 12 * inner bytes. */
+  sum_block(
+    x: number,
+    outer: number,
+    reduce: number,
+    inner: number,
+    scale: number,
+    out: number,
+    scratch: number,
+  ): number;
+  /** src/copy-rows.c (strides and lengths in floats). */
+  copy_rows(
+    src: number,
+    srcStride: number,
+    dst: number,
+    dstStride: number,
+    rows: number,
+    rowLength: number,
+  ): void;
   /** C [m, n] = A [m, k] . B [k, n] (m % 4 == 0, n % 8 == 0): the benchmarks' yardstick (src/sgemm.c). */
   sgemm(m: number, n: number, k: number, a: number, b: number, c: number): void;
 }
@@ -82,6 +103,9 @@ const EXPORTED_FUNCTIONS = [
   'conv3d_backprop_input',
   'conv3d_backprop_filter',
   'sgemm',
+  'max_pool3d_grad',
+  'sum_block',
+  'copy_rows',
   'conv3d_prepare',
   'conv3d_rows',
   'conv3d_rows_run',
