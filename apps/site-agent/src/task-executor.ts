@@ -143,7 +143,22 @@ export class TaskExecutor {
     const cases: readonly EvaluationCase[] = this.data.val;
     if (cases.some((c) => c.spacingMm === undefined))
       this.log.warn('validation cases carry no voxel spacing: HD95 and ASSD are reported in voxels, not mm');
-    const metrics = cases.length > 0 ? evaluationMetrics(await evaluateSegmentation(model, cases)) : {};
+    // Testing aid (--dump-updates): each validation case's predicted label map is written beside the updates,
+    // so an end-to-end test can recompute the metrics independently. It never leaves the site.
+    const dumpDir = this.options.dumpUpdates;
+    const dumpBase =
+      dumpDir && path.join(dumpDir, `${task.studyId}-round-${task.round}-${this.options.site}`);
+    if (dumpDir) await fs.mkdir(dumpDir, { recursive: true });
+    const metrics =
+      cases.length > 0
+        ? evaluationMetrics(
+            await evaluateSegmentation(model, cases, {
+              onPrediction: dumpBase
+                ? (index, predicted) => fs.writeFile(`${dumpBase}-val-${index}.labels`, predicted)
+                : undefined,
+            }),
+          )
+        : {};
     return {
       taskId: task.taskId,
       studyId: task.studyId,
