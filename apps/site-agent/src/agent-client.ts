@@ -2,11 +2,7 @@ import type { Socket } from 'socket.io-client';
 import { z } from 'zod';
 import {
   AgentEvents,
-  SignatureDomains,
-  SignedTask,
-  planHash,
   sealUpdate,
-  verifyMessage,
   type Ack,
   type AgentHello,
   type BackendInfo,
@@ -16,6 +12,7 @@ import {
 import { agentSocket } from './agent-socket';
 import type { AgentLog } from './console-log';
 import type { AgentHome, AgentIdentityFile } from './identity-store';
+import { checkTask } from './task-consent';
 import { TaskExecutor, TaskRefusedError, type TrainResult } from './task-executor';
 
 const AckReply = z.object({ ok: z.boolean() }).passthrough();
@@ -170,48 +167,27 @@ export class AgentClient {
   }
 
   private onTask(payload: unknown, blob: unknown): void {
-    const parsed = SignedTask.safeParse(payload);
-    if (!parsed.success || !(blob instanceof Uint8Array)) {
-      this.log.warn(
-        `ignored a malformed task: ${parsed.success ? 'weights missing' : z.prettifyError(parsed.error)}`,
-      );
+    const { identity, home } = this.options;
+    const check = checkTask(payload, identity.coordinator.signingPublicKey, (studyId, hash) =>
+      home.isApproved(studyId, hash),
+    );
+    if (!(blob instanceof Uint8Array) || (!check.ok && !check.task)) {
+      // Unsigned, forged or malformed: not from our coordinator, so nothing to answer.
+      this.log.error(`ignored a task: ${check.ok ? 'weights missing' : check.reason}`);
       return;
     }
-    const { task, signature } = parsed.data;
-    if (
-      !verifyMessage(
-        SignatureDomains.task,
-        task,
-        signature,
-        this.options.identity.coordinator.signingPublicKey,
-      )
-    ) {
-      this.log.error(
-        `ignored a task that is not signed by the coordinator key pinned at enrollment (${this.options.identity.coordinatorFingerprint})`,
-      );
-      return;
-    }
+    const task = check.task!;
     if (this.seenTasks.has(task.taskId)) return; // already queued, running or done (coordinator re-sent after a reconnect)
     this.seenTasks.add(task.taskId);
     const weights = new Uint8Array(blob); // own copy: the socket's buffer may be reused
-    this.queue = this.queue.then(() => this.runTask(task, weights)).catch(() => undefined);
+    const refusal = check.ok ? null : check.reason;
+    this.queue = this.queue.then(() => this.runTask(task, weights, refusal)).catch(() => undefined);
   }
 
-  /** Nothing runs at this site for a plan its admin has not approved (recomputed here, not taken on trust). */
-  private consentProblem(task: Task): string | null {
-    const hash = planHash(task.plan);
-    if (hash !== task.planHash || task.plan.studyId !== task.studyId)
-      return 'the task does not match its own plan hash';
-    if (!this.options.home.isApproved(task.studyId, hash))
-      return `plan ${hash.slice(0, 12)}… of study ${task.studyId} is not approved at this site; the site admin reviews it with fedseg-agent approve --study ${task.studyId}`;
-    return null;
-  }
-
-  private async runTask(task: Task, weights: Uint8Array): Promise<void> {
+  private async runTask(task: Task, weights: Uint8Array, refusal: string | null): Promise<void> {
     const label = `study ${task.studyId.slice(0, 8)} round ${task.round}`;
     try {
-      const problem = this.consentProblem(task);
-      if (problem) throw new TaskRefusedError(problem);
+      if (refusal) throw new TaskRefusedError(refusal);
       if (task.kind === 'train') {
         this.log.info(`${label}: training ${task.plan.training.epochs} epoch(s)`);
         const result = await this.executor.train(task, weights, (p) =>

@@ -153,6 +153,8 @@ export class TaskExecutor {
       cases.length > 0
         ? evaluationMetrics(
             await evaluateSegmentation(model, cases, {
+              // Windows of the training patch size (nnU-Net): normalization sees the extent it trained on.
+              patchSize: task.plan.training.patchSize,
               onPrediction: dumpBase
                 ? (index, predicted) => fs.writeFile(`${dumpBase}-val-${index}.labels`, predicted)
                 : undefined,
