@@ -52,6 +52,18 @@ describe('sliding-window inference', () => {
     model.dispose();
   });
 
+  it('infers with windows of the training patch size, rounded to the divisor and no larger than the volume', async () => {
+    const model = createSegmentationModel(ModelConfig.parse({ baseFilters: 2, depth: 3 }), 3);
+    const volume = spherePhantom({ shape: [13, 9, 11], radius: 3 });
+    const predict = (options: Parameters<typeof predictProbabilities>[4]) =>
+      predictProbabilities(model, volume.image, volume.shape, 1, options);
+    // Divisor 4: a 10-voxel patch trains as 8 (cropped); the 9-voxel y axis pads to 12, never beyond.
+    expect(await predict({ patchSize: [10, 16, 8] })).toEqual(await predict({ windowSize: [8, 12, 8] }));
+    // A patch larger than the volume: one window over the padded volume, the default.
+    expect(await predict({ patchSize: [32, 32, 32] })).toEqual(await predict({}));
+    model.dispose();
+  });
+
   it('pads volumes that are not a multiple of 2^(depth-1) and refuses a bad window size', async () => {
     const model = createSegmentationModel(ModelConfig.parse({ baseFilters: 2, depth: 3 }), 3);
     const volume = spherePhantom({ shape: [5, 7, 3], radius: 2 });

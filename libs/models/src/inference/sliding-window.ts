@@ -14,6 +14,12 @@ export interface SlidingWindowOptions {
    * training patch size is the usual choice for volumes larger than the patch.
    */
   windowSize?: Vec3;
+  /**
+   * The patch size the network was trained on: windows of that size (nnU-Net's inference, so normalization
+   * statistics cover the extent they were trained on), each axis rounded down to the spatial divisor as
+   * training crops it, and no larger than the volume padded to the divisor. Ignored when windowSize is given.
+   */
+  patchSize?: Vec3;
   /** Fraction of a window shared with its neighbour along each axis, in [0, 1). Default 0.5 (nnU-Net). */
   overlap?: number;
 }
@@ -44,7 +50,11 @@ export async function predictProbabilities(
   const d = model.spatialDivisor;
   const roundUp = (n: number): number => Math.ceil(n / d) * d;
   const cap = Math.max(d, Math.floor(DEFAULT_MAX_WINDOW / d) * d);
-  const window = (options.windowSize ?? shape.map((n) => Math.min(roundUp(n), cap))) as Vec3;
+  const trained = options.patchSize;
+  const window = (options.windowSize ??
+    (trained
+      ? shape.map((n, axis) => Math.min(roundUp(n), Math.max(d, Math.floor(trained[axis]! / d) * d)))
+      : shape.map((n) => Math.min(roundUp(n), cap)))) as Vec3;
   window.forEach((w, axis) => {
     if (w % d !== 0 || w <= 0) {
       throw new SampleShapeError(
