@@ -1,9 +1,10 @@
 /**
  * `npm run bench -- crypto [--quick] [--params=85000,5600000] [--peers=4,16,64] [--repeats=3]`
  *
- * The primitives that the trust work (DESIGN.md, "Trust") will be built on, measured on update-sized
- * inputs. The envelopes themselves (signed, encrypted, round-bound updates; secure aggregation with Shamir
- * shares) are not built yet: this measures what they will cost at most per update, before any framing.
+ * The primitives of the trust work (DESIGN.md, "Trust") measured on update-sized inputs, and fedseg's own
+ * update envelope (libs/protocol/src/update-envelope.ts: signed header, per-update key, sealed chunks) next to
+ * the raw node:crypto AEAD it is built on. Secure aggregation with Shamir shares is not built yet; the
+ * masking rows measure what its pairwise masks will cost.
  *
  * Workload (../shared/BENCHMARKS.md), for updates of P float32 parameters (default 85k = bench-unet3d,
  * 0.34 MB, and 5.6M = the GPU default, 22 MB):
@@ -25,6 +26,7 @@
  */
 import crypto from 'node:crypto';
 import nacl from 'tweetnacl';
+import { UpdateOpener, generateIdentity, sealUpdate } from '@fedseg/protocol';
 import { fmt, median, printTable } from './bench-util';
 
 interface Args {
@@ -268,6 +270,42 @@ export async function run(argv: string[]): Promise<void> {
     add('open', p, null, 'node x25519+aes-256-gcm', gcm.open, n, chachaOpenMs);
     add('open', p, null, 'tweetnacl x25519+xsalsa20-poly1305', naclOpen, n, chachaOpenMs);
 
+    // fedseg's own update envelope (libs/protocol): ephemeral X25519 + HKDF, ChaCha20-Poly1305 per 512 KiB
+    // chunk, Ed25519 header signature; open = verify + decrypt every chunk + sha256 of the whole.
+    const envelopeKeys = { coordinator: generateIdentity(), site: generateIdentity() };
+    const fields = {
+      taskId: crypto.randomUUID(),
+      studyId: crypto.randomUUID(),
+      round: 1,
+      siteId: crypto.randomUUID(),
+      samples: 4,
+      trainLoss: 1,
+      steps: 1,
+      codec: 'none',
+    };
+    let envelope = sealUpdate(fields, bytes, {
+      coordinatorAgreementPublicKey: envelopeKeys.coordinator.agreementPublicKey,
+      siteSigningSecretKey: envelopeKeys.site.signingSecretKey,
+    });
+    const envSeal = timeMs(() => {
+      envelope = sealUpdate(fields, bytes, {
+        coordinatorAgreementPublicKey: envelopeKeys.coordinator.agreementPublicKey,
+        siteSigningSecretKey: envelopeKeys.site.signingSecretKey,
+      });
+    }, args.repeats);
+    let envPlain: Uint8Array = new Uint8Array(0);
+    const envOpen = timeMs(() => {
+      const opener = new UpdateOpener(envelope.begin, {
+        siteSigningPublicKey: envelopeKeys.site.signingPublicKey,
+        coordinatorAgreementSecretKey: envelopeKeys.coordinator.agreementSecretKey,
+      });
+      envelope.chunks.forEach((c, i) => opener.addChunk(i, c));
+      envPlain = opener.finish();
+    }, args.repeats);
+    check(sameBytes(envPlain, bytes), 'the fedseg envelope did not round-trip');
+    add('seal', p, null, 'fedseg envelope (chunked, signed)', envSeal, n, chachaSealMs);
+    add('open', p, null, 'fedseg envelope (chunked, signed)', envOpen, n, chachaOpenMs);
+
     // Sign / verify over the sha256 of the update (what a signed envelope would carry) and over the whole.
     const sha = (): Buffer => crypto.createHash('sha256').update(bytes).digest();
     for (const over of ['sha256', 'whole'] as const) {
@@ -350,7 +388,7 @@ export async function run(argv: string[]): Promise<void> {
 
   const totalS = (performance.now() - started) / 1000;
   console.log(
-    `crypto: primitives for the trust work (envelopes not built yet); updates of ${args.params.map((p) => `${p} float32 (${((p * 4) / 1e6).toFixed(2)} MB)`).join(', ')}; median of ${args.repeats} runs; node ${process.versions.node}, OpenSSL ${process.versions.openssl}, tweetnacl 1.0.3`,
+    `crypto: the trust primitives and fedseg's update envelope; updates of ${args.params.map((p) => `${p} float32 (${((p * 4) / 1e6).toFixed(2)} MB)`).join(', ')}; median of ${args.repeats} runs; node ${process.versions.node}, OpenSSL ${process.versions.openssl}, tweetnacl 1.0.3`,
   );
   console.log(
     "x node = this row's time / the node:crypto row above it (chacha20-poly1305 for seal/open); mask MB/s = one update masked per second, stream MB/s = mask keystream made per second\n",
