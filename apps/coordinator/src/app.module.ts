@@ -9,6 +9,7 @@ import { AgentModule } from './agent/agent.module';
 import { HealthController } from './common/health.controller';
 import { AuthModule } from './auth/auth.module';
 import { EnrollmentModule } from './enrollment/enrollment.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 
 @Module({})
 export class AppModule {
@@ -24,6 +25,7 @@ export class AppModule {
         RoundsModule,
         StudiesModule,
         AgentModule,
+        DashboardModule,
       ],
       controllers: [HealthController],
     };

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { z } from 'zod';
-import { parseOrThrow } from '@fedseg/protocol';
+import { WhoAmI, parseOrThrow } from '@fedseg/protocol';
+import { ApiReply } from '../common/api-reply.decorator';
 import { CurrentCaller, Permission } from './auth.decorators';
 import { actorOf, type Caller } from './caller';
 import { UsersService } from './users.service';
@@ -38,7 +39,8 @@ export class UsersController {
 
   @Get('whoami')
   @Permission('whoami')
-  whoami(@CurrentCaller() caller: Caller) {
+  @ApiReply(WhoAmI, 'Who the coordinator takes the caller to be')
+  whoami(@CurrentCaller() caller: Caller): WhoAmI {
     return { name: caller.name, role: caller.role, siteId: caller.siteId };
   }
 }

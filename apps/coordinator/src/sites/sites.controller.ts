@@ -1,8 +1,9 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { z } from 'zod';
-import { parseOrThrow } from '@fedseg/protocol';
+import { SiteList, SiteRevoked, parseOrThrow } from '@fedseg/protocol';
 import { CurrentCaller, Permission, RemoteAddress } from '../auth/auth.decorators';
 import { actorOf, type Caller } from '../auth/caller';
+import { ApiReply } from '../common/api-reply.decorator';
 import { SitesService } from './sites.service';
 
 const SiteId = z.uuid();
@@ -13,7 +14,8 @@ export class SitesController {
 
   @Get()
   @Permission('site.list')
-  list() {
+  @ApiReply(SiteList, 'Sites with online state, compute backend and last contact')
+  list(): Promise<SiteList> {
     return this.sites.list();
   }
 
@@ -21,7 +23,12 @@ export class SitesController {
   @Post(':id/revoke')
   @HttpCode(200)
   @Permission('site.revoke')
-  revoke(@Param('id') id: string, @CurrentCaller() caller: Caller, @RemoteAddress() source?: string) {
+  @ApiReply(SiteRevoked, 'Revokes a site and disconnects it')
+  revoke(
+    @Param('id') id: string,
+    @CurrentCaller() caller: Caller,
+    @RemoteAddress() source?: string,
+  ): Promise<SiteRevoked> {
     return this.sites.revoke(parseOrThrow(SiteId, id, 'site id'), actorOf(caller), source);
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { PrismaClient } from '@prisma/client';
-import { FedsegError } from '@fedseg/protocol';
+import { FedsegError, SiteBackend, type SiteList, type SiteRevoked } from '@fedseg/protocol';
 import { AuditRepository } from '../audit/audit.repository';
 import { PRISMA } from '../core/tokens';
 import { SiteRegistry } from './site-registry.service';
@@ -15,22 +15,22 @@ export class SitesService {
     @Inject(PRISMA) private readonly prisma: PrismaClient,
   ) {}
 
-  async list() {
+  async list(): Promise<SiteList> {
     const rows = await this.sites.list();
     return rows.map((s) => ({
       id: s.id,
       name: s.name,
       enrolled: s.publicKey !== null,
-      revokedAt: s.revokedAt,
+      revokedAt: s.revokedAt?.toISOString() ?? null,
       online: this.registry.isOnline(s.id),
       busyStudies: [...(this.registry.get(s.id)?.busyStudies ?? [])],
       maxConcurrentStudies: s.maxConcurrentStudies,
-      backend: s.backendInfo,
-      lastSeenAt: s.lastSeenAt,
+      backend: SiteBackend.nullable().catch(null).parse(s.backendInfo),
+      lastSeenAt: s.lastSeenAt?.toISOString() ?? null,
     }));
   }
 
-  async revoke(id: string, actor: string, source?: string) {
+  async revoke(id: string, actor: string, source?: string): Promise<SiteRevoked> {
     const site = await this.sites.byId(id);
     if (!site) throw new FedsegError('SITE_NOT_FOUND', `No site ${id}; GET /sites lists them.`);
     if (site.revokedAt)

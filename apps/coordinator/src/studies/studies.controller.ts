@@ -1,9 +1,19 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { z } from 'zod';
-import { parseOrThrow } from '@fedseg/protocol';
+import {
+  ApprovalsReply,
+  DeclineList,
+  MetricList,
+  RoundSummaryList,
+  StudyList,
+  StudyView,
+  parseOrThrow,
+} from '@fedseg/protocol';
 import { CurrentCaller, Permission } from '../auth/auth.decorators';
 import { actorOf, type Caller } from '../auth/caller';
+import { ApiReply } from '../common/api-reply.decorator';
 import { StudiesService } from './studies.service';
+import { metricRow, studyView } from './study-view';
 
 const StudyId = z.uuid();
 const MetricsQuery = z.strictObject({
@@ -24,77 +34,97 @@ export class StudiesController {
 
   @Post()
   @Permission('study.create')
-  create(@Body() body: unknown, @CurrentCaller() caller: Caller) {
-    return this.studies.create(body, actorOf(caller));
+  @ApiReply(StudyView, 'Creates a draft study from a StudyConfig')
+  async create(@Body() body: unknown, @CurrentCaller() caller: Caller): Promise<StudyView> {
+    return studyView(await this.studies.create(body, actorOf(caller)));
   }
 
   @Get()
   @Permission('study.list')
-  list() {
-    return this.studies.list();
+  @ApiReply(StudyList, 'Lists studies, newest first')
+  async list(): Promise<StudyList> {
+    return (await this.studies.list()).map(studyView);
   }
 
   @Get(':id')
   @Permission('study.read')
-  get(@Param('id') id: string) {
-    return this.studies.get(parseOrThrow(StudyId, id, 'study id'));
+  @ApiReply(StudyView, 'One study with its config and progress')
+  async get(@Param('id') id: string): Promise<StudyView> {
+    return studyView(await this.studies.get(parseOrThrow(StudyId, id, 'study id')));
   }
 
   /** Changes the config of a draft or paused study; a changed plan needs every site's approval again. */
   @Patch(':id')
   @Permission('study.update')
-  update(@Param('id') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
-    return this.studies.update(parseOrThrow(StudyId, id, 'study id'), body, actorOf(caller));
+  @ApiReply(StudyView, "Replaces a draft or paused study's config")
+  async update(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @CurrentCaller() caller: Caller,
+  ): Promise<StudyView> {
+    return studyView(await this.studies.update(parseOrThrow(StudyId, id, 'study id'), body, actorOf(caller)));
   }
 
   @Post(':id/start')
   @HttpCode(200)
   @Permission('study.start')
-  start(@Param('id') id: string, @CurrentCaller() caller: Caller) {
-    return this.studies.start(parseOrThrow(StudyId, id, 'study id'), actorOf(caller));
+  @ApiReply(StudyView, 'Starts or resumes a study')
+  async start(@Param('id') id: string, @CurrentCaller() caller: Caller): Promise<StudyView> {
+    return studyView(await this.studies.start(parseOrThrow(StudyId, id, 'study id'), actorOf(caller)));
   }
 
   @Post(':id/pause')
   @HttpCode(200)
   @Permission('study.pause')
-  pause(@Param('id') id: string, @CurrentCaller() caller: Caller) {
-    return this.studies.pause(parseOrThrow(StudyId, id, 'study id'), actorOf(caller));
+  @ApiReply(StudyView, 'Pauses a running study between steps')
+  async pause(@Param('id') id: string, @CurrentCaller() caller: Caller): Promise<StudyView> {
+    return studyView(await this.studies.pause(parseOrThrow(StudyId, id, 'study id'), actorOf(caller)));
   }
 
   @Get(':id/rounds')
   @Permission('study.rounds')
-  rounds(@Param('id') id: string) {
+  @ApiReply(RoundSummaryList, 'The round timeline with study-level loss and Dice')
+  rounds(@Param('id') id: string): Promise<RoundSummaryList> {
     return this.studies.roundSummaries(parseOrThrow(StudyId, id, 'study id'));
   }
 
   /** A site-admin sees the study-level figures and its own site's, never another site's. */
   @Get(':id/metrics')
   @Permission('study.metrics')
-  metrics(@Param('id') id: string, @Query() query: unknown, @CurrentCaller() caller: Caller) {
+  @ApiReply(MetricList, 'Metrics per round, study-level and per site')
+  async metrics(
+    @Param('id') id: string,
+    @Query() query: unknown,
+    @CurrentCaller() caller: Caller,
+  ): Promise<MetricList> {
     const q = parseOrThrow(MetricsQuery, query, 'metrics query');
-    return this.studies.metrics(parseOrThrow(StudyId, id, 'study id'), {
+    const rows = await this.studies.metrics(parseOrThrow(StudyId, id, 'study id'), {
       roundIndex: q.round,
       split: q.split,
       onlySiteId: caller.role === 'site_admin' ? (caller.siteId ?? 'none') : undefined,
     });
+    return rows.map(metricRow);
   }
 
   /** Who approved which plan hash, and whether that is the current plan. */
   @Get(':id/approvals')
   @Permission('study.approvals')
-  approvals(@Param('id') id: string) {
+  @ApiReply(ApprovalsReply, "Sites' approvals per plan hash")
+  approvals(@Param('id') id: string): Promise<ApprovalsReply> {
     return this.studies.approvals(parseOrThrow(StudyId, id, 'study id'));
   }
 
   /** Tasks sites declined, with their reasons (a privacy floor not met, no approval, …). */
   @Get(':id/declines')
   @Permission('study.declines')
-  declines(@Param('id') id: string) {
+  @ApiReply(DeclineList, 'Tasks sites declined, with their reasons')
+  declines(@Param('id') id: string): Promise<DeclineList> {
     return this.studies.declines(parseOrThrow(StudyId, id, 'study id'));
   }
 
   @Get(':id/model')
   @Permission('study.model')
+  @ApiReply('binary', 'The encoded global model after a round (latest when absent)')
   async model(@Param('id') id: string, @Query() query: unknown, @Res() res: BinaryResponse) {
     const q = parseOrThrow(ModelQuery, query, 'model query');
     const model = await this.studies.model(parseOrThrow(StudyId, id, 'study id'), q.round);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { Metric, Round } from '@prisma/client';
+import type { Metric } from '@prisma/client';
 import { checkStrategyPrivacy } from '@fedseg/aggregation';
-import { StudyConfig, parseOrThrow } from '@fedseg/protocol';
+import { StudyConfig, parseOrThrow, type RoundSummary } from '@fedseg/protocol';
 import { AuditRepository } from '../audit/audit.repository';
 import { StudyStateError } from '../common/errors';
 import { RoundSchedulerService } from '../rounds/round-scheduler.service';
@@ -13,19 +13,6 @@ import { ConsentService } from '../consent/consent.service';
 import type { PrismaClient } from '@prisma/client';
 import { Inject } from '@nestjs/common';
 import { PRISMA } from '../core/tokens';
-
-export interface RoundSummary {
-  index: number;
-  status: Round['status'];
-  selectedSites: number;
-  updates: number;
-  deadlineAt: string;
-  startedAt: string;
-  completedAt: string | null;
-  failureReason: string | null;
-  trainLoss: number | null;
-  valDice: number | null;
-}
 
 /** Study rules shared by REST, the CLI and (later) the dashboard. */
 @Injectable()

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+/** REST replies about sites, as they travel. Browser-safe: no node: imports. */
+
+/** The compute backend an agent reported last (BackendInfo in agent-messages.ts), never data. */
+export const SiteBackend = z.looseObject({
+  name: z.string(),
+  adapter: z.string().optional(),
+});
+export type SiteBackend = z.infer<typeof SiteBackend>;
+
+/** One row of GET /sites. */
+export const SiteView = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  enrolled: z.boolean(),
+  revokedAt: z.iso.datetime().nullable(),
+  online: z.boolean(),
+  busyStudies: z.array(z.string()),
+  maxConcurrentStudies: z.int().min(1),
+  backend: SiteBackend.nullable(),
+  lastSeenAt: z.iso.datetime().nullable(),
+});
+export type SiteView = z.infer<typeof SiteView>;
+
+export const SiteList = z.array(SiteView);
+export type SiteList = z.infer<typeof SiteList>;
+
+/** POST /sites/:id/revoke. */
+export const SiteRevoked = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  revokedAt: z.iso.datetime(),
+  disconnected: z.boolean(),
+});
+export type SiteRevoked = z.infer<typeof SiteRevoked>;
