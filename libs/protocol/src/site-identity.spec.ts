@@ -1,6 +1,7 @@
 import { canonicalJson } from './canonical-json';
 import {
   SignatureDomains,
+  agreeSecret,
   generateIdentity,
   keyFingerprint,
   publicPart,
@@ -54,5 +55,54 @@ describe('site identities', () => {
     const fp = keyFingerprint(publicPart(id));
     expect(fp).toMatch(/^([0-9a-f]{2}:){15}[0-9a-f]{2}$/);
     expect(keyFingerprint(publicPart(generateIdentity()))).not.toBe(fp);
+  });
+});
+
+describe('interoperability with tweetnacl (an independent Ed25519 / X25519 implementation)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nacl = require('tweetnacl') as typeof import('tweetnacl');
+  const id = generateIdentity();
+  const bytesOf = (domain: string, payload: unknown) =>
+    new TextEncoder().encode(`${domain}\n${canonicalJson(payload)}`);
+
+  it('makes exactly the signature tweetnacl makes, and each verifies the other', () => {
+    const payload = { round: 3, studyId: 'x' };
+    const ours = signMessage(SignatureDomains.task, payload, id.signingSecretKey);
+    const theirs = nacl.sign.detached(
+      bytesOf(SignatureDomains.task, payload),
+      Buffer.from(id.signingSecretKey, 'base64'),
+    );
+    expect(ours).toBe(Buffer.from(theirs).toString('base64'));
+    expect(
+      nacl.sign.detached.verify(
+        bytesOf(SignatureDomains.task, payload),
+        Buffer.from(ours, 'base64'),
+        Buffer.from(id.signingPublicKey, 'base64'),
+      ),
+    ).toBe(true);
+    expect(
+      verifyMessage(
+        SignatureDomains.task,
+        payload,
+        Buffer.from(theirs).toString('base64'),
+        id.signingPublicKey,
+      ),
+    ).toBe(true);
+  });
+
+  it('agrees on the same X25519 secret as tweetnacl, from both ends', () => {
+    const other = generateIdentity();
+    const ours = agreeSecret(id.agreementSecretKey, other.agreementPublicKey);
+    const theirs = nacl.scalarMult(
+      Buffer.from(other.agreementSecretKey, 'base64'),
+      Buffer.from(id.agreementPublicKey, 'base64'),
+    );
+    expect(Buffer.from(ours).equals(Buffer.from(theirs))).toBe(true);
+  });
+
+  it('refuses a low-order agreement key', () => {
+    expect(() => agreeSecret(id.agreementSecretKey, Buffer.alloc(32).toString('base64'))).toThrow(
+      /agreement key/,
+    );
   });
 });

@@ -74,12 +74,42 @@ export function keyFingerprint(identity: PublicIdentity): string {
   return [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
+/*
+ * Keys are made by tweetnacl and stored in its formats; signing, verifying and key agreement run through
+ * node:crypto (OpenSSL), which computes the same Ed25519 signatures and X25519 secrets 10-40x faster
+ * (`npm run bench -- crypto`). The raw keys are wrapped in their fixed DER headers (RFC 8410).
+ */
+const DER = {
+  ed25519Private: Buffer.from('302e020100300506032b657004220420', 'hex'),
+  ed25519Public: Buffer.from('302a300506032b6570032100', 'hex'),
+  x25519Private: Buffer.from('302e020100300506032b656e04220420', 'hex'),
+  x25519Public: Buffer.from('302a300506032b656e032100', 'hex'),
+};
+const keyCache = new Map<string, crypto.KeyObject>();
+
+function keyObject(kind: keyof typeof DER, raw: Uint8Array): crypto.KeyObject {
+  const id = `${kind}:${toBase64(raw)}`;
+  let key = keyCache.get(id);
+  if (!key) {
+    const der = Buffer.concat([DER[kind], raw]);
+    key = kind.endsWith('Private')
+      ? crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
+      : crypto.createPublicKey({ key: der, format: 'der', type: 'spki' });
+    if (keyCache.size > 4096) keyCache.clear();
+    keyCache.set(id, key);
+  }
+  return key;
+}
+
 /**
  * Signs `domain` + canonical JSON of `payload`. The domain (e.g. `fedseg/task/v1`) keeps a signature made for
  * one kind of message from being accepted as another.
  */
 export function signMessage(domain: string, payload: unknown, signingSecretKey: string): string {
-  return toBase64(nacl.sign.detached(domainBytes(domain, payload), fromBase64(signingSecretKey)));
+  const seed = fromBase64(signingSecretKey).subarray(0, 32); // tweetnacl's secret key is seed || public key
+  return toBase64(
+    new Uint8Array(crypto.sign(null, domainBytes(domain, payload), keyObject('ed25519Private', seed))),
+  );
 }
 
 export function verifyMessage(
@@ -91,7 +121,11 @@ export function verifyMessage(
   const sig = fromBase64(signature);
   const pk = fromBase64(signingPublicKey);
   if (sig.length !== nacl.sign.signatureLength || pk.length !== nacl.sign.publicKeyLength) return false;
-  return nacl.sign.detached.verify(domainBytes(domain, payload), sig, pk);
+  try {
+    return crypto.verify(null, domainBytes(domain, payload), keyObject('ed25519Public', pk), sig);
+  } catch {
+    return false; // not a valid curve point
+  }
 }
 
 /** Throws SignatureError naming what failed to verify. */
@@ -117,9 +151,28 @@ function domainBytes(domain: string, payload: unknown): Uint8Array {
 
 /** Shared secret of an X25519 agreement (raw; always pass it through a KDF before use). */
 export function agreeSecret(mySecretKey: string, theirPublicKey: string): Uint8Array {
-  const shared = nacl.scalarMult(fromBase64(mySecretKey), fromBase64(theirPublicKey));
+  let shared: Uint8Array;
+  try {
+    shared = new Uint8Array(
+      crypto.diffieHellman({
+        privateKey: keyObject('x25519Private', fromBase64(mySecretKey)),
+        publicKey: keyObject('x25519Public', fromBase64(theirPublicKey)),
+      }),
+    );
+  } catch {
+    throw new SignatureError('The peer sent an agreement key that is not a usable X25519 key.');
+  }
   if (shared.every((b) => b === 0)) throw new SignatureError('The peer sent a low-order agreement key.');
   return shared;
+}
+
+/** A fresh X25519 key pair (raw 32-byte halves), for one-use keys such as an update's ephemeral key. */
+export function ephemeralAgreementKeys(): { publicKey: Uint8Array; secretKey: Uint8Array } {
+  const { publicKey, privateKey } = crypto.generateKeyPairSync('x25519');
+  return {
+    publicKey: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(-32)),
+    secretKey: new Uint8Array(privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32)),
+  };
 }
 
 export const SignatureDomains = {

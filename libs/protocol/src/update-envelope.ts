@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import nacl from 'tweetnacl';
 import { z } from 'zod';
 import { canonicalBytes } from './canonical-json';
 import { FedsegError } from './errors';
@@ -8,6 +7,7 @@ import {
   Signature64,
   SignatureDomains,
   agreeSecret,
+  ephemeralAgreementKeys,
   fromBase64,
   signMessage,
   toBase64,
@@ -99,7 +99,7 @@ export function sealUpdate(
   chunkBytes = DEFAULT_CHUNK_BYTES,
 ): SealedUpdate {
   if (payload.length === 0) throw new EnvelopeError('EMPTY_UPDATE', 'An update must hold at least one byte.');
-  const ephemeral = nacl.box.keyPair();
+  const ephemeral = ephemeralAgreementKeys();
   const header: UpdateHeader = {
     v: 1,
     ...fields,
