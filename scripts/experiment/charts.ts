@@ -124,9 +124,13 @@ export function lineChartPng(f: ChartFrame, series: readonly Series[]): Buffer {
   const xMin = Math.min(...xs);
   const xMax = Math.max(...xs, xMin + 1);
   const xOf = (v: number): number => plot.x0 + ((v - xMin) / (xMax - xMin)) * (plot.x1 - plot.x0);
-  const ticks = Math.min(10, xMax - xMin);
-  for (let i = 0; i <= ticks; i++) {
-    const v = Math.round(xMin + ((xMax - xMin) * i) / ticks);
+  // A tick at every x that has data when there are few, else 10 evenly spaced.
+  const distinct = [...new Set(xs)].sort((a, b) => a - b);
+  const ticks =
+    distinct.length <= 12
+      ? distinct
+      : Array.from({ length: 11 }, (_, i) => Math.round(xMin + ((xMax - xMin) * i) / 10));
+  for (const v of ticks) {
     const label = String(v);
     canvas.line(xOf(v), plot.y1, xOf(v), plot.y1 + 4, AXIS);
     canvas.text(xOf(v) - textWidth(label) / 2, plot.y1 + 10, label, AXIS);

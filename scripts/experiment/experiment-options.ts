@@ -28,6 +28,13 @@ export const ExperimentOptions = z.strictObject({
   /** Score every model on every test split after every this many rounds (the curves); the last round always. */
   evalEvery: z.int().min(1),
   backend: z.enum(['auto', 'wasm', 'cpu', 'webgpu', 'tensorflow']),
+  /**
+   * Use the optional oneDNN addon (libs/native-kernels). Off by default: it picks each convolution's layout by
+   * timing it and sums across OpenMP threads, so two runs differ in the last bits (measured: quick-mode Dice
+   * differs in the 4th digit between runs); without it every kernel is single-threaded and the figures repeat
+   * bit for bit, at about 1.5x the time per step.
+   */
+  nativeKernels: z.boolean(),
   /** Share of training patches centred on foreground (the agent's site-data.ts uses 0.5). */
   foregroundRatio: z.number().min(0).max(1),
 });
@@ -43,6 +50,7 @@ const common = {
   fedProxMu: 0.01,
   fedAdamServerLearningRate: 0.01,
   backend: 'auto',
+  nativeKernels: false,
   foregroundRatio: 0.5,
 } as const;
 
@@ -61,7 +69,7 @@ export const DEFAULT_OPTIONS: ExperimentOptionsInput = {
     seed: 1,
   },
   rounds: 40,
-  evalEvery: 4,
+  evalEvery: 8,
 };
 
 /** --quick: the same consortium recipe, smaller and shorter; about a minute. Figures are not the claim. */
@@ -90,7 +98,7 @@ export interface ExperimentArgs {
 
 /**
  * `--quick`, `--out DIR` (default .fedseg/experiment, or .fedseg/experiment-quick), `--seed N`, `--rounds N`,
- * `--backend NAME` (also `--name=value`).
+ * `--backend NAME`, `--native` (also `--name=value`).
  */
 export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
   const get = (name: string): string | undefined => {
@@ -99,12 +107,12 @@ export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const known = new Set(['quick', 'out', 'seed', 'rounds', 'backend']);
+  const known = new Set(['quick', 'out', 'seed', 'rounds', 'backend', 'native']);
   for (const a of argv) {
     const name = a.startsWith('--') ? a.slice(2).split('=')[0]! : undefined;
     if (name !== undefined && !known.has(name))
       throw new Error(
-        `Unknown option ${a}; usage: npm run experiment -- [--quick] [--out DIR] [--seed N] [--rounds N] [--backend auto|wasm|cpu|webgpu|tensorflow]`,
+        `Unknown option ${a}; usage: npm run experiment -- [--quick] [--out DIR] [--seed N] [--rounds N] [--backend auto|wasm|cpu|webgpu|tensorflow] [--native]`,
       );
   }
   const quick = argv.includes('--quick');
@@ -117,6 +125,7 @@ export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
     ...(seed !== undefined ? { seed: Number(seed) } : {}),
     ...(rounds !== undefined ? { rounds: Number(rounds) } : {}),
     ...(backend !== undefined ? { backend } : {}),
+    ...(argv.includes('--native') ? { nativeKernels: true } : {}),
   });
   if (!parsed.success) throw new Error(`Bad experiment options:\n${z.prettifyError(parsed.error)}`);
   return {

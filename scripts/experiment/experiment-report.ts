@@ -85,7 +85,10 @@ function markdown(f: ExperimentFigures): string {
       `Local training per round: ${o.training.epochs} epoch(s) of one ${o.training.patchSize.join('x')} patch per case, batch ${o.training.batchSize}, ` +
       `${o.training.optimizer} lr ${o.training.learningRate}, ${o.training.loss} loss. ${o.rounds} rounds; ` +
       `centralized and local-only training get the same number of round-equivalents on the same patches, so every method takes the ` +
-      `same optimizer steps per unit of data (centralized = all sites' steps; local-only = one site's). Backend: ${f.backend}.`,
+      `same optimizer steps per unit of data (centralized = all sites' steps; local-only = one site's). Backend: ${f.backend}` +
+      (o.nativeKernels
+        ? ' with the oneDNN addon.'
+        : ', portable kernels (the oneDNN addon is off: its runs are not bit-reproducible).'),
     '',
   );
   lines.push(

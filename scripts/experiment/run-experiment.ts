@@ -56,6 +56,8 @@ export async function runExperiment(
   dataDir: string,
   log: Log,
 ): Promise<ExperimentFigures> {
+  // Read by the fast-kernel registration that initBackend runs (libs/models kernels/register.ts).
+  if (!options.nativeKernels) process.env['FEDSEG_NATIVE'] = '0';
   const backend = await initBackend(options.backend);
   const backendName = backend.name;
   log(`backend ${backendName}${backend.adapter ? ` (${backend.adapter})` : ''}`);
