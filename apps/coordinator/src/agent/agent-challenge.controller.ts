@@ -1,6 +1,5 @@
 import { Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { Public, RemoteAddress } from '../auth/auth.decorators';
-import { RateLimitedError } from '../auth/auth.errors';
 import { RateLimiter } from '../auth/rate-limiter';
 import type { CoordinatorConfig } from '../config/coordinator-config';
 import { COORDINATOR_CONFIG } from '../core/tokens';
@@ -22,8 +21,7 @@ export class AgentChallengeController {
   @HttpCode(200)
   @Public()
   challenge(@RemoteAddress() source: string | undefined) {
-    const wait = this.attempts.hit(source ?? 'unknown');
-    if (wait > 0) throw new RateLimitedError(wait);
+    this.attempts.check(source ?? 'unknown');
     return this.challenges.issue();
   }
 }

@@ -1,3 +1,5 @@
+import { RateLimitedError } from './auth.errors';
+
 /**
  * A fixed-window counter per key (a remote address): at most `limit` events per `windowMs`. In memory, per
  * coordinator process; enough to blunt guessing and connection floods from one source.
@@ -22,6 +24,12 @@ export class RateLimiter {
     }
     w.count++;
     return w.count > this.limit ? w.start + this.windowMs - t : 0;
+  }
+
+  /** Counts one event and refuses it with RATE_LIMITED (HTTP 429) once the window is full. */
+  check(key: string): void {
+    const wait = this.hit(key);
+    if (wait > 0) throw new RateLimitedError(wait);
   }
 
   /** Milliseconds until `key` may try again; 0 when it may now. Counts nothing. */

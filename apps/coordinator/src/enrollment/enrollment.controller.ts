@@ -1,12 +1,5 @@
-import { Body, Controller, Inject, Post, Req } from '@nestjs/common';
-import {
-  CurrentCaller,
-  Permission,
-  Public,
-  RemoteAddress,
-  type AuthedRequest,
-} from '../auth/auth.decorators';
-import { RateLimitedError } from '../auth/auth.errors';
+import { Body, Controller, Inject, Post } from '@nestjs/common';
+import { CurrentCaller, Permission, Public, RemoteAddress } from '../auth/auth.decorators';
 import { actorOf, type Caller } from '../auth/caller';
 import { RateLimiter } from '../auth/rate-limiter';
 import type { CoordinatorConfig } from '../config/coordinator-config';
@@ -33,10 +26,8 @@ export class EnrollmentController {
   /** The agent's `enroll` verb calls this with the token in the body (never in the URL). */
   @Post('enroll')
   @Public()
-  enroll(@Body() body: unknown, @Req() req: AuthedRequest, @RemoteAddress() source: string | undefined) {
-    void req;
-    const wait = this.attempts.hit(source ?? 'unknown');
-    if (wait > 0) throw new RateLimitedError(wait);
+  enroll(@Body() body: unknown, @RemoteAddress() source: string | undefined) {
+    this.attempts.check(source ?? 'unknown');
     return this.enrollment.enroll(body, source);
   }
 }
