@@ -284,6 +284,8 @@ describe('attacks on a running federation (PostgreSQL)', () => {
       expect(revoked.status).toBe(200);
       expect(await closed).toBe('io server disconnect');
       expect(await refusedConnect(victim)).toBe('SITE_REVOKED');
+      // Revoking one site touches no other: the insider's connection and keys still work.
+      expect(insiderSocket.connected).toBe(true);
     });
 
     it('refuses a revoked site that comes back through connection-state recovery', async () => {
