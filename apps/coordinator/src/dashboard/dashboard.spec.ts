@@ -3,6 +3,7 @@ import { io, type Socket } from 'socket.io-client';
 import {
   ApprovalsReply,
   DashboardReady,
+  ErrorReply,
   MetricList,
   RoundEvent,
   RoundSummaryList,
@@ -75,7 +76,7 @@ describe('the dashboard API: reply schemas, OpenAPI document, /dashboard socket'
     });
     expect(created.status).toBe(201);
     studyId = StudyView.parse(created.json).id;
-  });
+  }, 120_000); // a coordinator boot and two enrollments: seconds, a minute or more on a loaded shared machine
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
     await coordinator.close();
@@ -84,6 +85,7 @@ describe('the dashboard API: reply schemas, OpenAPI document, /dashboard socket'
   it('answers the routes the dashboard reads with replies its schemas accept', async () => {
     expect(StudyList.parse((await call('/studies')).json).map((s) => s.id)).toEqual([studyId]);
     expect(StudyView.parse((await call(`/studies/${studyId}`)).json).status).toBe('draft');
+    expect(ErrorReply.parse((await call('/studies/not-a-uuid')).json).error.code).toBe('VALIDATION_FAILED');
     expect(RoundSummaryList.parse((await call(`/studies/${studyId}/rounds`)).json)).toEqual([]);
     expect(MetricList.parse((await call(`/studies/${studyId}/metrics`)).json)).toEqual([]);
     expect(ApprovalsReply.parse((await call(`/studies/${studyId}/approvals`)).json).approvals).toEqual([]);

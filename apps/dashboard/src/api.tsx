@@ -1,0 +1,55 @@
+import type { z } from 'zod';
+import { ErrorReply } from '@fedseg/protocol/web';
+
+/** A refused or failed call, with the coordinator's error code and message (shown to the user as is). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Api {
+  get<T extends z.ZodType>(path: string, schema: T): Promise<z.infer<T>>;
+  post<T extends z.ZodType>(path: string, schema: T, body?: unknown): Promise<z.infer<T>>;
+}
+
+/** REST on the page's own origin; every reply is parsed with its @fedseg/protocol schema before use. */
+export function createApi(token: string, onUnauthenticated: () => void = () => undefined): Api {
+  async function call<T extends z.ZodType>(method: string, path: string, schema: T, body?: unknown) {
+    let res: Response;
+    try {
+      res = await fetch(path, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError(0, 'NETWORK', 'The coordinator did not answer; is it running?');
+    }
+    const json: unknown = await res.json().catch(() => null);
+    if (!res.ok) {
+      const err = ErrorReply.safeParse(json);
+      if (res.status === 401) onUnauthenticated();
+      throw new ApiError(
+        res.status,
+        err.success ? err.data.error.code : 'HTTP_' + res.status,
+        err.success ? err.data.error.message : `The coordinator answered ${res.status}.`,
+      );
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success)
+      throw new ApiError(res.status, 'BAD_REPLY', `Unexpected reply from ${path}: ${parsed.error.message}`);
+    return parsed.data as z.infer<T>;
+  }
+  return {
+    get: (path, schema) => call('GET', path, schema),
+    post: (path, schema, body = {}) => call('POST', path, schema, body),
+  };
+}
