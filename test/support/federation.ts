@@ -59,7 +59,7 @@ export async function startFederation(options: {
       host: '127.0.0.1',
       homeDir: path.join(work, 'home'),
       databaseUrl: db?.url,
-      logLevel: 'warn',
+      logLevel: 'error',
       ...options.config,
     });
   let coordinator = await startCoordinator(config(0));
