@@ -1,47 +1,14 @@
 import { ModulesContainer } from '@nestjs/core';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { RequestMethod } from '@nestjs/common';
 import type { UserRole } from '@prisma/client';
 import { startTestCoordinator } from '../testing/test-coordinator';
 import { enrollTestSite } from '../testing/test-site';
-import { ACTION_KEY, PUBLIC_KEY } from './auth.decorators';
+import { routeTable } from '../dashboard/route-table';
 import { POLICY, type Action } from './policy';
 
 type Coordinator = Awaited<ReturnType<typeof startTestCoordinator>>;
 
-interface Route {
-  method: string;
-  path: string;
-  action: Action | undefined;
-  isPublic: boolean;
-}
-
 /** Every REST route the application registered, read from Nest's own metadata (nothing listed by hand). */
-function routesOf(coordinator: Coordinator): Route[] {
-  const routes: Route[] = [];
-  for (const module of coordinator.app.get(ModulesContainer).values()) {
-    for (const wrapper of module.controllers.values()) {
-      const cls = wrapper.metatype as (new (...args: never[]) => unknown) | null;
-      if (!cls) continue;
-      const base = String(Reflect.getMetadata(PATH_METADATA, cls) ?? '');
-      for (const name of Object.getOwnPropertyNames(cls.prototype)) {
-        const handler = (cls.prototype as Record<string, unknown>)[name];
-        if (name === 'constructor' || typeof handler !== 'function') continue;
-        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
-        if (method === undefined) continue;
-        const sub = String(Reflect.getMetadata(PATH_METADATA, handler) ?? '');
-        routes.push({
-          method: RequestMethod[method]!,
-          path: `/${[base, sub].filter((p) => p && p !== '/').join('/')}`.replace(/\/+/g, '/'),
-          action: (Reflect.getMetadata(ACTION_KEY, handler) ?? Reflect.getMetadata(ACTION_KEY, cls)) as
-            Action | undefined,
-          isPublic: Boolean(Reflect.getMetadata(PUBLIC_KEY, handler) ?? Reflect.getMetadata(PUBLIC_KEY, cls)),
-        });
-      }
-    }
-  }
-  return routes;
-}
+const routesOf = (coordinator: Coordinator) => routeTable(coordinator.app.get(ModulesContainer));
 
 describe('the role x action matrix', () => {
   let coordinator: Coordinator;
