@@ -142,4 +142,22 @@ run('the dashboard in a browser', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-sites.png') });
     phase('sites page');
   });
+
+  it('signs out; a site-admin sees the study but no steering and no other sites', async () => {
+    const { page } = browser;
+    const created = await fed.post('/users', {
+      name: 'site-1-admin',
+      role: 'site_admin',
+      siteName: 'site-1',
+    });
+    const token = (created.json as { token: string }).token;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('site-1-admin (site_admin)').waitFor();
+    await page.locator(`tr[data-study="${studyId}"]`).getByText(study.name).waitFor();
+    expect(await page.getByRole('columnheader', { name: 'Actions' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Sites' }).count()).toBe(0);
+    phase('site-admin view');
+  });
 });

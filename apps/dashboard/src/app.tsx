@@ -34,6 +34,7 @@ export function App() {
   const [token, setToken] = useState(storedToken);
   const signOut = () => {
     forgetToken();
+    location.hash = '#/studies'; // the next user starts from the studies list, whatever their role
     setToken(null);
   };
   if (!token)
@@ -112,6 +113,8 @@ function Page({
     case 'study':
       return <StudyPage api={api} id={route.id} me={me} live={live} />;
     case 'sites':
+      // A site-admin may not list sites (policy site.list); it sees its own site's figures in each study.
+      if (me.role === 'site_admin') return <StudiesPage api={api} me={me} live={live} />;
       return <SitesPage api={api} live={live} />;
     default:
       return <StudiesPage api={api} me={me} live={live} />;
