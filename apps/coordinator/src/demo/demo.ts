@@ -71,6 +71,7 @@ async function main(): Promise<number> {
     `coordinator on ${coordinator.url}, embedded PGlite database in ${path.relative(process.cwd(), home)}/db, key fingerprint ${coordinator.fingerprint}`,
   );
   say(`first start: admin API token written to ${path.relative(process.cwd(), home)}/admin.token (mode 600)`);
+  say(`dashboard: ${coordinator.url}/ (sign in with that token; it follows the rounds live)`);
 
   // Trust: every hospital enrolls once with a one-time token, making keys that never leave it.
   const siteNames = siteDirs.map((_, i) => `hospital-${i + 1}`);
