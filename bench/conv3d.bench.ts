@@ -172,13 +172,15 @@ export async function run(args: string[]): Promise<void> {
           threads: engine === 'wasm-simd-mt' ? threads : 1,
         });
       for (const kernel of KERNELS) {
-        // tfjs's own convolutions take seconds per call on cpu: a few runs suffice for a median.
+        // tfjs's own convolutions take seconds per call on cpu: a few runs suffice for a median. The others
+        // get 8 warmup calls: V8 runs new WebAssembly code in its baseline tier (Liftoff, here ~3x slower)
+        // until a background compile replaces it, which took 8-10 calls while the machine was loaded.
         const slow = engine === 'stock' && kernel !== 'MatMul (im2col-shaped)';
         results.push({
           backend,
           kernel,
           engine,
-          gflops: await gflops(kernel, slow ? 3 : repeats, slow ? 1 : 2),
+          gflops: await gflops(kernel, slow ? 3 : repeats, slow ? 1 : 8),
         });
       }
     }
