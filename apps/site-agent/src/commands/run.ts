@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { initBackend } from '@fedseg/models';
+import { describeKernels, initBackend } from '@fedseg/models';
 import { AgentClient } from '../agent-client';
 import { RunOptions, runOptionsFrom } from '../agent-options';
 import { consoleLog } from '../console-log';
@@ -38,6 +38,7 @@ export async function runCommand(
   );
   const backend = await initBackend(options.backend);
   log.info(`compute backend: ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ''}`);
+  log.info(`kernels: ${describeKernels()}`);
   for (const s of backend.skipped) log.info(`  skipped ${s.backend}: ${s.reason}`);
   const data = await loadSiteData(options.data, { valFraction: options.valFraction, seed: options.seed });
   log.info(`data: ${data.train.length} training and ${data.val.length} validation case(s)`);
