@@ -6,7 +6,7 @@ import {
   zScoreNormalize,
   type Volume,
 } from '@fedseg/imaging';
-import type { TrainingSample } from '@fedseg/models';
+import type { EvaluationCase, TrainingSample } from '@fedseg/models';
 import type { TrainingConfig } from '@fedseg/protocol';
 
 /**
@@ -15,7 +15,7 @@ import type { TrainingConfig } from '@fedseg/protocol';
  */
 export interface SiteData {
   train: TrainingSample[];
-  val: TrainingSample[];
+  val: EvaluationCase[];
   /** Draws this epoch's training patches (fresh, seeded, foreground-oversampled). */
   epochSampler(training: TrainingConfig, round: number): (epoch: number) => TrainingSample[];
 }
@@ -35,11 +35,12 @@ export async function loadSiteData(
   };
   const trainCases = await Promise.all(split.train.map(load));
   const valCases = await Promise.all(split.val.map(load));
-  const asSample = (c: { volume: Volume; label: Uint8Array }): TrainingSample => ({
+  const asSample = (c: { volume: Volume; label: Uint8Array }): EvaluationCase => ({
     image: c.volume.data,
     label: c.label,
     shape: c.volume.shape,
     channels: c.volume.channels,
+    spacingMm: c.volume.spacingMm,
   });
   return {
     train: trainCases.map(asSample),
