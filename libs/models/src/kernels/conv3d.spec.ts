@@ -3,22 +3,14 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerFastKernels, restoreOriginalKernels } from './register';
 import { loadNativeKernels } from './native-addon';
-import { expectClose, runOn } from './test-support';
+import { expectClose, runConv3dKernels, runOn, type Conv3dCase } from './test-support';
 
 /**
  * Each fast kernel against the backend's own kernel (the reference implementation) on random shapes:
  * strides 1 and 2, odd sizes, several channel counts, 'same' and 'valid' padding.
  */
-type Shape5 = [number, number, number, number, number];
 
-interface Case {
-  name: string;
-  x: Shape5;
-  filter: Shape5;
-  stride: number | [number, number, number];
-  pad: 'same' | 'valid';
-  dilation?: number;
-}
+type Case = Conv3dCase;
 
 const CASES: Case[] = [
   {
@@ -66,33 +58,6 @@ const CASES: Case[] = [
   { name: '32 -> 32, 1x1x1 filter', x: [1, 3, 5, 4, 32], filter: [1, 1, 1, 32, 32], stride: 1, pad: 'valid' },
 ];
 
-/** Runs the three kernels for one case on the current backend and returns their outputs. */
-function runKernels(c: Case, seed: number): tf.Tensor[] {
-  return tf.tidy(() => {
-    const x = tf.randomNormal(c.x, 0, 1, 'float32', seed) as tf.Tensor5D;
-    const filter = tf.randomNormal(c.filter, 0, 1, 'float32', seed + 1) as tf.Tensor5D;
-    const y = tf.conv3d(x, filter, c.stride, c.pad, 'NDHWC', c.dilation ?? 1);
-    const dy = tf.randomNormal(y.shape, 0, 1, 'float32', seed + 2) as tf.Tensor5D;
-    const dx = tf
-      .engine()
-      .runKernel(
-        tf.Conv3DBackpropInputV2,
-        { dy, filter },
-        { strides: c.stride, pad: c.pad, inputShape: c.x },
-      ) as tf.Tensor;
-    const dFilter = c.dilation
-      ? tf.zeros([1])
-      : (tf
-          .engine()
-          .runKernel(
-            tf.Conv3DBackpropFilterV2,
-            { x, dy },
-            { strides: c.stride, pad: c.pad, filterShape: c.filter },
-          ) as tf.Tensor);
-    return [y, dx, dFilter];
-  });
-}
-
 const LABELS = ['Conv3D', 'Conv3DBackpropInputV2', 'Conv3DBackpropFilterV2'];
 const DILATED: Case = {
   name: 'dilation 2 (forward only)',
@@ -122,8 +87,8 @@ describeNative.each(['cpu', 'wasm'])('fast 3D convolution kernels on the %s back
   it.each([...CASES, DILATED].map((c, i) => [c.name, c, i] as const))(
     'matches the reference kernels: %s',
     async (_name, c, i) => {
-      const expected = await runOn('cpu', false, () => runKernels(c, 100 + 10 * i));
-      const actual = await runOn(backendName, true, () => runKernels(c, 100 + 10 * i));
+      const expected = await runOn('cpu', false, () => runConv3dKernels(c, 100 + 10 * i));
+      const actual = await runOn(backendName, true, () => runConv3dKernels(c, 100 + 10 * i));
       LABELS.forEach((label, k) => expectClose(actual[k], expected[k], `${label} (${c.name})`));
       tf.dispose([...expected, ...actual]);
     },
@@ -134,7 +99,7 @@ describeNative.each(['cpu', 'wasm'])('fast 3D convolution kernels on the %s back
     await registerFastKernels(backendName, () => undefined);
     const before = tf.memory().numTensors;
     const beforeIds = tf.engine().backend.numDataIds();
-    tf.dispose(runKernels(CASES[1], 5));
+    tf.dispose(runConv3dKernels(CASES[1], 5));
     expect(tf.memory().numTensors).toBe(before);
     expect(tf.engine().backend.numDataIds()).toBe(beforeIds);
     restoreOriginalKernels(backendName);
@@ -145,8 +110,8 @@ describe('without the addon or the SIMD module, on wasm', () => {
   it.each(CASES.map((c, i) => [c.name, c, i] as const))(
     'both backprops (plain loops) match the reference: %s',
     async (_name, c, i) => {
-      const expected = await runOn('cpu', false, () => runKernels(c, 300 + 10 * i));
-      const actual = await runOn('wasm', true, () => runKernels(c, 300 + 10 * i), {
+      const expected = await runOn('cpu', false, () => runConv3dKernels(c, 300 + 10 * i));
+      const actual = await runOn('wasm', true, () => runConv3dKernels(c, 300 + 10 * i), {
         native: false,
         simd: false,
       });
@@ -159,9 +124,9 @@ describe('without the addon or the SIMD module, on wasm', () => {
 describe("the wasm backend's own conv3d backprops", () => {
   it('differ from the reference where ours match (why wasm needs replacements even without the addon)', async () => {
     const c = CASES[1]; // stride 2, odd sizes
-    const expected = await runOn('cpu', false, () => runKernels(c, 1));
-    const own = await runOn('wasm', false, () => runKernels(c, 1));
-    const ours = await runOn('wasm', true, () => runKernels(c, 1), { native: false });
+    const expected = await runOn('cpu', false, () => runConv3dKernels(c, 1));
+    const own = await runOn('wasm', false, () => runConv3dKernels(c, 1));
+    const ours = await runOn('wasm', true, () => runConv3dKernels(c, 1), { native: false });
     expectClose(own[0], expected[0], 'its Conv3D is right');
     expect(() => expectClose(own[1], expected[1], 'its Conv3DBackpropInputV2')).toThrow(/max abs error/);
     expect(() => expectClose(own[2], expected[2], 'its Conv3DBackpropFilterV2')).toThrow(/max abs error/);

@@ -40,3 +40,45 @@ export function expectClose(actual: tf.Tensor, expected: tf.Tensor, what: string
   }
   if (worst > tolerance) throw new Error(`${what}: max abs error ${worst} > ${tolerance}`);
 }
+
+type Shape5 = [number, number, number, number, number];
+
+/** One Conv3D case of the kernel specs: input and filter shapes (NDHWC, DHWIO), strides, padding. */
+export interface Conv3dCase {
+  name: string;
+  x: Shape5;
+  filter: Shape5;
+  stride: number | [number, number, number];
+  pad: 'same' | 'valid';
+  dilation?: number;
+}
+
+/**
+ * Conv3D forward and both backprops for one case on the current backend, from seeded random inputs (a dilated
+ * case has no filter gradient in tfjs: a placeholder stands in for it).
+ */
+export function runConv3dKernels(c: Conv3dCase, seed: number): tf.Tensor[] {
+  return tf.tidy(() => {
+    const x = tf.randomNormal(c.x, 0, 1, 'float32', seed) as tf.Tensor5D;
+    const filter = tf.randomNormal(c.filter, 0, 1, 'float32', seed + 1) as tf.Tensor5D;
+    const y = tf.conv3d(x, filter, c.stride, c.pad, 'NDHWC', c.dilation ?? 1);
+    const dy = tf.randomNormal(y.shape, 0, 1, 'float32', seed + 2) as tf.Tensor5D;
+    const dx = tf
+      .engine()
+      .runKernel(
+        tf.Conv3DBackpropInputV2,
+        { dy, filter },
+        { strides: c.stride, pad: c.pad, inputShape: c.x },
+      ) as tf.Tensor;
+    const dFilter = c.dilation
+      ? tf.zeros([1])
+      : (tf
+          .engine()
+          .runKernel(
+            tf.Conv3DBackpropFilterV2,
+            { x, dy },
+            { strides: c.stride, pad: c.pad, filterShape: c.filter },
+          ) as tf.Tensor);
+    return [y, dx, dFilter];
+  });
+}

@@ -3,7 +3,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import '../register';
 import { kernelChoice, registerFastKernels, restoreOriginalKernels } from './register';
-import { expectClose, runOn } from './test-support';
+import { expectClose, runConv3dKernels, runOn, type Conv3dCase } from './test-support';
+import { seededRandom } from '../util/seeded-random';
 import { loadWasmSimdKernels, MIN_THREADED_FLOPS } from './wasm-simd-kernels';
 
 /**
@@ -11,32 +12,13 @@ import { loadWasmSimdKernels, MIN_THREADED_FLOPS } from './wasm-simd-kernels';
  * the oneDNN addon, against the cpu backend's own kernels (tfjs's reference loops over NDHWC) on random
  * shapes, and their gradients against central finite differences.
  */
-type Shape5 = [number, number, number, number, number];
 type Triple = [number, number, number];
 
-interface Case {
-  name: string;
-  x: Shape5;
-  filter: Shape5;
-  stride: Triple;
-  pad: 'same' | 'valid';
-}
-
-/** Mulberry32: a seeded generator, so a failing random case can be replayed. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+type Case = Conv3dCase & { stride: Triple };
 
 /** Random shapes: sizes 1-9 (odd ones included), filters 1-3 per axis, strides 1 or 2 per axis, 1-32 channels. */
 function randomCases(count: number, seed: number): Case[] {
-  const rand = generator(seed);
+  const rand = seededRandom(seed).next; // seeded, so a failing random case can be replayed
   const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
   const cases: Case[] = [];
   while (cases.length < count) {
@@ -91,30 +73,6 @@ const FIXED: Case[] = [
 
 const CASES = [...FIXED, ...randomCases(10, 21)];
 
-function runKernels(c: Case, seed: number): tf.Tensor[] {
-  return tf.tidy(() => {
-    const x = tf.randomNormal(c.x, 0, 1, 'float32', seed) as tf.Tensor5D;
-    const filter = tf.randomNormal(c.filter, 0, 1, 'float32', seed + 1) as tf.Tensor5D;
-    const y = tf.conv3d(x, filter, c.stride, c.pad);
-    const dy = tf.randomNormal(y.shape, 0, 1, 'float32', seed + 2) as tf.Tensor5D;
-    const dx = tf
-      .engine()
-      .runKernel(
-        tf.Conv3DBackpropInputV2,
-        { dy, filter },
-        { strides: c.stride, pad: c.pad, inputShape: c.x },
-      );
-    const dFilter = tf
-      .engine()
-      .runKernel(
-        tf.Conv3DBackpropFilterV2,
-        { x, dy },
-        { strides: c.stride, pad: c.pad, filterShape: c.filter },
-      );
-    return [y, dx as tf.Tensor, dFilter as tf.Tensor];
-  });
-}
-
 const LABELS = ['Conv3D', 'Conv3DBackpropInputV2', 'Conv3DBackpropFilterV2'];
 const PORTABLE = { native: false, simd: true } as const;
 
@@ -141,8 +99,8 @@ describe('WebAssembly SIMD convolutions', () => {
       async (_name, c, i) => {
         const simd = (await loadWasmSimdKernels()).kernels;
         const callsBefore = simd?.callsOf.conv3d ?? 0;
-        const expected = await runOn('cpu', false, () => runKernels(c, 700 + 10 * i));
-        const actual = await runOn(backendName, true, () => runKernels(c, 700 + 10 * i), PORTABLE);
+        const expected = await runOn('cpu', false, () => runConv3dKernels(c, 700 + 10 * i));
+        const actual = await runOn(backendName, true, () => runConv3dKernels(c, 700 + 10 * i), PORTABLE);
         // All three ran in the module (none fell back to another kernel).
         expect((simd?.callsOf.conv3d ?? 0) - callsBefore).toBe(3);
         LABELS.forEach((label, k) => expectClose(actual[k], expected[k], `${label} (${c.name})`, 2e-5));
@@ -153,10 +111,10 @@ describe('WebAssembly SIMD convolutions', () => {
     it('leave no tensor or backend memory behind', async () => {
       await tf.setBackend(backendName);
       await registerFastKernels(backendName, () => undefined, PORTABLE);
-      tf.dispose(runKernels(FIXED[1], 5)); // the first call may allocate the module's stack
+      tf.dispose(runConv3dKernels(FIXED[1], 5)); // the first call may allocate the module's stack
       const before = tf.memory().numTensors;
       const beforeIds = tf.engine().backend.numDataIds();
-      tf.dispose(runKernels(FIXED[1], 6));
+      tf.dispose(runConv3dKernels(FIXED[1], 6));
       expect(tf.memory().numTensors).toBe(before);
       expect(tf.engine().backend.numDataIds()).toBe(beforeIds);
       restoreOriginalKernels(backendName);
@@ -172,8 +130,8 @@ describe('WebAssembly SIMD convolutions', () => {
         simd.minThreadedFlops = 0;
         try {
           const before = simd.threadedCalls;
-          const expected = await runOn('cpu', false, () => runKernels(c, 900 + 10 * i));
-          const actual = await runOn(backendName, true, () => runKernels(c, 900 + 10 * i), {
+          const expected = await runOn('cpu', false, () => runConv3dKernels(c, 900 + 10 * i));
+          const actual = await runOn(backendName, true, () => runConv3dKernels(c, 900 + 10 * i), {
             ...PORTABLE,
             threads: 2,
           });
@@ -216,7 +174,7 @@ describe('WebAssembly SIMD convolutions', () => {
         const r = tf.tidy(() => tf.randomNormal(apply(x, w).shape, 0, 1, 'float32', 13));
         const loss = (xt: tf.Tensor5D, wt: tf.Tensor5D): tf.Scalar => tf.sum(tf.mul(apply(xt, wt), r));
         const [gx, gw] = tf.grads((xt, wt) => loss(xt as tf.Tensor5D, wt as tf.Tensor5D))([x, w]);
-        const rand = generator(99);
+        const rand = seededRandom(99).next;
         const eps = 1e-2;
         for (const [which, t, g] of [
           ['x', x, gx],
