@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard } from './auth.guard';
+import { CallerAuthorizer } from './caller-authorizer';
 import { UsersController } from './users.controller';
 import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
@@ -9,7 +10,7 @@ import { UsersService } from './users.service';
 @Global()
 @Module({
   controllers: [UsersController],
-  providers: [UsersRepository, UsersService, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [UsersService],
+  providers: [UsersRepository, UsersService, CallerAuthorizer, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [UsersService, CallerAuthorizer],
 })
 export class AuthModule {}

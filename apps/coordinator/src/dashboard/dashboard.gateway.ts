@@ -1,26 +1,19 @@
-import { Inject, type OnModuleDestroy } from '@nestjs/common';
+import type { OnModuleDestroy } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection, type OnGatewayInit } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
 import {
   DASHBOARD_NAMESPACE,
   DashboardAuth,
   DashboardEvents,
-  FedsegError,
   parseOrThrow,
   type DashboardClientToServer,
   type DashboardReady,
   type DashboardServerToClient,
 } from '@fedseg/protocol';
-import { AuditRepository } from '../audit/audit.repository';
-import { ForbiddenError, RateLimitedError } from '../auth/auth.errors';
 import type { Caller } from '../auth/caller';
-import { allows } from '../auth/policy';
-import { RateLimiter } from '../auth/rate-limiter';
-import { UsersService } from '../auth/users.service';
+import { CallerAuthorizer } from '../auth/caller-authorizer';
 import { toErrorBody } from '../common/error-body';
 import { childLogger } from '../common/logger';
-import type { CoordinatorConfig } from '../config/coordinator-config';
-import { COORDINATOR_CONFIG } from '../core/tokens';
 import { RoundEvents } from '../rounds/round-events';
 import { eventViewFor } from './event-view';
 
@@ -46,17 +39,12 @@ type DashboardNamespace = Namespace<
 @WebSocketGateway({ namespace: DASHBOARD_NAMESPACE })
 export class DashboardGateway implements OnGatewayInit, OnGatewayConnection, OnModuleDestroy {
   private readonly log = childLogger('dashboard-gateway');
-  private readonly failures: RateLimiter;
   private unsubscribe: (() => void) | undefined;
 
   constructor(
-    private readonly users: UsersService,
+    private readonly authorizer: CallerAuthorizer,
     private readonly events: RoundEvents,
-    private readonly audit: AuditRepository,
-    @Inject(COORDINATOR_CONFIG) config: CoordinatorConfig,
-  ) {
-    this.failures = new RateLimiter(config.authAttemptsPerMinute, 60_000);
-  }
+  ) {}
 
   afterInit(nsp: DashboardNamespace): void {
     nsp.use((socket, next) => {
@@ -96,25 +84,12 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection, OnM
     this.unsubscribe?.();
   }
 
-  private async authenticate(auth: unknown, source: string): Promise<Caller> {
-    const wait = this.failures.retryAfter(source);
-    if (wait > 0) throw new RateLimitedError(wait);
-    let caller: Caller;
-    try {
-      const { token } = parseOrThrow(DashboardAuth, auth, 'dashboard handshake auth');
-      caller = await this.users.authenticate(token);
-    } catch (err) {
-      this.failures.hit(source);
-      await this.audit.refused({
-        actor: 'anonymous',
-        action: 'dashboard.connect-refused',
-        details: { code: err instanceof FedsegError ? err.code : 'INTERNAL' },
-        source,
-      });
-      throw err;
-    }
-    if (!allows(caller.role, 'study.read'))
-      throw new ForbiddenError(`The ${caller.role} role may not watch studies.`, { role: caller.role });
-    return caller;
+  /** The caller needs the `study.read` action; failed tokens count with REST's against the address. */
+  private authenticate(auth: unknown, source: string): Promise<Caller> {
+    return this.authorizer.authorize(
+      () => parseOrThrow(DashboardAuth, auth, 'dashboard handshake auth').token,
+      'study.read',
+      { source, where: DASHBOARD_NAMESPACE, refusedAs: 'dashboard.connect-refused' },
+    );
   }
 }
