@@ -16,7 +16,7 @@ declare const sessionStorage: { length: number };
 declare const window: object;
 declare const document: { querySelector(selector: string): { textContent: string | null } | null };
 
-const SCREENSHOTS = path.join(__dirname, '..', '..', 'docs', 'screenshots');
+const SCREENSHOTS = path.join(__dirname, '..', '..', 'docs');
 const DASHBOARD_BUILT = fs.existsSync(
   path.join(__dirname, '..', '..', 'apps', 'dashboard', 'dist', 'index.html'),
 );
