@@ -35,3 +35,5 @@ export * from './resample';
 export * from './crop-or-pad';
 export * from './augment-patch';
 export * from './summarize-metrics';
+export * from './bounding-box';
+export * from './plan-grid';
