@@ -11,6 +11,7 @@ export const POLICY = {
   'study.read': ['admin', 'researcher', 'site_admin'],
   'study.start': ['admin', 'researcher'],
   'study.pause': ['admin', 'researcher'],
+  'study.stop': ['admin', 'researcher'],
   'study.update': ['admin', 'researcher'],
   'study.rounds': ['admin', 'researcher', 'site_admin'],
   'study.metrics': ['admin', 'researcher', 'site_admin'],

@@ -73,6 +73,28 @@ describe('the studies REST API', () => {
     expect((pause.body as ErrorReply).error.code).toBe('STUDY_STATE_CONFLICT');
   });
 
+  it('stops a running study for good: completed with the reason, audited, and it cannot start again', async () => {
+    const created = (await post('/studies', { name: 'to stop', rounds: 3, siteWaitMs: 60_000 })).body as {
+      id: string;
+    };
+    expect((await post(`/studies/${created.id}/stop`, {})).status).toBe(409); // a draft never ran
+    expect((await post(`/studies/${created.id}/start`, {})).status).toBe(200);
+    const stopped = await post(`/studies/${created.id}/stop`, {});
+    expect(stopped.status).toBe(200);
+    expect(stopped.body).toMatchObject({
+      status: 'completed',
+      statusReason: 'stopped by a user after 0 of 3 rounds',
+    });
+    const row = await coordinator.prisma.study.findUniqueOrThrow({ where: { id: created.id } });
+    expect(row.status).toBe('completed');
+    expect(
+      await coordinator.prisma.auditEvent.count({ where: { action: 'study.stopped', subject: created.id } }),
+    ).toBe(1);
+    const again = await post(`/studies/${created.id}/start`, {});
+    expect(again.status).toBe(409);
+    expect((again.body as ErrorReply).error.code).toBe('STUDY_STATE_CONFLICT');
+  });
+
   it('answers 400 for a body that is not JSON at all', async () => {
     const res = await fetch(`${coordinator.url}/studies`, {
       method: 'POST',

@@ -81,6 +81,14 @@ export class StudiesController {
     return studyView(await this.studies.pause(parseOrThrow(StudyId, id, 'study id'), actorOf(caller)));
   }
 
+  @Post(':id/stop')
+  @HttpCode(200)
+  @Permission('study.stop')
+  @ApiReply(StudyView, 'Ends a running or paused study for good; its checkpoints stay')
+  async stop(@Param('id') id: string, @CurrentCaller() caller: Caller): Promise<StudyView> {
+    return studyView(await this.studies.stop(parseOrThrow(StudyId, id, 'study id'), actorOf(caller)));
+  }
+
   @Get(':id/rounds')
   @Permission('study.rounds')
   @ApiReply(RoundSummaryList, 'The round timeline with study-level loss and Dice')

@@ -84,6 +84,29 @@ export class StudiesService {
     return this.studies.get(id);
   }
 
+  /**
+   * Ends a running or paused study for good: it becomes `completed` with the reason, keeps its checkpoints,
+   * and takes no more rounds. Like pause it takes effect between steps; a round still open keeps the status
+   * the runner last wrote (the dashboard shows it as stopped).
+   */
+  async stop(id: string, actor: string): Promise<StudyRecord> {
+    const study = await this.studies.get(id);
+    if (study.status !== 'running' && study.status !== 'paused') {
+      throw new StudyStateError(
+        `Study ${id} is ${study.status}; only a running or paused study can be stopped.`,
+        { status: study.status },
+      );
+    }
+    const reason = `stopped by a user after ${study.roundsDone} of ${study.config.rounds} rounds`;
+    await this.rounds.transaction(async (tx) => {
+      await this.studies.setStatus(id, 'completed', reason, tx);
+      await this.audit.record({ actor, action: 'study.stopped', subject: id, details: { reason } }, tx);
+    });
+    this.events.emit({ type: 'study-status', studyId: id, status: 'completed', reason });
+    this.scheduler.notify(id);
+    return this.studies.get(id);
+  }
+
   async roundSummaries(id: string): Promise<RoundSummary[]> {
     await this.studies.get(id);
     const [rounds, metrics] = await Promise.all([
