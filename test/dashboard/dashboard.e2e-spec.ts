@@ -8,8 +8,9 @@ import { CHROMIUM, launchBrowser, type TestBrowser } from './browser';
 
 /**
  * The dashboard in Debian's chromium against a real coordinator and a real one-site federation (the agent a
- * child process): a wrong token is refused, the right one signs in, the study is started with the page's own
- * button, and rounds and their validation Dice appear without a reload, pushed by the /dashboard socket.
+ * child process): a wrong token is refused, the right one signs in, a study is created through the form (a
+ * field the browser refuses, then one the server refuses, each shown on its field), started with the page's
+ * own button, and rounds and their validation Dice appear without a reload, pushed by the /dashboard socket.
  */
 // The browser globals the page-side callbacks touch (this project compiles without the DOM lib).
 declare const sessionStorage: { length: number };
@@ -21,22 +22,21 @@ const DASHBOARD_BUILT = fs.existsSync(
   path.join(__dirname, '..', '..', 'apps', 'dashboard', 'dist', 'index.html'),
 );
 
-const study: StudyConfigInput = {
+/** What the form is filled with (label -> typed text); the rest keeps the form's defaults. */
+const study = {
   name: 'Liver lesions, dashboard e2e',
-  model: {
-    architecture: 'unet3d',
-    inChannels: 1,
-    numClasses: 3,
-    baseFilters: 2,
-    depth: 2,
-    normalization: 'instance',
+  fields: {
+    Rounds: '2',
+    'Round deadline (s)': '60',
+    'Classes (with background)': '3',
+    'Base filters': '2',
+    Depth: '2',
+    'Learning rate': '0.01',
+    'Patch size (voxels)': '16x16x16',
   },
-  training: { epochs: 1, batchSize: 2, learningRate: 1e-2, patchSize: [16, 16, 16], seed: 3 },
-  rounds: 2,
-  minSites: 1,
-  roundDeadlineMs: 60_000,
-  siteWaitMs: 60_000,
 };
+/** A study created over REST for the steering buttons; no site approves it, so it never trains. */
+const steered: StudyConfigInput = { name: 'Steered by buttons', rounds: 50, siteWaitMs: 600_000 };
 
 // Outside CI a machine without Debian's chromium (or before `npm run build`) skips loudly; under CI=true the
 // same case fails, since .ci/run installs chromium and `npm ci` builds the dashboard.
@@ -52,7 +52,9 @@ run('the dashboard in a browser', () => {
   let fed: Federation;
   let browser: TestBrowser;
   let studyId: string;
-  /** Enrollment and approval run the real fedseg-agent CLI (seconds); the first pages do not wait for them. */
+  /** The site's generated data directory, once enrolled. */
+  let siteData: string;
+  /** Enrollment runs the real fedseg-agent CLI (seconds); the first pages do not wait for it. */
   let siteReady: Promise<string>;
   /** When the coordinator announced each round's completion (ms since epoch), to time the page against it. */
   const completedAt = new Map<number, number>();
@@ -71,8 +73,7 @@ run('the dashboard in a browser', () => {
       const parsed = RoundEventSchema.safeParse(e);
       if (!parsed.success) offContract.push(`${e.type}: ${parsed.error.message}`);
     });
-    studyId = await fed.createStudy(study);
-    phase('coordinator and browser up, study created');
+    phase('coordinator and browser up');
     siteReady = (async () => {
       const [{ siteDirs }] = await Promise.all([
         generateConsortium({
@@ -84,8 +85,7 @@ run('the dashboard in a browser', () => {
         }),
         fed.enroll(['site-1']),
       ]);
-      await fed.approve(studyId, ['site-1']);
-      phase('site enrolled and approved');
+      phase('site enrolled');
       return siteDirs[0]!;
     })();
     siteReady.catch(() => undefined); // awaited (and reported) in the test that needs it
@@ -109,23 +109,60 @@ run('the dashboard in a browser', () => {
     phase('wrong token refused');
   });
 
-  it('signs in, starts the study, and shows rounds and Dice live, within 5 s of the coordinator', async () => {
+  it('signs in and creates a study through the form, with refused fields shown on the fields', async () => {
     const { page } = browser;
     await page.getByLabel('API token').fill(fed.adminToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    const row = page.locator(`tr[data-study="${studyId}"]`);
-    await row.getByText(study.name).waitFor();
+    await page.getByText('No studies yet.').waitFor();
     await page.getByText('● live').waitFor();
+    const dataDir = await siteReady; // the form lists enrolled sites to invite
+    await page.getByRole('link', { name: 'New study' }).click();
+    await page.getByLabel('Name').fill(study.name);
+    for (const [label, value] of Object.entries(study.fields)) await page.getByLabel(label).fill(value);
+    await page.getByLabel('site-1').check();
+
+    // Refused in the browser by the protocol's ModelConfig (depth <= 6): nothing is sent.
+    await page.getByLabel('Depth').fill('9');
+    await page.getByRole('button', { name: 'Create study' }).click();
+    await page.locator('#f-depth-msg').getByText(/<=6/).waitFor();
+    expect(await page.getByLabel('Depth').getAttribute('aria-invalid')).toBe('true');
+    expect(await fed.prisma.study.count()).toBe(0);
+
+    // Refused by the server (one invited site, three wanted per round): its 400 lands on the sites fieldset.
+    await page.getByLabel('Depth').fill('2');
+    await page.getByLabel('Minimum sites per round').fill('3');
+    await page.getByRole('button', { name: 'Create study' }).click();
+    await page.locator('#f-sites-msg').getByText('fewer allowed sites than minSites').waitFor();
+    expect(await page.locator('#f-depth-msg').textContent()).toBe('');
+    expect(await fed.prisma.study.count()).toBe(0);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-new-study.png'), fullPage: true });
+
+    await page.getByLabel('Minimum sites per round').fill('1');
+    await page.getByRole('button', { name: 'Create study' }).click();
+    await page.getByRole('heading', { name: study.name }).waitFor();
+    studyId = /#\/studies\/([0-9a-f-]{36})$/.exec(page.url())![1]!;
+    const row = await fed.prisma.study.findUniqueOrThrow({ where: { id: studyId } });
+    expect(row.status).toBe('draft');
+    expect(row.config).toMatchObject({
+      rounds: 2,
+      minSites: 1,
+      roundDeadlineMs: 60_000,
+      sites: ['site-1'],
+      model: { numClasses: 3, baseFilters: 2, depth: 2 },
+      training: { learningRate: 0.01, patchSize: [16, 16, 16] },
+    });
+    await fed.approve(studyId, ['site-1']);
+    phase('study created through the form and approved');
+    siteData = dataDir;
+  });
+
+  it('starts the study from its page and shows rounds and Dice live, within 5 s of the coordinator', async () => {
+    const { page } = browser;
     await page.evaluate(() => Object.assign(window, { fedsegNoReload: true }));
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-studies.png') });
-    phase('signed in, study listed');
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.locator('.summary').getByText('running').waitFor(); // the study-status event, and the reply
+    fed.spawn('site-1', siteData, ['--backend', 'cpu', '--val-fraction', '0.25']);
 
-    const dataDir = await siteReady;
-    await row.getByRole('button', { name: 'Start' }).click();
-    await row.getByText('running').waitFor(); // the study-status event, and the reply
-    fed.spawn('site-1', dataDir, ['--backend', 'cpu', '--val-fraction', '0.25']);
-
-    await row.getByRole('link', { name: study.name }).click();
     const diceOf = (round: number) => page.locator(`tr[data-round="${round}"] td.dice`);
     for (const round of [1, 2]) {
       await page.waitForFunction(
@@ -151,6 +188,30 @@ run('the dashboard in a browser', () => {
     phase('sites page');
   });
 
+  it('starts, pauses, resumes and stops a study with its buttons; the database follows', async () => {
+    const { page } = browser;
+    const id = await fed.createStudy(steered);
+    await page.getByRole('link', { name: 'Studies' }).click();
+    const row = page.locator(`tr[data-study="${id}"]`);
+    const statusOf = async () => (await fed.prisma.study.findUniqueOrThrow({ where: { id } })).status;
+    await row.getByRole('button', { name: 'Start' }).click();
+    await row.getByText('running').waitFor();
+    expect(await statusOf()).toBe('running');
+    await row.getByRole('button', { name: 'Pause' }).click();
+    await row.getByText('paused', { exact: true }).waitFor();
+    expect(await statusOf()).toBe('paused');
+    await row.getByRole('button', { name: 'Resume' }).click();
+    await row.getByText('running').waitFor();
+    await row.getByRole('button', { name: 'Stop' }).click();
+    await row.getByRole('button', { name: 'Confirm stop' }).click();
+    await row.getByText('stopped by a user after 0 of 50 rounds').waitFor();
+    expect(await statusOf()).toBe('completed');
+    expect(await row.getByRole('button').count()).toBe(0); // a completed study takes no more steering
+    await page.locator(`tr[data-study="${studyId}"]`).getByText('completed').waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-studies.png') });
+    phase('steered by buttons');
+  });
+
   it('signs out; a site-admin sees the study but no steering and no other sites', async () => {
     const { page } = browser;
     const created = await fed.post('/users', {
@@ -166,6 +227,10 @@ run('the dashboard in a browser', () => {
     await page.locator(`tr[data-study="${studyId}"]`).getByText(study.name).waitFor();
     expect(await page.getByRole('columnheader', { name: 'Actions' }).count()).toBe(0);
     expect(await page.getByRole('link', { name: 'Sites' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'New study' }).count()).toBe(0);
+    await page.goto(fed.url + '/#/studies/new'); // typed by hand: the list, not the form
+    await page.getByRole('heading', { name: 'Studies' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Create study' }).count()).toBe(0);
     phase('site-admin view');
   });
 });

@@ -7,6 +7,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The error's `details` (a ValidationError lists `issues`, each a config path and a message). */
+    readonly details: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
   }
@@ -41,6 +43,7 @@ export function createApi(token: string, onUnauthenticated: () => void = () => u
         res.status,
         err.success ? err.data.error.code : 'HTTP_' + res.status,
         err.success ? err.data.error.message : `The coordinator answered ${res.status}.`,
+        err.success ? (err.data.error.details ?? {}) : {},
       );
     }
     const parsed = schema.safeParse(json);

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { WhoAmI } from '@fedseg/protocol/web';
 import { createApi, type Api } from './api';
+import { CreateStudyPage } from './create-study/create-study-page';
 import { useLive } from './live';
 import { SignIn } from './pages/sign-in';
 import { SitesPage } from './pages/sites-page';
@@ -10,12 +11,13 @@ import { forgetToken, storeToken, storedToken } from './session';
 import { ErrorView, Loading } from './states';
 import { useResource } from './use-resource';
 
-type Route = { page: 'studies' } | { page: 'study'; id: string } | { page: 'sites' };
+type Route = { page: 'studies' } | { page: 'new-study' } | { page: 'study'; id: string } | { page: 'sites' };
 
 function routeOf(hash: string): Route {
   const study = /^#\/studies\/([0-9a-f-]{36})$/.exec(hash);
   if (study) return { page: 'study', id: study[1]! };
   if (hash === '#/sites') return { page: 'sites' };
+  if (hash === '#/studies/new') return { page: 'new-study' };
   return { page: 'studies' };
 }
 
@@ -112,6 +114,10 @@ function Page({
   switch (route.page) {
     case 'study':
       return <StudyPage api={api} id={route.id} me={me} live={live} />;
+    case 'new-study':
+      // A site-admin may not create studies (policy study.create): the list, as for any unknown page.
+      if (me.role === 'site_admin') return <StudiesPage api={api} me={me} live={live} />;
+      return <CreateStudyPage api={api} />;
     case 'sites':
       // A site-admin may not list sites (policy site.list); it sees its own site's figures in each study.
       if (me.role === 'site_admin') return <StudiesPage api={api} me={me} live={live} />;

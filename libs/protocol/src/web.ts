@@ -8,3 +8,8 @@ export * from './user-replies';
 export * from './round-events';
 export * from './dashboard-events';
 export * from './error-reply';
+// The browser-safe parts of a study config, so the create-study form checks them with the server's schemas
+// (StudyConfig itself pulls study-plan.ts and node:crypto; its cross-field rules come back as 400 issues).
+export * from './model-config';
+export * from './training-config';
+export * from './strategy-config';

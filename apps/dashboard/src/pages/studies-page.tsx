@@ -5,6 +5,7 @@ import type { Api } from '../api';
 import { when } from '../format';
 import type { useLive } from '../live';
 import { Empty, ErrorView, Loading } from '../states';
+import { StudyActions } from '../study-actions';
 import { useResource } from '../use-resource';
 
 /** The few config fields the list shows; the full StudyConfig stays on the server. */
@@ -26,7 +27,6 @@ export function StatusBadge({ status }: { status: string }) {
 export function StudiesPage({ api, me, live }: { api: Api; me: WhoAmI; live: ReturnType<typeof useLive> }) {
   const [studies, reload] = useResource(() => api.get('/studies', StudyList), [api]);
   const [actionError, setActionError] = useState<string | null>(null);
-  const [busy, setBusy] = useState<string | null>(null);
   const canSteer = me.role !== 'site_admin';
 
   useEffect(
@@ -37,27 +37,26 @@ export function StudiesPage({ api, me, live }: { api: Api; me: WhoAmI; live: Ret
     [live, reload],
   );
 
-  async function steer(id: string, verb: 'start' | 'pause') {
-    setBusy(id);
-    setActionError(null);
-    try {
-      await api.post(`/studies/${id}/${verb}`, StudyView);
-      reload();
-    } catch (err) {
-      setActionError(err instanceof Error ? err.message : String(err));
-    } finally {
-      setBusy(null);
-    }
-  }
-
   return (
     <section aria-labelledby="studies-title">
-      <h2 id="studies-title">Studies</h2>
+      <div className="title-row">
+        <h2 id="studies-title">Studies</h2>
+        {canSteer && (
+          <a className="button primary" href="#/studies/new">
+            New study
+          </a>
+        )}
+      </div>
       {actionError && <ErrorView message={actionError} />}
       {studies.state === 'loading' && <Loading what="studies" />}
       {studies.state === 'error' && <ErrorView message={studies.message} onRetry={reload} />}
       {studies.state === 'ready' && studies.data.length === 0 && (
-        <Empty>No studies yet. Create one with POST /studies (see /api/docs).</Empty>
+        <Empty>
+          No studies yet.{' '}
+          {canSteer
+            ? 'Create one with New study, or POST /studies (see /api/docs).'
+            : 'A researcher creates them.'}
+        </Empty>
       )}
       {studies.state === 'ready' && studies.data.length > 0 && (
         <table className="studies">
@@ -89,25 +88,8 @@ export function StudiesPage({ api, me, live }: { api: Api; me: WhoAmI; live: Ret
                   <td>{c.success ? (c.data.strategy?.name ?? 'fedavg') : '—'}</td>
                   <td>{when(s.createdAt)}</td>
                   {canSteer && (
-                    <td className="actions">
-                      {(s.status === 'draft' || s.status === 'paused') && (
-                        <button
-                          type="button"
-                          disabled={busy === s.id}
-                          onClick={() => void steer(s.id, 'start')}
-                        >
-                          {s.status === 'paused' ? 'Resume' : 'Start'}
-                        </button>
-                      )}
-                      {s.status === 'running' && (
-                        <button
-                          type="button"
-                          disabled={busy === s.id}
-                          onClick={() => void steer(s.id, 'pause')}
-                        >
-                          Pause
-                        </button>
-                      )}
+                    <td>
+                      <StudyActions api={api} study={s} onChanged={reload} onError={setActionError} />
                     </td>
                   )}
                 </tr>

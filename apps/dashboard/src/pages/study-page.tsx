@@ -5,6 +5,7 @@ import { DiceChart } from '../dice-chart';
 import { num, seconds, when } from '../format';
 import type { useLive } from '../live';
 import { Empty, ErrorView, Loading } from '../states';
+import { StudyActions } from '../study-actions';
 import { useResource } from '../use-resource';
 import { StatusBadge, roundsOf } from './studies-page';
 
@@ -36,6 +37,7 @@ export function StudyPage({
     (siteList.state === 'ready' && siteList.data.find((x) => x.id === siteId)?.name) || siteId.slice(0, 8);
   const [progress, setProgress] = useState<Record<string, Progress>>({});
   const [lastEvent, setLastEvent] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
 
   useEffect(
     () =>
@@ -65,7 +67,14 @@ export function StudyPage({
         <StatusBadge status={s.status} /> {s.roundsDone} of {planned ?? '?'} rounds done
         {s.epsilonSpent !== null && <> · ε spent {num(s.epsilonSpent, 2)}</>}
         {s.statusReason && <> · {s.statusReason}</>}
+        {me.role !== 'site_admin' && (
+          <>
+            {' '}
+            <StudyActions api={api} study={s} onChanged={reloadStudy} onError={setActionError} />
+          </>
+        )}
       </p>
+      {actionError && <ErrorView message={actionError} />}
       <p className="last-event" aria-live="polite">
         {lastEvent ? `Last event: ${lastEvent}` : 'Waiting for round events…'}
       </p>
