@@ -1,4 +1,4 @@
-import type { PrivacyConfig, StrategyConfig } from '@fedseg/protocol';
+import { MEAN_BASED_STRATEGIES, type PrivacyConfig, type StrategyConfig } from '@fedseg/protocol';
 import { AggregationError } from './aggregation-error';
 import type { AggregatorContext } from './aggregator-context';
 import { BufferedAggregator } from './buffered-aggregator';
@@ -12,12 +12,9 @@ import { StreamingAggregator } from './streaming-aggregator';
  * site). The coordinator should call this when a study is created, to refuse the config there.
  */
 export function checkStrategyPrivacy(strategy: StrategyConfig, privacy: PrivacyConfig | undefined): void {
-  if (
-    privacy?.mode === 'central' &&
-    !['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad'].includes(strategy.name)
-  ) {
+  if (privacy?.mode === 'central' && !(MEAN_BASED_STRATEGIES as readonly string[]).includes(strategy.name)) {
     throw new AggregationError(
-      `Central DP needs a mean-based strategy (fedavg, fedavgm, fedadam, fedyogi, fedadagrad), not ${strategy.name}; use privacy mode "local" with ${strategy.name}.`,
+      `Central DP needs a mean-based strategy (${MEAN_BASED_STRATEGIES.join(', ')}), not ${strategy.name}; use privacy mode "local" with ${strategy.name}.`,
       'STRATEGY_PRIVACY_INCOMPATIBLE',
       { field: 'privacy.mode' },
     );

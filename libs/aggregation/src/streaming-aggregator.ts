@@ -83,6 +83,36 @@ export class StreamingAggregator implements Aggregator {
     if (this.pending.length === 4) this.flush();
   }
 
+  /**
+   * Secure aggregation: instead of one add() per site, the unmasked sum of the sites' weighted deltas
+   * (sum of w_k * delta_k) and the sum of their weights. Sites clipped their own updates (the coordinator
+   * never sees one to clip); with central DP every weight is 1, so the noise is calibrated to `siteIds.length`.
+   */
+  addSecureSum(sum: { deltaSum: ArrayLike<number>; totalWeight: number; siteIds: readonly string[] }): void {
+    if (this.finished || this.seen.size > 0)
+      throw new AggregationError(
+        'A secure sum replaces every add() of the round; this aggregator already has updates.',
+      );
+    const { global } = this.context;
+    if (sum.deltaSum.length !== global.length)
+      throw new AggregationError(
+        `The secure sum has ${sum.deltaSum.length} values; the global model has ${global.length}.`,
+        'UPDATE_LENGTH_MISMATCH',
+      );
+    if (sum.siteIds.length === 0 || !(sum.totalWeight > 0))
+      throw new AggregationError(
+        'A secure sum needs at least one site with a positive weight.',
+        'NO_UPDATES',
+      );
+    if (this.central && sum.totalWeight !== sum.siteIds.length)
+      throw new AggregationError(
+        `With central DP every site weighs 1, so ${sum.siteIds.length} sites weigh ${sum.siteIds.length}, not ${sum.totalWeight}.`,
+      );
+    for (let i = 0; i < global.length; i++) this.acc[i] = global[i]! + sum.deltaSum[i]! / sum.totalWeight;
+    this.totalWeight = sum.totalWeight;
+    for (const id of sum.siteIds) this.seen.add(id);
+  }
+
   /** Folds the pending updates (1 to 4) into the running mean in one pass over the accumulator. */
   private flush(): void {
     const group = this.pending;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Signature64 } from './site-identity';
 import { PlanHash, StudyPlan } from './study-plan';
 import { SiteName } from './trust-messages';
+import { MaskingContext } from './secure-aggregation';
 
 /**
  * Messages on the coordinator's /agent socket.io namespace. Binary weights always travel as a separate
@@ -52,7 +53,11 @@ const TaskBase = z.strictObject({
 });
 
 /** coordinator -> agent: train on local data starting from the attached global weights. */
-export const TrainTask = TaskBase.extend({ kind: z.literal('train') });
+export const TrainTask = TaskBase.extend({
+  kind: z.literal('train'),
+  /** With secure aggregation: the round's maskers and the shares addressed to this site. */
+  secureAggregation: MaskingContext.optional(),
+});
 export type TrainTask = z.infer<typeof TrainTask>;
 
 /** coordinator -> agent: score the attached global weights on the local validation split. */
@@ -138,4 +143,8 @@ export const AgentEvents = {
   taskDeclined: 'task:declined',
   /** coordinator -> agent when a message was refused and the sender gave no ack callback. */
   protocolError: 'protocol:error',
+  /** coordinator -> agent: a signed secure-aggregation phase request (advertise, share, unmask). */
+  secAggRequest: 'secagg:request',
+  /** agent -> coordinator: the signed answer to it. */
+  secAggReply: 'secagg:reply',
 } as const;

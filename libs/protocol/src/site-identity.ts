@@ -166,6 +166,12 @@ export function agreeSecret(mySecretKey: string, theirPublicKey: string): Uint8A
   return shared;
 }
 
+/** The X25519 public key (base64) that belongs to a raw secret key (base64): checks a key rebuilt from shares. */
+export function agreementPublicKeyOf(secretKey: string): string {
+  const publicKey = crypto.createPublicKey(keyObject('x25519Private', fromBase64(secretKey)));
+  return toBase64(new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(-32)));
+}
+
 /** A fresh X25519 key pair (raw 32-byte halves), for one-use keys such as an update's ephemeral key. */
 export function ephemeralAgreementKeys(): { publicKey: Uint8Array; secretKey: Uint8Array } {
   const { publicKey, privateKey } = crypto.generateKeyPairSync('x25519');
@@ -181,4 +187,6 @@ export const SignatureDomains = {
   task: 'fedseg/task/v1',
   updateHeader: 'fedseg/update-header/v1',
   planApproval: 'fedseg/plan-approval/v1',
+  secAggRequest: 'fedseg/secagg-request/v1',
+  secAggReply: 'fedseg/secagg-reply/v1',
 } as const;

@@ -3,6 +3,7 @@ import { ModelConfig } from './model-config';
 import { TrainingConfig } from './training-config';
 import { CompressionConfig, PrivacyConfig, StrategyConfig } from './strategy-config';
 import { StudyRequirements } from './study-plan';
+import { MEAN_BASED_STRATEGIES, SecureAggregationConfig } from './secure-aggregation';
 
 /**
  * When a study may start training, given its sites' approvals of the current plan: `quorum` starts rounds
@@ -27,6 +28,8 @@ export const StudyConfig = z
     /** Privacy floor: sites below it decline to train, with a reason the researcher sees. */
     requirements: StudyRequirements.prefault({}),
     consent: ConsentPolicy.prefault({}),
+    /** Sites mask their updates so that the coordinator learns only their sum (secure-aggregation.ts). */
+    secureAggregation: SecureAggregationConfig.optional(),
     rounds: z.int().min(1).max(100_000),
     /** A round aggregates once this many sites answered and the deadline passed (or all selected answered). */
     minSites: z.int().min(1).max(10_000).default(1),
@@ -53,6 +56,22 @@ export const StudyConfig = z
   .refine((c) => c.sites === undefined || c.sites.length >= c.minSites, {
     path: ['sites'],
     message: 'fewer allowed sites than minSites',
+  })
+  .refine(
+    (c) => !c.secureAggregation || (MEAN_BASED_STRATEGIES as readonly string[]).includes(c.strategy.name),
+    {
+      path: ['strategy', 'name'],
+      message: `secure aggregation reveals only the sum of the updates; strategies that look at individual updates (median, trimmed-mean, krum, multi-krum) cannot work on it. Use one of ${MEAN_BASED_STRATEGIES.join(', ')}, or turn secureAggregation off`,
+    },
+  )
+  .refine((c) => !c.secureAggregation || c.compression.codec === 'none', {
+    path: ['compression', 'codec'],
+    message:
+      'secure aggregation masks a dense fixed-point vector, so updates cannot be fp16/int8/top-k compressed; use codec "none"',
+  })
+  .refine((c) => !c.secureAggregation || c.minSites >= c.secureAggregation.threshold, {
+    path: ['minSites'],
+    message: 'with secure aggregation, minSites must be at least secureAggregation.threshold',
   })
   .refine((c) => c.consent.policy !== 'all-invited' || c.sites !== undefined, {
     path: ['consent', 'policy'],

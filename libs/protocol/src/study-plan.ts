@@ -4,6 +4,7 @@ import { canonicalJson } from './canonical-json';
 import { ModelConfig } from './model-config';
 import { TrainingConfig } from './training-config';
 import { CompressionConfig, PrivacyConfig, StrategyConfig } from './strategy-config';
+import { SecureAggregationConfig } from './secure-aggregation';
 
 /**
  * The privacy floor of a study: a site with fewer local training cases, or whose batches would be smaller,
@@ -28,6 +29,8 @@ export const StudyPlan = z.strictObject({
   privacy: PrivacyConfig,
   compression: CompressionConfig,
   requirements: StudyRequirements,
+  /** Absent when updates are not masked: the hash of plans made before secure aggregation is unchanged. */
+  secureAggregation: SecureAggregationConfig.optional(),
 });
 export type StudyPlan = z.infer<typeof StudyPlan>;
 
@@ -50,6 +53,9 @@ export function describePlan(plan: StudyPlan): string[] {
     `strategy    ${plan.strategy.name}`,
     `privacy     ${p.mode === 'none' ? 'none (updates are encrypted, but not noised)' : `${p.mode} DP, clip ${p.clipNorm}, noise multiplier ${p.noiseMultiplier}, epsilon budget ${p.epsilonBudget}`}`,
     `uplink      weight deltas (codec ${plan.compression.codec}), sample counts, aggregate metrics; never images or file names`,
+    plan.secureAggregation
+      ? `secure agg  on: the update is masked so the coordinator sees only the sum over at least ${plan.secureAggregation.threshold} sites`
+      : "secure agg  off: the coordinator can decrypt this site's update",
     `floor       at least ${plan.requirements.minTrainingCases} training case(s) and batches of at least ${plan.requirements.minBatchSize}`,
   ];
 }
