@@ -61,3 +61,10 @@ export class ImagingArgumentError extends FedsegError {
     super('IMAGING_BAD_ARGUMENT', message);
   }
 }
+
+/** Site fingerprints that cannot be pooled (different modalities or class counts) or a plan that cannot be made. */
+export class FingerprintError extends FedsegError {
+  constructor(message: string) {
+    super('FINGERPRINT_INVALID', message);
+  }
+}

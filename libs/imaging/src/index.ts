@@ -37,3 +37,6 @@ export * from './augment-patch';
 export * from './summarize-metrics';
 export * from './bounding-box';
 export * from './plan-grid';
+export * from './site-fingerprint';
+export * from './combine-fingerprints';
+export * from './plan-from-fingerprint';
