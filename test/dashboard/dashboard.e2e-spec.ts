@@ -15,7 +15,11 @@ import { CHROMIUM, launchBrowser, type TestBrowser } from './browser';
 // The browser globals the page-side callbacks touch (this project compiles without the DOM lib).
 declare const sessionStorage: { length: number };
 declare const window: object;
-declare const document: { querySelector(selector: string): { textContent: string | null } | null };
+declare const document: {
+  querySelector(
+    selector: string,
+  ): { textContent: string | null; getAttribute(name: string): string | null } | null;
+};
 
 const SCREENSHOTS = path.join(__dirname, '..', '..', 'docs');
 const DASHBOARD_BUILT = fs.existsSync(
@@ -26,7 +30,7 @@ const DASHBOARD_BUILT = fs.existsSync(
 const study = {
   name: 'Liver lesions, dashboard e2e',
   fields: {
-    Rounds: '2',
+    Rounds: '3',
     'Round deadline (s)': '60',
     'Classes (with background)': '3',
     'Base filters': '2',
@@ -34,7 +38,10 @@ const study = {
     'Learning rate': '0.01',
     'Patch size (voxels)': '16x16x16',
   },
+  /** Central DP, mild enough for a tiny model to learn in three rounds: epsilon ~20 of the budget of 50. */
+  privacy: { 'Clip norm C': '0.5', 'Noise multiplier z': '0.5', 'Epsilon budget': '50' },
 };
+const SITES = ['site-1', 'site-2'];
 /** A study created over REST for the steering buttons; no site approves it, so it never trains. */
 const steered: StudyConfigInput = { name: 'Steered by buttons', rounds: 50, siteWaitMs: 600_000 };
 
@@ -52,12 +59,15 @@ run('the dashboard in a browser', () => {
   let fed: Federation;
   let browser: TestBrowser;
   let studyId: string;
-  /** The site's generated data directory, once enrolled. */
-  let siteData: string;
+  /** Each site's generated data directory, once enrolled. */
+  let siteData: string[];
   /** Enrollment runs the real fedseg-agent CLI (seconds); the first pages do not wait for it. */
-  let siteReady: Promise<string>;
+  let siteReady: Promise<string[]>;
   /** When the coordinator announced each round's completion (ms since epoch), to time the page against it. */
   const completedAt = new Map<number, number>();
+  /** When the coordinator announced site-1's metrics for each round (its last report of that round). */
+  const site1MetricsAt = new Map<number, number>();
+  const siteIds: Record<string, string> = {};
   const offContract: string[] = [];
   const started = Date.now();
   const phase = (what: string) => console.log(`${((Date.now() - started) / 1000).toFixed(1)} s: ${what}`);
@@ -69,6 +79,8 @@ run('the dashboard in a browser', () => {
     ]);
     fed.coordinator.app.get(RoundEvents).subscribe((e: RoundEvent) => {
       if (e.type === 'round-completed') completedAt.set(e.round, Date.now());
+      if (e.type === 'metrics-received' && e.siteId === siteIds['site-1'])
+        site1MetricsAt.set(e.round, Date.now());
       // What the real coordinator emits must be what the protocol's schema (and so the page) accepts.
       const parsed = RoundEventSchema.safeParse(e);
       if (!parsed.success) offContract.push(`${e.type}: ${parsed.error.message}`);
@@ -78,15 +90,16 @@ run('the dashboard in a browser', () => {
       const [{ siteDirs }] = await Promise.all([
         generateConsortium({
           outDir: path.join(fed.work, 'sites'),
-          sites: 1,
+          sites: SITES.length,
           casesPerSite: 4,
           shape: [16, 16, 16],
           seed: 5,
         }),
-        fed.enroll(['site-1']),
+        fed.enroll(SITES),
       ]);
-      phase('site enrolled');
-      return siteDirs[0]!;
+      for (const site of await fed.prisma.site.findMany()) siteIds[site.name] = site.id;
+      phase('sites enrolled');
+      return siteDirs;
     })();
     siteReady.catch(() => undefined); // awaited (and reported) in the test that needs it
   });
@@ -115,11 +128,13 @@ run('the dashboard in a browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('No studies yet.').waitFor();
     await page.getByText('● live').waitFor();
-    const dataDir = await siteReady; // the form lists enrolled sites to invite
+    const dataDirs = await siteReady; // the form lists enrolled sites to invite
     await page.getByRole('link', { name: 'New study' }).click();
     await page.getByLabel('Name').fill(study.name);
     for (const [label, value] of Object.entries(study.fields)) await page.getByLabel(label).fill(value);
-    await page.getByLabel('site-1').check();
+    await page.getByLabel('Differential privacy').selectOption('central');
+    for (const [label, value] of Object.entries(study.privacy)) await page.getByLabel(label).fill(value);
+    for (const site of SITES) await page.getByLabel(site).check();
 
     // Refused in the browser by the protocol's ModelConfig (depth <= 6): nothing is sent.
     await page.getByLabel('Depth').fill('9');
@@ -128,7 +143,7 @@ run('the dashboard in a browser', () => {
     expect(await page.getByLabel('Depth').getAttribute('aria-invalid')).toBe('true');
     expect(await fed.prisma.study.count()).toBe(0);
 
-    // Refused by the server (one invited site, three wanted per round): its 400 lands on the sites fieldset.
+    // Refused by the server (two invited sites, three wanted per round): its 400 lands on the sites fieldset.
     await page.getByLabel('Depth').fill('2');
     await page.getByLabel('Minimum sites per round').fill('3');
     await page.getByRole('button', { name: 'Create study' }).click();
@@ -137,34 +152,48 @@ run('the dashboard in a browser', () => {
     expect(await fed.prisma.study.count()).toBe(0);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-new-study.png'), fullPage: true });
 
-    await page.getByLabel('Minimum sites per round').fill('1');
+    await page.getByLabel('Minimum sites per round').fill('2');
     await page.getByRole('button', { name: 'Create study' }).click();
     await page.getByRole('heading', { name: study.name }).waitFor();
     studyId = /#\/studies\/([0-9a-f-]{36})$/.exec(page.url())![1]!;
     const row = await fed.prisma.study.findUniqueOrThrow({ where: { id: studyId } });
     expect(row.status).toBe('draft');
     expect(row.config).toMatchObject({
-      rounds: 2,
-      minSites: 1,
+      rounds: 3,
+      minSites: 2,
       roundDeadlineMs: 60_000,
-      sites: ['site-1'],
+      sites: SITES,
       model: { numClasses: 3, baseFilters: 2, depth: 2 },
       training: { learningRate: 0.01, patchSize: [16, 16, 16] },
+      privacy: { mode: 'central', clipNorm: 0.5, noiseMultiplier: 0.5, epsilonBudget: 50 },
     });
-    await fed.approve(studyId, ['site-1']);
+    await fed.approve(studyId, SITES);
     phase('study created through the form and approved');
-    siteData = dataDir;
+    siteData = dataDirs;
   });
 
-  it('starts the study from its page and shows rounds and Dice live, within 5 s of the coordinator', async () => {
+  it('starts the study from its page; metrics, rounds and the privacy budget appear live, within 5 s', async () => {
     const { page } = browser;
     await page.evaluate(() => Object.assign(window, { fedsegNoReload: true }));
     await page.getByRole('button', { name: 'Start' }).click();
     await page.locator('.summary').getByText('running').waitFor(); // the study-status event, and the reply
-    fed.spawn('site-1', siteData, ['--backend', 'cpu', '--val-fraction', '0.25']);
+    for (const [i, site] of SITES.entries())
+      fed.spawn(site, siteData[i]!, ['--backend', 'cpu', '--val-fraction', '0.25']);
 
     const diceOf = (round: number) => page.locator(`tr[data-round="${round}"] td.dice`);
-    for (const round of [1, 2]) {
+    const site1Dice = `[data-chart="Validation Dice"] [data-series="${siteIds['site-1']}"]`;
+    for (const round of [1, 2, 3]) {
+      // A site's reported metric on the open page: its point in the per-site Dice line.
+      await page.waitForFunction(
+        ([selector, r]) => Number(document.querySelector(selector)?.getAttribute('data-points') ?? 0) >= r,
+        [site1Dice, round] as const,
+        { timeout: 90_000, polling: 50 },
+      );
+      const metricLagMs = Date.now() - site1MetricsAt.get(round)!;
+      phase(
+        `round ${round}: site-1's Dice point on the page ${metricLagMs} ms after it reached the coordinator`,
+      );
+      expect(metricLagMs).toBeLessThan(5_000);
       await page.waitForFunction(
         (r) => /\d/.test(document.querySelector(`tr[data-round="${r}"] td.dice`)?.textContent ?? ''),
         round,
@@ -176,14 +205,31 @@ run('the dashboard in a browser', () => {
       phase(`round ${round}: validation Dice on the page ${lagMs} ms after the coordinator announced it`);
       expect(lagMs).toBeLessThan(5_000);
     }
-    await page.getByText('2 of 2 rounds done').waitFor();
-    expect(await page.locator('svg[data-points="2"]').count()).toBe(1);
+    await page.getByText('3 of 3 rounds done').waitFor();
+    // Every chart: the study-level line and one per site, three rounds each (Dice, HD95, ASSD may skip a
+    // round whose masks were all empty; loss never does).
+    for (const chart of ['Train loss', 'Validation Dice', 'Validation HD95', 'Validation ASSD']) {
+      const lines = page.locator(`[data-chart="${chart}"] [data-series]`);
+      expect(await lines.count()).toBe(3);
+    }
+    for (const key of ['global', siteIds['site-1'], siteIds['site-2']])
+      expect(
+        await page.locator(`[data-chart="Train loss"] [data-series="${key}"]`).getAttribute('data-points'),
+      ).toBe('3');
+    // The budget meter shows what the coordinator stored.
+    const row = await fed.prisma.study.findUniqueOrThrow({ where: { id: studyId } });
+    expect(row.epsilonSpent).toBeGreaterThan(0);
+    expect(Number(await page.locator('meter#epsilon').getAttribute('value'))).toBeCloseTo(
+      row.epsilonSpent!,
+      9,
+    );
+    await page.getByText(`ε ${row.epsilonSpent!.toFixed(3)} of 50.00 spent`).waitFor();
     expect(await page.evaluate(() => 'fedsegNoReload' in window)).toBe(true);
     expect(offContract).toEqual([]);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-study.png'), fullPage: true });
 
     await page.getByRole('link', { name: 'Sites' }).click();
-    await page.getByRole('cell', { name: 'site-1' }).waitFor();
+    await page.getByRole('cell', { name: 'site-2' }).waitFor();
     await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-sites.png') });
     phase('sites page');
   });
@@ -226,6 +272,20 @@ run('the dashboard in a browser', () => {
     await page.getByText('site-1-admin (site_admin)').waitFor();
     await page.locator(`tr[data-study="${studyId}"]`).getByText(study.name).waitFor();
     expect(await page.getByRole('columnheader', { name: 'Actions' }).count()).toBe(0);
+    // Its study page: the study-level line and its own site's, never site-2's (the server filters, and the
+    // socket sends it no other site's events), and no steering.
+    await page.locator(`tr[data-study="${studyId}"]`).getByRole('link', { name: study.name }).click();
+    const dice = page.locator('[data-chart="Validation Dice"] [data-series]');
+    await page.locator(`[data-chart="Validation Dice"] [data-series="${siteIds['site-1']}"]`).waitFor();
+    expect(await dice.evaluateAll((gs) => gs.map((g) => g.getAttribute('data-series')))).toEqual([
+      'global',
+      siteIds['site-1'],
+    ]);
+    await page.locator('[data-chart="Validation Dice"] .legend').getByText('your site').waitFor();
+    expect(await page.content()).not.toContain(siteIds['site-2']);
+    expect(await page.getByRole('button', { name: 'Pause' }).count()).toBe(0);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-study-site-admin.png'), fullPage: true });
+    await page.getByRole('link', { name: 'Studies', exact: true }).click();
     expect(await page.getByRole('link', { name: 'Sites' }).count()).toBe(0);
     expect(await page.getByRole('link', { name: 'New study' }).count()).toBe(0);
     await page.goto(fed.url + '/#/studies/new'); // typed by hand: the list, not the form

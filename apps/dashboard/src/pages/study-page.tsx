@@ -1,7 +1,16 @@
 import { useEffect, useState } from 'react';
-import { RoundSummaryList, SiteList, StudyView, type RoundEvent, type WhoAmI } from '@fedseg/protocol/web';
+import { z } from 'zod';
+import {
+  MetricList,
+  RoundSummaryList,
+  SiteList,
+  StudyView,
+  type RoundEvent,
+  type WhoAmI,
+} from '@fedseg/protocol/web';
 import type { Api } from '../api';
-import { DiceChart } from '../dice-chart';
+import { LineChart } from '../charts/line-chart';
+import { STUDY_CHARTS, metricSeries } from '../charts/metric-series';
 import { num, seconds, when } from '../format';
 import type { useLive } from '../live';
 import { Empty, ErrorView, Loading } from '../states';
@@ -11,7 +20,12 @@ import { StatusBadge, roundsOf } from './studies-page';
 
 type Progress = Extract<RoundEvent, { type: 'task-progress' }>;
 
-/** One study, live: its round timeline and validation Dice per round, redrawn on each round event. */
+const TERMINAL = new Set(['completed', 'failed']);
+
+/**
+ * One study, live: steering, privacy budget, the current round's per-site progress, charts per round
+ * (study-level and per site) and the round timeline, each reloaded by the round events that change it.
+ */
 export function StudyPage({
   api,
   id,
@@ -33,8 +47,16 @@ export function StudyPage({
     () => (me.role === 'site_admin' ? Promise.resolve([]) : api.get('/sites', SiteList)),
     [api, me.role],
   );
+  // The server sends a site-admin only the study-level rows and its own site's (GET /studies/:id/metrics).
+  const [metrics, reloadMetrics] = useResource(
+    () => api.get(`/studies/${id}/metrics`, MetricList),
+    [api, id],
+  );
   const nameOf = (siteId: string) =>
-    (siteList.state === 'ready' && siteList.data.find((x) => x.id === siteId)?.name) || siteId.slice(0, 8);
+    siteId === me.siteId
+      ? 'your site'
+      : (siteList.state === 'ready' && siteList.data.find((x) => x.id === siteId)?.name) ||
+        siteId.slice(0, 8);
   const [progress, setProgress] = useState<Record<string, Progress>>({});
   const [lastEvent, setLastEvent] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -48,8 +70,10 @@ export function StudyPage({
         else if (e.type === 'round-started' || e.type === 'round-aggregated') setProgress({});
         if (e.type !== 'task-progress') reloadRounds();
         if (e.type === 'study-status' || e.type === 'round-completed') reloadStudy();
+        if (e.type === 'metrics-received' || e.type === 'round-aggregated' || e.type === 'round-completed')
+          reloadMetrics();
       }),
-    [live, id, reloadRounds, reloadStudy],
+    [live, id, reloadRounds, reloadStudy, reloadMetrics],
   );
 
   if (study.state === 'loading') return <Loading what="the study" />;
@@ -65,7 +89,6 @@ export function StudyPage({
       <h2 id="study-title">{s.name}</h2>
       <p className="summary">
         <StatusBadge status={s.status} /> {s.roundsDone} of {planned ?? '?'} rounds done
-        {s.epsilonSpent !== null && <> · ε spent {num(s.epsilonSpent, 2)}</>}
         {s.statusReason && <> · {s.statusReason}</>}
         {me.role !== 'site_admin' && (
           <>
@@ -75,6 +98,7 @@ export function StudyPage({
         )}
       </p>
       {actionError && <ErrorView message={actionError} />}
+      <PrivacyBudget study={s} />
       <p className="last-event" aria-live="polite">
         {lastEvent ? `Last event: ${lastEvent}` : 'Waiting for round events…'}
       </p>
@@ -107,14 +131,26 @@ export function StudyPage({
           </tbody>
         </table>
       )}
+      {metrics.state === 'loading' && <Loading what="metrics" />}
+      {metrics.state === 'error' && <ErrorView message={metrics.message} onRetry={reloadMetrics} />}
+      {metrics.state === 'ready' && (
+        <div className="charts">
+          {STUDY_CHARTS.map((c) => (
+            <LineChart
+              key={c.title}
+              title={c.title}
+              unit={'unit' in c ? c.unit : undefined}
+              digits={c.digits}
+              rounds={planned ?? s.roundsDone}
+              series={metricSeries(metrics.data, c.split, c.name, nameOf)}
+            />
+          ))}
+        </div>
+      )}
       {rounds.state === 'loading' && <Loading what="rounds" />}
       {rounds.state === 'error' && <ErrorView message={rounds.message} onRetry={reloadRounds} />}
       {rounds.state === 'ready' && (
         <>
-          <DiceChart
-            label="Validation Dice per round"
-            points={rounds.data.map((r) => ({ round: r.index, value: r.valDice }))}
-          />
           {rounds.data.length === 0 ? (
             <Empty>No rounds yet{s.status === 'draft' ? ': start the study.' : '.'}</Empty>
           ) : (
@@ -137,7 +173,10 @@ export function StudyPage({
                   <tr key={r.index} data-round={r.index}>
                     <td className="num">{r.index}</td>
                     <td>
-                      <StatusBadge status={r.status} />
+                      {/* A stopped study leaves its open round as the runner last wrote it. */}
+                      <StatusBadge
+                        status={TERMINAL.has(s.status) && !TERMINAL.has(r.status) ? 'stopped' : r.status}
+                      />
                       {r.failureReason && <span className="reason"> {r.failureReason}</span>}
                     </td>
                     <td className="num">{r.selectedSites}</td>
@@ -154,5 +193,34 @@ export function StudyPage({
         </>
       )}
     </section>
+  );
+}
+
+const PrivacySummary = z.looseObject({
+  privacy: z.looseObject({ mode: z.string(), epsilonBudget: z.number().optional() }),
+});
+
+/** Epsilon spent against the study's budget (DP studies only); the study stops before a round would exceed it. */
+function PrivacyBudget({ study }: { study: StudyView }) {
+  const c = PrivacySummary.safeParse(study.config);
+  if (!c.success || c.data.privacy.mode === 'none' || c.data.privacy.epsilonBudget === undefined) return null;
+  const budget = c.data.privacy.epsilonBudget;
+  const spent = study.epsilonSpent ?? 0;
+  return (
+    <p className="privacy">
+      <label htmlFor="epsilon">
+        Privacy budget ({c.data.privacy.mode} DP): ε {num(spent, 3)} of {num(budget, 2)} spent
+      </label>{' '}
+      <meter
+        id="epsilon"
+        min={0}
+        max={budget}
+        value={Math.min(spent, budget)}
+        high={budget * 0.8}
+        optimum={0}
+      >
+        {num((100 * spent) / budget, 0)}%
+      </meter>
+    </p>
   );
 }
