@@ -153,6 +153,14 @@ run('the dashboard in a browser', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-new-study.png'), fullPage: true });
 
     await page.getByLabel('Minimum sites per round').fill('2');
+    // A rule across fields: secure aggregation's threshold above minSites (the server's, shown on minSites).
+    await page.getByLabel('Secure aggregation').check();
+    await page.getByLabel('Shamir threshold t').fill('3');
+    await page.getByRole('button', { name: 'Create study' }).click();
+    await page.locator('#f-minSites-msg').getByText(/minSites must be at least/).waitFor();
+    expect(await page.locator('#f-sites-msg').textContent()).toBe('');
+    expect(await fed.prisma.study.count()).toBe(0);
+    await page.getByLabel('Secure aggregation').uncheck();
     await page.getByRole('button', { name: 'Create study' }).click();
     await page.getByRole('heading', { name: study.name }).waitFor();
     studyId = /#\/studies\/([0-9a-f-]{36})$/.exec(page.url())![1]!;

@@ -22,6 +22,7 @@ import {
 const ServerIssues = z.object({ issues: z.array(z.object({ path: z.string(), message: z.string() })) });
 
 type Key = keyof StudyFormState;
+type TextKey = Exclude<Key, 'sites' | 'secAgg'>;
 
 /**
  * Creates a draft study. The browser checks each config section with the protocol's schema first; the
@@ -63,7 +64,7 @@ export function CreateStudyPage({ api }: { api: Api }) {
       {input}
     </Field>
   );
-  const text = (key: Exclude<Key, 'sites'>, label: string, props: InputProps = {}, hint?: string) =>
+  const text = (key: TextKey, label: string, props: InputProps = {}, hint?: string) =>
     field(
       key,
       label,
@@ -78,7 +79,7 @@ export function CreateStudyPage({ api }: { api: Api }) {
       />,
       hint,
     );
-  const select = (key: Exclude<Key, 'sites'>, label: string, options: readonly string[]) =>
+  const select = (key: TextKey, label: string, options: readonly string[]) =>
     field(
       key,
       label,
@@ -141,6 +142,27 @@ export function CreateStudyPage({ api }: { api: Api }) {
           {select('codec', 'Update codec', CODECS)}
           {form.codec === 'top-k' &&
             text('topKFraction', 'Top-k fraction', { inputMode: 'decimal' }, 'default 0.01')}
+          {field(
+            'secAgg',
+            'Secure aggregation',
+            <input
+              id="f-secAgg"
+              name="secAgg"
+              type="checkbox"
+              checked={form.secAgg}
+              onChange={(e) => setForm((f) => ({ ...f, secAgg: e.target.checked }))}
+              aria-invalid={fields.secAgg ? true : undefined}
+              aria-describedby="f-secAgg-msg"
+            />,
+            'the coordinator learns only the sum of the updates',
+          )}
+          {form.secAgg &&
+            text(
+              'secAggThreshold',
+              'Shamir threshold t',
+              { inputMode: 'numeric' },
+              'sites alive at unmasking; at most 2t - 1 sites per round',
+            )}
         </fieldset>
         <fieldset aria-describedby="f-sites-msg" aria-invalid={fields.sites ? true : undefined}>
           <legend>Invited sites</legend>

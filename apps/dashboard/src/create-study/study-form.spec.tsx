@@ -21,6 +21,10 @@ describe('the create-study form', () => {
     });
     expect(config['privacy']).not.toHaveProperty('targetDelta');
     expect(config).not.toHaveProperty('description');
+    expect(config).not.toHaveProperty('secureAggregation');
+    expect(toStudyConfig({ ...EMPTY_FORM, secAgg: true, secAggThreshold: '3' })).toMatchObject({
+      secureAggregation: { threshold: 3 },
+    });
   });
 
   it("checks each section with the protocol's schema and names the path", () => {
@@ -37,11 +41,15 @@ describe('the create-study form', () => {
       { path: 'roundDeadlineMs', message: 'Too small' },
       { path: 'training.patchSize.1', message: 'Too small' },
       { path: 'requirements.minBatchSize', message: 'Too big' },
+      { path: 'secureAggregation.threshold', message: 'Too small' },
+      { path: 'secureAggregation', message: 'Unrecognized key: "rounds"' },
     ]);
     expect(fields).toEqual({
       sites: ['fewer allowed sites than minSites'],
       deadlineS: ['Too small'],
       patchSize: ['Too small'],
+      secAggThreshold: ['Too small'],
+      secAgg: ['Unrecognized key: "rounds"'],
     });
     expect(rest.map((i) => i.path)).toEqual(['requirements.minBatchSize']);
   });

@@ -39,6 +39,9 @@ export interface StudyFormState {
   targetDelta: string;
   codec: string;
   topKFraction: string;
+  /** Secure aggregation (Bonawitz et al., 2017) on or off; its Shamir threshold t when on. */
+  secAgg: boolean;
+  secAggThreshold: string;
   rounds: string;
   minSites: string;
   /** Seconds in the form, milliseconds on the wire (roundDeadlineMs). */
@@ -67,6 +70,8 @@ export const EMPTY_FORM: StudyFormState = {
   targetDelta: '',
   codec: 'none',
   topKFraction: '',
+  secAgg: false,
+  secAggThreshold: '2',
   rounds: '10',
   minSites: '1',
   deadlineS: '600',
@@ -94,6 +99,8 @@ export const FIELD_PATHS: Readonly<Record<keyof StudyFormState, string>> = {
   targetDelta: 'privacy.targetDelta',
   codec: 'compression.codec',
   topKFraction: 'compression.fraction',
+  secAgg: 'secureAggregation',
+  secAggThreshold: 'secureAggregation.threshold',
   rounds: 'rounds',
   minSites: 'minSites',
   deadlineS: 'roundDeadlineMs',
@@ -147,6 +154,8 @@ export function toStudyConfig(f: StudyFormState): Record<string, unknown> {
       : { mode: f.privacy },
     compression:
       f.codec === 'top-k' ? defined({ codec: f.codec, fraction: num(f.topKFraction) }) : { codec: f.codec },
+    // Checked by the server only: its schema lives beside the signed key-exchange messages (node:crypto).
+    secureAggregation: f.secAgg ? defined({ threshold: num(f.secAggThreshold) }) : undefined,
     rounds: num(f.rounds),
     minSites: num(f.minSites),
     // Whole milliseconds: the schema wants an integer, and a typed "0.5" s is a fine deadline.
