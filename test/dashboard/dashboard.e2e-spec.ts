@@ -157,7 +157,10 @@ run('the dashboard in a browser', () => {
     await page.getByLabel('Secure aggregation').check();
     await page.getByLabel('Shamir threshold t').fill('3');
     await page.getByRole('button', { name: 'Create study' }).click();
-    await page.locator('#f-minSites-msg').getByText(/minSites must be at least/).waitFor();
+    await page
+      .locator('#f-minSites-msg')
+      .getByText(/minSites must be at least/)
+      .waitFor();
     expect(await page.locator('#f-sites-msg').textContent()).toBe('');
     expect(await fed.prisma.study.count()).toBe(0);
     await page.getByLabel('Secure aggregation').uncheck();
