@@ -4,6 +4,7 @@ const USAGE = `fedseg-agent: the fedseg site agent
   fedseg-agent approve --study ID [--yes | --plan-hash HASH]          review and approve a study's plan
   fedseg-agent run --data DIR [--backend auto|tensorflow|webgpu|wasm|cpu]
   fedseg-agent check-data DIR
+  fedseg-agent fingerprint --data DIR [--memory-mb N]                 print this site's data fingerprint (JSON)
 
 Every verb takes --home DIR (default ~/.fedseg-agent, or FEDSEG_AGENT_HOME): where the site's keys live.
 
@@ -17,6 +18,7 @@ const commands: Record<string, () => Promise<Command>> = {
   enroll: async () => (await import('./commands/enroll')).enrollCommand,
   approve: async () => (await import('./commands/approve')).approveCommand,
   'check-data': async () => (await import('./commands/check-data')).checkDataCommand,
+  fingerprint: async () => (await import('./commands/fingerprint')).fingerprintCommand,
 };
 
 async function main(): Promise<number> {
