@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ErrorReply } from '@fedseg/protocol/web';
 
 /** A refused or failed call, with the coordinator's error code and message (shown to the user as is). */
@@ -55,4 +55,17 @@ export function createApi(token: string, onUnauthenticated: () => void = () => u
     get: (path, schema) => call('GET', path, schema),
     post: (path, schema, body = {}) => call('POST', path, schema, body),
   };
+}
+
+/** `details.issues` of a VALIDATION_FAILED reply (parse.ts in libs/protocol writes them): path and message. */
+const ValidationIssues = z.object({
+  issues: z.array(z.object({ path: z.string(), message: z.string() })),
+});
+export type ValidationIssue = z.infer<typeof ValidationIssues>['issues'][number];
+
+/** The field issues of a refused call; empty for any other error. */
+export function validationIssues(err: unknown): ValidationIssue[] {
+  if (!(err instanceof ApiError)) return [];
+  const parsed = ValidationIssues.safeParse(err.details);
+  return parsed.success ? parsed.data.issues : [];
 }

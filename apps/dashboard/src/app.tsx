@@ -121,7 +121,7 @@ function Page({
     case 'sites':
       // A site-admin may not list sites (policy site.list); it sees its own site's figures in each study.
       if (me.role === 'site_admin') return <StudiesPage api={api} me={me} live={live} />;
-      return <SitesPage api={api} live={live} />;
+      return <SitesPage api={api} me={me} live={live} />;
     default:
       return <StudiesPage api={api} me={me} live={live} />;
   }

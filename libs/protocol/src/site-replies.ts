@@ -9,6 +9,17 @@ export const SiteBackend = z.looseObject({
 });
 export type SiteBackend = z.infer<typeof SiteBackend>;
 
+/**
+ * How many cases a site trains and validates on, as it last reported them in a round (an update's sample
+ * count, an evaluation's case count): counts only, never anything about the cases. Null before its first round.
+ */
+export const SiteDataset = z.object({
+  trainCases: z.int().min(0).nullable(),
+  valCases: z.int().min(0).nullable(),
+  reportedAt: z.iso.datetime(),
+});
+export type SiteDataset = z.infer<typeof SiteDataset>;
+
 /** One row of GET /sites. */
 export const SiteView = z.object({
   id: z.uuid(),
@@ -20,6 +31,7 @@ export const SiteView = z.object({
   maxConcurrentStudies: z.int().min(1),
   backend: SiteBackend.nullable(),
   lastSeenAt: z.iso.datetime().nullable(),
+  dataset: SiteDataset.nullable(),
 });
 export type SiteView = z.infer<typeof SiteView>;
 

@@ -9,39 +9,12 @@ import {
   type SecretIdentity,
 } from './site-identity';
 import { PlanHash, StudyPlan } from './study-plan';
+import { EnrollmentTokenText, SiteName } from './enrollment-replies';
 
 /** Contracts of enrollment, connection authentication and consent. Secrets travel only in request bodies. */
-export const SiteName = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'letters, digits, dot, dash and underscore only');
-
-/** An enrollment token as issued: `fset_` and 43 base64url characters (256 random bits). */
-export const EnrollmentTokenText = z
-  .string()
-  .regex(/^fset_[A-Za-z0-9_-]{43}$/, 'an enrollment token (fset_…)');
-/** An API token as issued: `fsat_` and 43 base64url characters (256 random bits). */
-export const ApiTokenText = z.string().regex(/^fsat_[A-Za-z0-9_-]{43}$/, 'an API token (fsat_…)');
-
-/** admin -> coordinator: POST /enrollment-tokens */
-export const EnrollmentTokenRequest = z.strictObject({
-  siteName: SiteName,
-  /** How long the token may be used; one day by default, at most thirty. */
-  ttlMs: z
-    .int()
-    .min(60_000)
-    .max(30 * 24 * 3_600_000)
-    .default(24 * 3_600_000),
-});
-export type EnrollmentTokenRequest = z.infer<typeof EnrollmentTokenRequest>;
-
-export const EnrollmentTokenIssued = z.object({
-  token: EnrollmentTokenText,
-  siteName: SiteName,
-  expiresAt: z.iso.datetime(),
-});
-export type EnrollmentTokenIssued = z.infer<typeof EnrollmentTokenIssued>;
+// Names, token formats and the token routes' bodies live in browser-safe enrollment-replies.ts (the
+// dashboard issues enrollment tokens); re-exported here, so @fedseg/protocol's index carries them.
+export * from './enrollment-replies';
 
 /** What the site signs at enrollment: proof that it holds the secret half of the key it registers. */
 export const EnrollmentProof = z.strictObject({

@@ -21,6 +21,7 @@ export const POLICY = {
   'site.list': ['admin', 'researcher'],
   'site.revoke': ['admin'],
   'enrollment.issue': ['admin'],
+  'enrollment.list': ['admin'],
   'user.create': ['admin'],
   'user.list': ['admin'],
   'token.issue': ['admin'],

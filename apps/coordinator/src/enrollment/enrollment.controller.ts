@@ -1,7 +1,9 @@
-import { Body, Controller, Inject, Post } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Post } from '@nestjs/common';
+import { EnrollmentTokenIssued, EnrollmentTokenList } from '@fedseg/protocol';
 import { CurrentCaller, Permission, Public, RemoteAddress } from '../auth/auth.decorators';
 import { actorOf, type Caller } from '../auth/caller';
 import { RateLimiter } from '../auth/rate-limiter';
+import { ApiReply } from '../common/api-reply.decorator';
 import type { CoordinatorConfig } from '../config/coordinator-config';
 import { COORDINATOR_CONFIG } from '../core/tokens';
 import { EnrollmentService } from './enrollment.service';
@@ -19,8 +21,16 @@ export class EnrollmentController {
 
   @Post('enrollment-tokens')
   @Permission('enrollment.issue')
-  issue(@Body() body: unknown, @CurrentCaller() caller: Caller) {
+  @ApiReply(EnrollmentTokenIssued, 'Issues a one-time enrollment token for a site name (shown once)')
+  issue(@Body() body: unknown, @CurrentCaller() caller: Caller): Promise<EnrollmentTokenIssued> {
     return this.enrollment.issueToken(body, actorOf(caller));
+  }
+
+  @Get('enrollment-tokens')
+  @Permission('enrollment.list')
+  @ApiReply(EnrollmentTokenList, 'Enrollment tokens issued, newest first: state and dates, never the token')
+  list(): Promise<EnrollmentTokenList> {
+    return this.enrollment.listTokens();
   }
 
   /** The agent's `enroll` verb calls this with the token in the body (never in the URL). */

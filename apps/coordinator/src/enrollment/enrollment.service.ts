@@ -10,6 +10,7 @@ import {
   type EnrollReply,
   type EnrollmentProof,
   type EnrollmentTokenIssued,
+  type EnrollmentTokenList,
 } from '@fedseg/protocol';
 import { AuditRepository } from '../audit/audit.repository';
 import { newSecretToken, tokenHash } from '../auth/api-token';
@@ -56,6 +57,19 @@ export class EnrollmentService {
       );
     });
     return { token, siteName: req.siteName, expiresAt: expiresAt.toISOString() };
+  }
+
+  /** Issued tokens with their state; the coordinator holds only their hashes, so none can be shown again. */
+  async listTokens(now = new Date()): Promise<EnrollmentTokenList> {
+    const rows = await this.prisma.enrollmentToken.findMany({ orderBy: { createdAt: 'desc' } });
+    return rows.map((r) => ({
+      id: r.id,
+      siteName: r.siteName,
+      state: r.usedAt ? 'used' : r.expiresAt <= now ? 'expired' : 'pending',
+      issuedAt: r.createdAt.toISOString(),
+      expiresAt: r.expiresAt.toISOString(),
+      usedAt: r.usedAt?.toISOString() ?? null,
+    }));
   }
 
   async enroll(input: unknown, source: string | undefined): Promise<EnrollReply> {

@@ -50,6 +50,36 @@ export class SitesRepository {
     return this.prisma.site.findMany({ orderBy: { name: 'asc' } });
   }
 
+  /** Each site's latest update sample count and latest validation case count (the metric `cases`). */
+  async latestCaseCounts(): Promise<
+    Map<string, { trainCases: number | null; valCases: number | null; at: Date }>
+  > {
+    const [updates, evaluations] = await Promise.all([
+      this.prisma.siteUpdate.findMany({
+        distinct: ['siteId'],
+        orderBy: [{ siteId: 'asc' }, { receivedAt: 'desc' }],
+        select: { siteId: true, samples: true, receivedAt: true },
+      }),
+      this.prisma.metric.findMany({
+        where: { split: 'val', name: 'cases', siteId: { not: null } },
+        distinct: ['siteId'],
+        orderBy: [{ siteId: 'asc' }, { createdAt: 'desc' }],
+        select: { siteId: true, value: true, createdAt: true },
+      }),
+    ]);
+    const out = new Map<string, { trainCases: number | null; valCases: number | null; at: Date }>();
+    for (const u of updates) out.set(u.siteId, { trainCases: u.samples, valCases: null, at: u.receivedAt });
+    for (const m of evaluations) {
+      const seen = out.get(m.siteId!) ?? { trainCases: null, valCases: null, at: m.createdAt };
+      out.set(m.siteId!, {
+        ...seen,
+        valCases: Math.round(m.value),
+        at: seen.at > m.createdAt ? seen.at : m.createdAt,
+      });
+    }
+    return out;
+  }
+
   byIds(ids: readonly string[]): Promise<Site[]> {
     return this.prisma.site.findMany({ where: { id: { in: [...ids] } } });
   }

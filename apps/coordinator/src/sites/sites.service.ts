@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { PrismaClient } from '@prisma/client';
-import { FedsegError, SiteBackend, type SiteList, type SiteRevoked } from '@fedseg/protocol';
+import {
+  FedsegError,
+  SiteBackend,
+  type SiteDataset,
+  type SiteList,
+  type SiteRevoked,
+} from '@fedseg/protocol';
 import { AuditRepository } from '../audit/audit.repository';
 import { PRISMA } from '../core/tokens';
 import { SiteRegistry } from './site-registry.service';
@@ -16,7 +22,7 @@ export class SitesService {
   ) {}
 
   async list(): Promise<SiteList> {
-    const rows = await this.sites.list();
+    const [rows, counts] = await Promise.all([this.sites.list(), this.sites.latestCaseCounts()]);
     return rows.map((s) => ({
       id: s.id,
       name: s.name,
@@ -27,6 +33,7 @@ export class SitesService {
       maxConcurrentStudies: s.maxConcurrentStudies,
       backend: SiteBackend.nullable().catch(null).parse(s.backendInfo),
       lastSeenAt: s.lastSeenAt?.toISOString() ?? null,
+      dataset: datasetOf(counts.get(s.id)),
     }));
   }
 
@@ -46,4 +53,10 @@ export class SitesService {
     const disconnected = this.registry.kick(id, `Site ${site.name} was revoked by the coordinator's admin.`);
     return { id, name: site.name, revokedAt: revoked.revokedAt!.toISOString(), disconnected };
   }
+}
+
+function datasetOf(
+  c: { trainCases: number | null; valCases: number | null; at: Date } | undefined,
+): SiteDataset | null {
+  return c ? { trainCases: c.trainCases, valCases: c.valCases, reportedAt: c.at.toISOString() } : null;
 }

@@ -1,7 +1,6 @@
 import { useState, type FormEvent, type InputHTMLAttributes, type ReactNode } from 'react';
-import { z } from 'zod';
 import { SiteList, StudyView } from '@fedseg/protocol/web';
-import { ApiError, type Api } from '../api';
+import { validationIssues, type Api } from '../api';
 import { ErrorView, Loading } from '../states';
 import { useResource } from '../use-resource';
 import {
@@ -17,9 +16,6 @@ import {
   type FieldIssue,
   type StudyFormState,
 } from './study-form';
-
-/** `details.issues` of the server's VALIDATION_FAILED reply (parse.ts in libs/protocol writes them). */
-const ServerIssues = z.object({ issues: z.array(z.object({ path: z.string(), message: z.string() })) });
 
 type Key = keyof StudyFormState;
 type TextKey = Exclude<Key, 'sites' | 'secAgg'>;
@@ -49,9 +45,9 @@ export function CreateStudyPage({ api }: { api: Api }) {
       const study = await api.post('/studies', StudyView, config);
       location.hash = `#/studies/${study.id}`;
     } catch (err) {
-      const server = err instanceof ApiError ? ServerIssues.safeParse(err.details) : null;
-      if (server?.success && server.data.issues.length > 0) {
-        setIssues(server.data.issues);
+      const server = validationIssues(err);
+      if (server.length > 0) {
+        setIssues(server);
         focusFirstInvalid();
       } else setFailure(err instanceof Error ? err.message : String(err));
     } finally {
