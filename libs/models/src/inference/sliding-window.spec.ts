@@ -5,7 +5,70 @@ import { SampleShapeError } from '../errors';
 import { createSegmentationModel } from '../model/segmentation-model';
 import { spherePhantom } from '../testing/sphere-phantom';
 import { gaussianImportance } from './gaussian-importance';
-import { argmaxLabels, predictLabels, predictProbabilities } from './sliding-window';
+import {
+  argmaxLabels,
+  predictLabels,
+  predictProbabilities,
+  windowStarts,
+  type SlidingWindowProgress,
+} from './sliding-window';
+
+/**
+ * The slow obvious sliding window (test reference): every window on its own (batch 1), the Gaussian written out
+ * as exp(-d^2 / (2 sigma^2)) with sigma = size / 8 per axis (nnU-Net), float64 sums, then divided by the summed
+ * weights. Window starts written out for each case, not taken from windowStarts.
+ */
+function slowSlidingWindow(
+  model: ReturnType<typeof createSegmentationModel>,
+  image: Float32Array,
+  shape: [number, number, number],
+  window: [number, number, number],
+  starts: [number[], number[], number[]],
+): Float64Array {
+  const [nx, ny, nz] = shape;
+  const [wx, wy, wz] = window;
+  const k = model.config.numClasses;
+  const sum = new Float64Array(nx * ny * nz * k);
+  const weight = new Float64Array(nx * ny * nz);
+  const gauss = (i: number, size: number): number => {
+    const sigma = size / 8;
+    return Math.exp(-((i - (size - 1) / 2) ** 2) / (2 * sigma * sigma));
+  };
+  const peak = gauss((wx - 1) / 2, wx) * gauss((wy - 1) / 2, wy) * gauss((wz - 1) / 2, wz);
+  for (const oz of starts[2])
+    for (const oy of starts[1])
+      for (const ox of starts[0]) {
+        const patch = new Float32Array(wx * wy * wz);
+        for (let z = 0; z < wz; z++)
+          for (let y = 0; y < wy; y++)
+            for (let x = 0; x < wx; x++)
+              if (x + ox < nx && y + oy < ny && z + oz < nz)
+                patch[x + wx * (y + wy * z)] = image[x + ox + nx * (y + oy + ny * (z + oz))]!;
+        const p = tf.tidy(() =>
+          tf.softmax(model.network.predict(tf.tensor5d(patch, [1, wz, wy, wx, 1])) as tf.Tensor).dataSync(),
+        );
+        for (let z = 0; z < wz && z + oz < nz; z++)
+          for (let y = 0; y < wy && y + oy < ny; y++)
+            for (let x = 0; x < wx && x + ox < nx; x++) {
+              const g = (gauss(x, wx) * gauss(y, wy) * gauss(z, wz)) / peak;
+              const v = x + ox + nx * (y + oy + ny * (z + oz));
+              weight[v] += g;
+              for (let c = 0; c < k; c++) sum[v * k + c] += g * p[(x + wx * (y + wy * z)) * k + c]!;
+            }
+      }
+  return sum.map((s, i) => s / weight[Math.floor(i / k)]!);
+}
+
+describe('windowStarts', () => {
+  it('spreads the fewest windows evenly from edge to edge (nnU-Net compute_steps_for_sliding_window)', () => {
+    // Hand-worked: steps = ceil((n - w) / (w / 2)) + 1, stride (n - w) / (steps - 1), starts rounded.
+    expect(windowStarts(160, 32, 0.5)).toEqual([0, 16, 32, 48, 64, 80, 96, 112, 128]);
+    expect(windowStarts(10, 4, 0.5)).toEqual([0, 2, 4, 6]);
+    expect(windowStarts(11, 4, 0.5)).toEqual([0, 2, 4, 5, 7]); // stride 1.75
+    expect(windowStarts(7, 8, 0.5)).toEqual([0]);
+    expect(windowStarts(12, 8, 0)).toEqual([0, 4]);
+  });
+});
 
 describe('gaussianImportance', () => {
   it('peaks at 1 in the centre, is symmetric and never zero', () => {
@@ -61,6 +124,35 @@ describe('sliding-window inference', () => {
     expect(await predict({ patchSize: [10, 16, 8] })).toEqual(await predict({ windowSize: [8, 12, 8] }));
     // A patch larger than the volume: one window over the padded volume, the default.
     expect(await predict({ patchSize: [32, 32, 32] })).toEqual(await predict({}));
+    model.dispose();
+  });
+
+  it('matches the slow obvious version, whatever the batch size, and reports progress per batch', async () => {
+    const model = createSegmentationModel(ModelConfig.parse({ baseFilters: 2, depth: 2, numClasses: 3 }), 5);
+    const volume = spherePhantom({ shape: [11, 7, 6], radius: 2.5, innerRadius: 1, seed: 4 });
+    // Window 4x4x4 (divisor 2): x starts 0,2,4,5,7; y 0,2,3 (stride 1.5); z 0,2.
+    const slow = slowSlidingWindow(
+      model,
+      volume.image,
+      volume.shape,
+      [4, 4, 4],
+      [
+        [0, 2, 4, 5, 7],
+        [0, 2, 3],
+        [0, 2],
+      ],
+    );
+    for (const batchSize of [1, 4, 30]) {
+      const progress: SlidingWindowProgress[] = [];
+      const probs = await predictProbabilities(model, volume.image, volume.shape, 1, {
+        windowSize: [4, 4, 4],
+        batchSize,
+        onProgress: (p) => progress.push(p),
+      });
+      expect(Math.max(...probs.map((p, i) => Math.abs(p - slow[i]!)))).toBeLessThan(1e-5);
+      expect(progress.length).toBe(Math.ceil(30 / batchSize));
+      expect(progress.at(-1)).toEqual({ done: 30, total: 30 });
+    }
     model.dispose();
   });
 
