@@ -40,3 +40,4 @@ export * from './plan-grid';
 export * from './site-fingerprint';
 export * from './combine-fingerprints';
 export * from './plan-from-fingerprint';
+export * from './normalize-for-plan';

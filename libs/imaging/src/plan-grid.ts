@@ -31,8 +31,9 @@ export interface PlanGridOptions {
 /**
  * A site's view of one case under a study plan (nnU-Net's preprocessing order): crop the native volume to the
  * body's bounding box (cheaper than cropping after upsampling, and the box is exact in native voxels), then
- * resample image (trilinear) and label (nearest) to the plan's target spacing. Intensity normalization is a
- * separate step (zScoreNormalize, ctWindow) chosen by the plan.
+ * resample image (trilinear) and label (nearest) to the plan's target spacing. Give it the raw image: the
+ * default body test is "non-zero", which intensity normalization destroys; normalize afterwards
+ * (normalizeForPlan with the plan's per-channel scheme).
  */
 export function toPlanGrid(
   image: Volume,
