@@ -20,3 +20,4 @@ export * from './round-events';
 export * from './dashboard-events';
 export * from './error-reply';
 export * from './user-replies';
+export * from './service-replies';

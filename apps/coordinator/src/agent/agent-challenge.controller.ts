@@ -1,4 +1,6 @@
 import { Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { ConnectChallenge } from '@fedseg/protocol';
+import { ApiReply } from '../common/api-reply.decorator';
 import { Public, RemoteAddress } from '../auth/auth.decorators';
 import { RateLimiter } from '../auth/rate-limiter';
 import type { CoordinatorConfig } from '../config/coordinator-config';
@@ -20,7 +22,8 @@ export class AgentChallengeController {
   @Post('challenge')
   @HttpCode(200)
   @Public()
-  challenge(@RemoteAddress() source: string | undefined) {
+  @ApiReply(ConnectChallenge, 'A single-use nonce an agent signs to open its socket')
+  challenge(@RemoteAddress() source: string | undefined): ConnectChallenge {
     this.attempts.check(source ?? 'unknown');
     return this.challenges.issue();
   }

@@ -1,6 +1,11 @@
 import crypto from 'node:crypto';
-import { z } from 'zod';
-import { canonicalJson, keyFingerprint, verifyMessage } from '@fedseg/protocol';
+import {
+  canonicalJson,
+  keyFingerprint,
+  verifyMessage,
+  type AuditEntry,
+  type AuditExport,
+} from '@fedseg/protocol';
 
 /**
  * The audit log is a hash chain: every entry carries the hash of the one before, so an edited, removed or
@@ -9,18 +14,8 @@ import { canonicalJson, keyFingerprint, verifyMessage } from '@fedseg/protocol';
  */
 export const GENESIS_HASH = '0'.repeat(64);
 
-export const AuditEntry = z.object({
-  seq: z.int().min(1),
-  at: z.iso.datetime(),
-  actor: z.string(),
-  action: z.string(),
-  subject: z.string().nullable(),
-  details: z.unknown().nullable(),
-  source: z.string().nullable(),
-  prevHash: z.string().regex(/^[0-9a-f]{64}$/),
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
-});
-export type AuditEntry = z.infer<typeof AuditEntry>;
+// The entry and export formats are reply contracts (GET /audit/export), so they live in @fedseg/protocol.
+export { AuditEntry, AuditExport } from '@fedseg/protocol';
 
 export function auditEntryHash(entry: Omit<AuditEntry, 'hash'>): string {
   const { seq, at, actor, action, subject, details, source, prevHash } = entry;
@@ -97,21 +92,5 @@ export function verifyAuditChain(entries: readonly AuditEntry[]): ChainCheck {
   }
   return { ok: true, entries: entries.length, lastHash: prev };
 }
-
-/** What `fedseg audit export` writes: the chain, and the coordinator's signature over its head. */
-export const AuditExport = z.object({
-  format: z.literal('fedseg-audit/v1'),
-  exportedAt: z.iso.datetime(),
-  coordinator: z.object({
-    signingPublicKey: z.string(),
-    agreementPublicKey: z.string(),
-    fingerprint: z.string(),
-  }),
-  head: z.object({ seq: z.int().min(0), hash: z.string() }),
-  /** Ed25519 over canonical {format, exportedAt, head} with the coordinator's signing key. */
-  signature: z.string(),
-  entries: z.array(AuditEntry),
-});
-export type AuditExport = z.infer<typeof AuditExport>;
 
 export const AUDIT_EXPORT_DOMAIN = 'fedseg/audit-export/v1';

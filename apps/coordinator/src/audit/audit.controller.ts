@@ -1,9 +1,10 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { signMessage } from '@fedseg/protocol';
+import { AuditExport, signMessage } from '@fedseg/protocol';
 import { Permission } from '../auth/auth.decorators';
 import type { CoordinatorIdentity } from '../identity/coordinator-identity';
 import { COORDINATOR_IDENTITY } from '../identity/identity.tokens';
-import { AUDIT_EXPORT_DOMAIN, GENESIS_HASH, type AuditExport } from './audit-chain';
+import { ApiReply } from '../common/api-reply.decorator';
+import { AUDIT_EXPORT_DOMAIN, GENESIS_HASH } from './audit-chain';
 import { AuditRepository } from './audit.repository';
 
 @Controller('audit')
@@ -16,6 +17,7 @@ export class AuditController {
   /** The whole hash chain, signed at its head, for `fedseg audit verify` to check offline. */
   @Get('export')
   @Permission('audit.export')
+  @ApiReply(AuditExport, 'The audit hash chain, signed at its head by the coordinator')
   async export(): Promise<AuditExport> {
     const entries = await this.audit.exportChain();
     const last = entries[entries.length - 1];

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { parseOrThrow } from '@fedseg/protocol';
+import { parseOrThrow, type UserCreated } from '@fedseg/protocol';
 import { AuditRepository } from '../audit/audit.repository';
 import { FedsegError } from '@fedseg/protocol';
 import { childLogger } from '../common/logger';
@@ -65,14 +65,7 @@ export class UsersService {
     return token;
   }
 
-  async createUser(
-    input: unknown,
-    actor: string,
-  ): Promise<{
-    user: { id: string; name: string; role: string; siteName: string | null };
-    token: string;
-    tokenId: string;
-  }> {
+  async createUser(input: unknown, actor: string): Promise<UserCreated> {
     const req = parseOrThrow(CreateUserRequest, input, 'user');
     if (await this.users.byName(req.name))
       throw new FedsegError(

@@ -1,8 +1,17 @@
 import { ModulesContainer } from '@nestjs/core';
 import { io, type Socket } from 'socket.io-client';
 import {
+  ApiTokenIssued,
+  ApiTokenRevoked,
   ApprovalsReply,
+  AuditExport,
+  ConnectChallenge,
   DashboardReady,
+  EnrollmentTokenIssued,
+  EnrollmentTokenList,
+  HealthReply,
+  UserCreated,
+  UserList,
   ErrorReply,
   MetricList,
   RoundEvent,
@@ -120,6 +129,55 @@ describe('the dashboard API: reply schemas, OpenAPI document, /dashboard socket'
       expect(doc.paths[path]!.get!.responses['200']!.content!['application/json']!.schema).toMatchObject({
         type: 'array',
       });
+  });
+
+  it('gives every REST route a reply schema, and the document carries it as the success response', async () => {
+    const doc = (await (await fetch(`${coordinator.url}/api/docs`)).json()) as OpenApiDocument;
+    for (const r of routeTable(coordinator.app.get(ModulesContainer))) {
+      const route = `${r.method} ${r.path}`;
+      expect({ route, reply: r.reply !== undefined }).toEqual({ route, reply: true });
+      const op = doc.paths[r.path.replace(/:(\w+)/g, '{$1}')]![r.method.toLowerCase()]!;
+      const content = op.responses[String(r.status)]!.content!;
+      const schema =
+        r.reply!.schema === 'binary'
+          ? content['application/octet-stream']!.schema
+          : content['application/json']!.schema;
+      // An empty schema ({}) would accept anything: the route would be documented without its reply.
+      expect({ route, schema: Object.keys(schema).length > 0 }).toEqual({ route, schema: true });
+      expect(op.summary).not.toBe(route);
+    }
+  });
+
+  it('answers the user, token, enrollment, audit, health and challenge routes as their schemas say', async () => {
+    const post = (path: string, body: unknown = {}) =>
+      call(path, { method: 'POST', body: JSON.stringify(body) });
+    const created = UserCreated.parse(
+      (await post('/users', { name: 'schema-researcher', role: 'researcher' })).json,
+    );
+    expect(created.user).toMatchObject({ name: 'schema-researcher', role: 'researcher', siteName: null });
+    const users = UserList.parse((await call('/users')).json);
+    expect(users.map((u) => u.name)).toEqual(
+      expect.arrayContaining(['admin', 'dash-admin', 'schema-researcher']),
+    );
+    const issued = ApiTokenIssued.parse(
+      (await post('/users/schema-researcher/tokens', { label: 'ci' })).json,
+    );
+    const revoked = ApiTokenRevoked.parse((await post(`/tokens/${issued.tokenId}/revoke`)).json);
+    expect(revoked.id).toBe(issued.tokenId);
+    const token = EnrollmentTokenIssued.parse(
+      (await post('/enrollment-tokens', { siteName: 'schema-site' })).json,
+    );
+    expect(token.siteName).toBe('schema-site');
+    const tokens = EnrollmentTokenList.parse((await call('/enrollment-tokens')).json);
+    expect(tokens.find((t) => t.siteName === 'schema-site')?.state).toBe('pending');
+    const audit = AuditExport.parse((await call('/audit/export')).json);
+    expect(audit.entries.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['user.created', 'token.issued', 'token.revoked', 'enrollment.token-issued']),
+    );
+    const health = HealthReply.parse(await (await fetch(`${coordinator.url}/health`)).json());
+    expect(health.ok).toBe(true);
+    const challenge = await fetch(`${coordinator.url}/agent/challenge`, { method: 'POST' });
+    expect(ConnectChallenge.parse(await challenge.json()).nonce).toHaveLength(44);
   });
 
   it('refuses a /dashboard handshake without a valid token', async () => {

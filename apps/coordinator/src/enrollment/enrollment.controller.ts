@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Inject, Post } from '@nestjs/common';
-import { EnrollmentTokenIssued, EnrollmentTokenList } from '@fedseg/protocol';
+import { EnrollReply, EnrollmentTokenIssued, EnrollmentTokenList } from '@fedseg/protocol';
 import { CurrentCaller, Permission, Public, RemoteAddress } from '../auth/auth.decorators';
 import { actorOf, type Caller } from '../auth/caller';
 import { RateLimiter } from '../auth/rate-limiter';
@@ -36,7 +36,8 @@ export class EnrollmentController {
   /** The agent's `enroll` verb calls this with the token in the body (never in the URL). */
   @Post('enroll')
   @Public()
-  enroll(@Body() body: unknown, @RemoteAddress() source: string | undefined) {
+  @ApiReply(EnrollReply, "Registers a site's public keys with a one-time token; answers the coordinator's")
+  enroll(@Body() body: unknown, @RemoteAddress() source: string | undefined): Promise<EnrollReply> {
     this.attempts.check(source ?? 'unknown');
     return this.enrollment.enroll(body, source);
   }
