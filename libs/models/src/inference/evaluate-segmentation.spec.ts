@@ -30,6 +30,15 @@ function identitySegmenter(): SegmentationModel {
   return wrapNetwork(ModelConfig.parse({ architecture: 'tiny-convnet', numClasses: 3 }), network);
 }
 
+/** The same identity segmenter for any input shape (fully convolutional), for plan-grid volumes. */
+function anyShapeIdentitySegmenter(): SegmentationModel {
+  const network = tfl.sequential({
+    layers: [tfl.layers.conv3d({ filters: 3, kernelSize: 1, inputShape: [null, null, null, 1] })],
+  });
+  network.setWeights([tf.tensor5d([0, 10, 20], [1, 1, 1, 1, 3]), tf.tensor1d([0, -5, -20])]);
+  return wrapNetwork(ModelConfig.parse({ architecture: 'tiny-convnet', numClasses: 3 }), network);
+}
+
 function evaluationCase(predicted: Uint8Array, label: Uint8Array, spacingMm?: number): EvaluationCase {
   return {
     image: Float32Array.from(predicted),
@@ -111,6 +120,46 @@ describe('evaluateSegmentation', () => {
     for (const name of Object.keys(metrics)) expect(name).toMatch(METRIC_NAME);
     expect(metrics).toMatchObject({ dice: 1, dice_c1: 1, hd95: 0, hd95_c1: 0, assd: 0, assd_c1: 0 });
     expect(JSON.parse(JSON.stringify(metrics))).toEqual(metrics);
+    model.dispose();
+  });
+
+  it('on a plan grid, segments at the plan spacing and scores back on the native grid (hand-worked)', async () => {
+    const model = anyShapeIdentitySegmenter();
+    // Image = reference = organ [4..11]^3 + lesion [15..17]^3 at 1 mm; the plan is 2 mm. A CT normalization with
+    // clip [0, 2], mean 0, std 1 is the identity on class ids. Body crop: the non-zero box [4..17]^3 (14 voxels),
+    // so the plan grid has 7 voxels per axis reading crop voxels 0, 2, ..., 12 (no interpolation needed).
+    // Back on the native grid, crop voxel j reads plan voxel min(round(j / 2), 6) (ties up): organ voxels j = 0..6
+    // read organ, j = 7 reads crop voxel 8 (background), so the organ comes back as [4..10]^3 and Dice is
+    // 2 * 7^3 / (8^3 + 7^3) = 686 / 855; lesion voxels j = 11..13 all read crop voxel 12 (lesion): exact.
+    const seen: Uint8Array[] = [];
+    const e = await evaluateSegmentation(
+      model,
+      [
+        {
+          image: Float32Array.from(reference1),
+          label: reference1,
+          shape: SHAPE,
+          channels: 1,
+          spacingMm: [1, 1, 1],
+        },
+      ],
+      {
+        planGrid: {
+          targetSpacingMm: [2, 2, 2],
+          normalization: [{ scheme: 'ct', clipLo: 0, clipHi: 2, mean: 0, std: 1 }],
+        },
+        onPrediction: (_, p) => void seen.push(Uint8Array.from(p)),
+      },
+    );
+    expect(seen[0]).toHaveLength(N * N * N);
+    expect(seen[0]).toEqual(box(box(empty, 1, 4, 10), 2, 15, 17));
+    expect(e.perClass[0]!.dice.mean).toBeCloseTo(686 / 855, 12);
+    expect(e.perClass[1]!.dice.mean).toBe(1);
+    await expect(
+      evaluateSegmentation(model, [evaluationCase(predicted1, reference1)], {
+        planGrid: { targetSpacingMm: [2, 2, 2], normalization: [{ scheme: 'zscore' }] },
+      }),
+    ).rejects.toThrow(/no spacingMm/);
     model.dispose();
   });
 });

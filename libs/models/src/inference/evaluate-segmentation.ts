@@ -1,12 +1,17 @@
 import {
   diceScore,
   evaluateSegmentation as evaluateCase,
+  labelToNativeGrid,
+  normalizeForPlan,
   summarizeMetrics,
+  toPlanGrid,
   type ClassMetrics,
   type ClassSummary,
 } from '@fedseg/imaging';
+import type { ChannelNormalization } from '@fedseg/protocol';
 import type { Vec3 } from '../data/patch-batch';
 import { assertSampleFits, type TrainingSample } from '../data/training-sample';
+import { SampleShapeError } from '../errors';
 import type { SegmentationModel } from '../model/segmentation-model';
 import { argmaxLabels, predictProbabilities, type SlidingWindowOptions } from './sliding-window';
 
@@ -25,6 +30,19 @@ export interface EvaluateSegmentationOptions extends SlidingWindowOptions {
    * prediction dump). The array must not be modified.
    */
   onPrediction?: (index: number, predicted: Uint8Array) => void | Promise<void>;
+  /**
+   * Issue 18's plan grid. When given, every case's image holds raw intensities (not normalized) and must carry
+   * spacingMm: it is cropped to the body and resampled to `targetSpacingMm` (toPlanGrid), normalized per the
+   * plan (normalizeForPlan), segmented there, and the labels are brought back to the native grid
+   * (labelToNativeGrid), so Dice, HD95 and ASSD are measured in the case's own space and onPrediction gets
+   * native labels. The loss is computed on the plan grid, where the network works.
+   */
+  planGrid?: {
+    targetSpacingMm: Vec3;
+    normalization: readonly ChannelNormalization[];
+    /** Body threshold for the crop (CT: above air); default any non-zero voxel. */
+    cropThreshold?: number;
+  };
 }
 
 export interface SegmentationEvaluation {
@@ -67,14 +85,13 @@ export async function evaluateSegmentation(
   const losses: number[] = [];
   for (const [index, sample] of data.entries()) {
     assertSampleFits(sample, index, model.config.inChannels, classes);
-    const probs = await predictProbabilities(model, sample.image, sample.shape, sample.channels, options);
-    const predicted = argmaxLabels(probs, classes);
+    const { predicted, probs, lossLabel } = await segmentCase(model, sample, index, options);
     await options.onPrediction?.(index, predicted);
     perCase.push(
       evaluateCase(predicted, sample.label, sample.shape, sample.spacingMm ?? [1, 1, 1], foreground),
     );
     background.push(diceScore(predicted, sample.label, 0));
-    losses.push(diceCeLoss(probs, sample.label, classes));
+    losses.push(diceCeLoss(probs, lossLabel, classes));
     // Lets a daemon's socket breathe between volumes.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
@@ -89,6 +106,46 @@ export async function evaluateSegmentation(
     loss: nanMean(losses),
     cases: data.length,
   };
+}
+
+/**
+ * Native-grid labels for one case, plus the probabilities and the label on the grid they were computed on
+ * (the plan grid when options.planGrid is set, else the case's own).
+ */
+async function segmentCase(
+  model: SegmentationModel,
+  sample: EvaluationCase,
+  index: number,
+  options: EvaluateSegmentationOptions,
+): Promise<{ predicted: Uint8Array; probs: Float32Array; lossLabel: Uint8Array }> {
+  const classes = model.config.numClasses;
+  const plan = options.planGrid;
+  if (!plan) {
+    const probs = await predictProbabilities(model, sample.image, sample.shape, sample.channels, options);
+    return { predicted: argmaxLabels(probs, classes), probs, lossLabel: sample.label };
+  }
+  if (!sample.spacingMm)
+    throw new SampleShapeError(`Case ${index} has no spacingMm; the plan grid needs each case's spacing.`, {
+      index,
+    });
+  const volume = {
+    data: sample.image,
+    shape: sample.shape,
+    spacingMm: sample.spacingMm,
+    channels: sample.channels,
+  };
+  const planCase = toPlanGrid(volume, sample.label, plan.targetSpacingMm, {
+    cropThreshold: plan.cropThreshold,
+  });
+  const image = normalizeForPlan(planCase.image, plan.normalization);
+  const probs = await predictProbabilities(model, image.data, image.shape, image.channels, options);
+  const predicted = labelToNativeGrid(
+    argmaxLabels(probs, classes),
+    image.shape,
+    plan.targetSpacingMm,
+    planCase.native,
+  );
+  return { predicted, probs, lossLabel: planCase.label! };
 }
 
 /** Mean of the values that are not NaN; NaN when there are none. */
