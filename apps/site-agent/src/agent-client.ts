@@ -1,8 +1,13 @@
 import type { Socket } from 'socket.io-client';
 import { z } from 'zod';
+import { SecAggSite } from '@fedseg/aggregation';
 import {
   AgentEvents,
+  SignatureDomains,
+  SignedSecAggRequest,
   sealUpdate,
+  verifyMessage,
+  type SecAggRequest,
   type Ack,
   type AgentHello,
   type BackendInfo,
@@ -13,7 +18,7 @@ import { agentSocket } from './agent-socket';
 import type { AgentLog } from './console-log';
 import type { AgentHome, AgentIdentityFile } from './identity-store';
 import { checkTask } from './task-consent';
-import { TaskExecutor, TaskRefusedError, type TrainResult } from './task-executor';
+import { TaskExecutor, TaskRefusedError, type MaskUpdate, type TrainResult } from './task-executor';
 
 const AckReply = z.object({ ok: z.boolean() }).passthrough();
 const SUBMIT_TIMEOUT_MS = 120_000;
@@ -45,6 +50,8 @@ export class AgentClient {
   private readonly unacked = new Map<string, Send>();
   private lastProgressSent = 0;
   private closed = false;
+  /** Secure aggregation: this site's secrets for the current round of each study, in memory only. */
+  private readonly secAgg = new Map<string, { round: number; site: SecAggSite }>();
 
   constructor(
     private readonly options: AgentClientOptions,
@@ -64,6 +71,7 @@ export class AgentClient {
       ),
     );
     this.socket.on(AgentEvents.task, (payload: unknown, blob: unknown) => this.onTask(payload, blob));
+    this.socket.on(AgentEvents.secAggRequest, (payload: unknown) => this.onSecAgg(payload));
     this.socket.on(AgentEvents.protocolError, (e: unknown) =>
       this.log.warn(`coordinator refused a message: ${JSON.stringify(e)}`),
     );
@@ -190,8 +198,11 @@ export class AgentClient {
       if (refusal) throw new TaskRefusedError(refusal);
       if (task.kind === 'train') {
         this.log.info(`${label}: training ${task.plan.training.epochs} epoch(s)`);
-        const result = await this.executor.train(task, weights, (p) =>
-          this.progress(task.taskId, task.studyId, task.round, label, p),
+        const result = await this.executor.train(
+          task,
+          weights,
+          (p) => this.progress(task.taskId, task.studyId, task.round, label, p),
+          task.secureAggregation ? this.masker(task) : undefined,
         );
         this.log.info(
           `${label}: trained, mean loss ${result.meta.trainLoss.toFixed(4)} on ${result.meta.samples} case(s); sending the encrypted update`,
@@ -216,6 +227,86 @@ export class AgentClient {
         reason,
       });
     }
+  }
+
+  /**
+   * A secure-aggregation phase request: checked against the pinned coordinator key, answered by this
+   * round's SecAggSite (idempotent), and delivered until acknowledged. A refusal reveals nothing and is
+   * reported as a decline, so the round does not wait for this site.
+   */
+  private onSecAgg(payload: unknown): void {
+    const parsed = SignedSecAggRequest.safeParse(payload);
+    const pinned = this.options.identity.coordinator.signingPublicKey;
+    if (
+      !parsed.success ||
+      !verifyMessage(SignatureDomains.secAggRequest, parsed.data.request, parsed.data.signature, pinned)
+    ) {
+      this.log.error(
+        'ignored a secure-aggregation request that is malformed or not signed by the pinned coordinator',
+      );
+      return;
+    }
+    const request = parsed.data.request;
+    const label = `study ${request.studyId.slice(0, 8)} round ${request.round} secure aggregation (${request.phase})`;
+    try {
+      const signed = this.answerSecAgg(request);
+      void this.deliver(`${label}`, () => this.request(AgentEvents.secAggReply, signed));
+    } catch (err) {
+      const reason = (err as Error).message;
+      this.log.error(`${label}: refused: ${reason}`);
+      this.socket.emit(AgentEvents.secAggDeclined, {
+        studyId: request.studyId,
+        round: request.round,
+        phase: request.phase,
+        reason,
+      });
+    }
+  }
+
+  private answerSecAgg(request: SecAggRequest) {
+    const { identity, home } = this.options;
+    if (home.approvedPlans(request.studyId).length === 0)
+      throw new Error('this site has not approved any plan of the study');
+    let session = this.secAgg.get(request.studyId);
+    if (request.phase === 'advertise') {
+      if (!session || session.round !== request.round) {
+        // A new round replaces the last one's secrets: they are never needed again.
+        session = {
+          round: request.round,
+          site: new SecAggSite({
+            studyId: request.studyId,
+            round: request.round,
+            siteId: identity.siteId,
+            threshold: request.threshold,
+            signingSecretKey: identity.keys.signingSecretKey,
+          }),
+        };
+        this.secAgg.set(request.studyId, session);
+      }
+      return session.site.advertise();
+    }
+    if (!session || session.round !== request.round)
+      throw new Error(
+        'this agent holds no secure-aggregation keys for the round (restarted since?); it drops out of the round',
+      );
+    return request.phase === 'share' ? session.site.share(request) : session.site.unmask(request);
+  }
+
+  private masker(task: Task): MaskUpdate {
+    const context = task.kind === 'train' ? task.secureAggregation : undefined;
+    const session = this.secAgg.get(task.studyId);
+    if (!context || !session || session.round !== task.round)
+      throw new TaskRefusedError(
+        'this agent holds no secure-aggregation keys for the round (restarted since?); it drops out of the round',
+      );
+    if (
+      task.plan.secureAggregation?.threshold !== context.threshold ||
+      session.site.threshold !== context.threshold
+    )
+      throw new TaskRefusedError(
+        `the masking threshold ${context.threshold} differs from the approved plan's ${task.plan.secureAggregation?.threshold}`,
+      );
+    return (delta, weight) => session.site.mask(context, delta, weight);
   }
 
   private progress(

@@ -8,8 +8,10 @@ import {
   type EvaluationCase,
   type SegmentationModel,
 } from '@fedseg/models';
-import { encodeUpdate, privatizeUpdate, type CodecSiteState } from '@fedseg/aggregation';
+import { clipUpdate, encodeUpdate, privatizeUpdate, type CodecSiteState } from '@fedseg/aggregation';
 import {
+  MASKED_UPDATE_TENSOR,
+  SECURE_AGGREGATION_CODEC,
   decodeWeights,
   encodeTensors,
   type EvaluateTask,
@@ -24,6 +26,9 @@ import type { AgentLog } from './console-log';
 import type { SiteData } from './site-data';
 
 export class TaskRefusedError extends Error {}
+
+/** Secure aggregation: turns the site's weighted delta into its masked ring vector (SecAggSite.mask). */
+export type MaskUpdate = (delta: Float32Array, weight: number) => Uint32Array;
 
 export interface TrainResult {
   meta: UpdateSubmit;
@@ -76,7 +81,13 @@ export class TaskExecutor {
     task: TrainTask,
     blob: Uint8Array,
     onProgress: (p: { epoch: number; epochs: number; step: number; steps: number; loss?: number }) => void,
+    mask?: MaskUpdate,
   ): Promise<TrainResult> {
+    // A study that promised masking never gets a plain update from this site, and vice versa.
+    if (task.plan.secureAggregation && !mask)
+      throw new TaskRefusedError('the study uses secure aggregation but the task carries no masking context');
+    if (!task.plan.secureAggregation && mask)
+      throw new TaskRefusedError('the task asks for masking that the approved plan does not include');
     if (this.data.train.length === 0) throw new TaskRefusedError('this site has no training cases');
     // The study's privacy floor: tiny local datasets and batches make updates easier to invert.
     const floor = task.plan.requirements;
@@ -103,16 +114,37 @@ export class TaskExecutor {
     const delta = new Float32Array(local.data.length);
     for (let i = 0; i < delta.length; i++) delta[i] = local.data[i]! - global.data[i]!;
     privatizeUpdate(delta, task.plan.privacy);
-    const encodedUpdate = encodeUpdate(
-      task.plan.compression,
-      delta,
-      this.codecState.get(task.studyId) ?? null,
-      {
-        manifest: local.manifest,
-      },
-    );
-    this.codecState.set(task.studyId, encodedUpdate.siteState);
-    const encoded = encodeTensors(encodedUpdate.tensors);
+    let encoded: Uint8Array;
+    let codec: string;
+    let plainDelta: Float32Array | undefined;
+    if (mask) {
+      // The coordinator cannot clip a masked update: the site applies the study's norm bound itself.
+      const strategy = task.plan.strategy;
+      if ('updateNormBound' in strategy && strategy.updateNormBound !== undefined)
+        clipUpdate(delta, strategy.updateNormBound);
+      // Central DP weighs every site 1 (its noise is calibrated to the count); otherwise FedAvg's samples.
+      const weight = task.plan.privacy.mode === 'central' ? 1 : this.data.train.length;
+      const ring = mask(delta, weight);
+      // Testing aid (--dump-updates): the unmasked delta stays beside the masked one, so a test can check the
+      // coordinator's unmasked sum. It never leaves the site.
+      plainDelta = delta;
+      encoded = encodeTensors([
+        { name: MASKED_UPDATE_TENSOR, shape: [ring.length], dtype: 'uint32', data: ring },
+      ]);
+      codec = SECURE_AGGREGATION_CODEC;
+    } else {
+      const encodedUpdate = encodeUpdate(
+        task.plan.compression,
+        delta,
+        this.codecState.get(task.studyId) ?? null,
+        {
+          manifest: local.manifest,
+        },
+      );
+      this.codecState.set(task.studyId, encodedUpdate.siteState);
+      encoded = encodeTensors(encodedUpdate.tensors);
+      codec = task.plan.compression.codec;
+    }
     const meta: UpdateSubmit = {
       taskId: task.taskId,
       studyId: task.studyId,
@@ -131,8 +163,15 @@ export class TaskExecutor {
       await fs.mkdir(this.options.dumpUpdates, { recursive: true });
       await fs.writeFile(`${base}.fstn`, encoded);
       await fs.writeFile(`${base}.json`, JSON.stringify(meta));
+      if (plainDelta)
+        await fs.writeFile(
+          `${base}.plain.fstn`,
+          encodeTensors([
+            { name: 'update.f32', shape: [plainDelta.length], dtype: 'float32', data: plainDelta },
+          ]),
+        );
     }
-    return { meta, blob: encoded, codec: task.plan.compression.codec };
+    return { meta, blob: encoded, codec };
   }
 
   async evaluate(task: EvaluateTask, blob: Uint8Array): Promise<MetricsReport> {

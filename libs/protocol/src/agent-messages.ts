@@ -147,4 +147,6 @@ export const AgentEvents = {
   secAggRequest: 'secagg:request',
   /** agent -> coordinator: the signed answer to it. */
   secAggReply: 'secagg:reply',
+  /** agent -> coordinator: the site refused a phase request, with why. */
+  secAggDeclined: 'secagg:declined',
 } as const;

@@ -146,3 +146,11 @@ export type MaskingContext = z.infer<typeof MaskingContext>;
 /** The update codec name and tensor of a masked update: a vector in Z_2^64, little-endian 32-bit limbs. */
 export const SECURE_AGGREGATION_CODEC = 'secagg-ring64';
 export const MASKED_UPDATE_TENSOR = 'update.ring64';
+
+/** agent -> coordinator: the site will not take part in this phase (refused request, lost state); the round goes on without it. */
+export const SecAggDeclined = z.strictObject({
+  ...RoundRef,
+  phase: z.enum(['advertise', 'share', 'mask', 'unmask']),
+  reason: z.string().min(1).max(1000),
+});
+export type SecAggDeclined = z.infer<typeof SecAggDeclined>;

@@ -7,7 +7,16 @@ import { z } from 'zod';
 export const StudyStatus = z.enum(['draft', 'running', 'paused', 'completed', 'failed']);
 export type StudyStatus = z.infer<typeof StudyStatus>;
 
-export const RoundStatus = z.enum(['training', 'aggregating', 'evaluating', 'completed', 'failed']);
+export const RoundStatus = z.enum([
+  'advertising',
+  'sharing',
+  'training',
+  'unmasking',
+  'aggregating',
+  'evaluating',
+  'completed',
+  'failed',
+]);
 export type RoundStatus = z.infer<typeof RoundStatus>;
 
 /**

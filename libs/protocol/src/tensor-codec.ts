@@ -9,7 +9,8 @@ import { TensorCodecError } from './errors';
  * Each tensor's bytes start at an 8-byte aligned offset of the payload, so decoding returns typed-array
  * views without copying when the blob itself is aligned.
  */
-export const TensorDtype = z.enum(['float32', 'float16', 'int8', 'uint8', 'int32']);
+/** uint32: secure aggregation's masked vectors (two little-endian limbs per element of Z_2^64). */
+export const TensorDtype = z.enum(['float32', 'float16', 'int8', 'uint8', 'int32', 'uint32']);
 export type TensorDtype = z.infer<typeof TensorDtype>;
 
 export const TensorEntry = z.object({
@@ -36,7 +37,7 @@ export type TypedArrayOf<D extends TensorDtype> = D extends 'float32'
         ? Uint16Array
         : Uint8Array;
 
-export type TensorData = Float32Array | Uint16Array | Int8Array | Uint8Array | Int32Array;
+export type TensorData = Float32Array | Uint16Array | Int8Array | Uint8Array | Int32Array | Uint32Array;
 
 export interface NamedTensor {
   name: string;
@@ -56,6 +57,7 @@ const BYTES_PER_ELEMENT: Record<TensorDtype, number> = {
   int8: 1,
   uint8: 1,
   int32: 4,
+  uint32: 4,
 };
 
 const align8 = (n: number) => (n + 7) & ~7;
@@ -71,6 +73,7 @@ function expectedArray(dtype: TensorDtype): string {
     int8: 'Int8Array',
     uint8: 'Uint8Array',
     int32: 'Int32Array',
+    uint32: 'Uint32Array',
   }[dtype];
 }
 
@@ -179,5 +182,7 @@ function viewOf(dtype: TensorDtype, buffer: ArrayBuffer, byteOffset: number, len
       return new Uint8Array(buffer, byteOffset, length);
     case 'int32':
       return new Int32Array(buffer, byteOffset, length);
+    case 'uint32':
+      return new Uint32Array(buffer, byteOffset, length);
   }
 }

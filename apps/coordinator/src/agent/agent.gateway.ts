@@ -13,6 +13,7 @@ import {
   FedsegError,
   MetricsReport,
   PlanRequest,
+  SecAggDeclined,
   TaskDeclined,
   TaskProgress,
   UpdateBegin,
@@ -20,8 +21,10 @@ import {
   UpdateOpener,
   parseOrThrow,
   type Ack,
+  type SignedSecAggRequest,
   type SignedTask,
 } from '@fedseg/protocol';
+import { SecureAggregationService } from '../rounds/secure-aggregation.service';
 import { AuditRepository } from '../audit/audit.repository';
 import { SiteNotIdentifiedError } from '../common/errors';
 import { toErrorBody } from '../common/error-body';
@@ -74,6 +77,7 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly challenges: ConnectChallenges,
     private readonly consent: ConsentService,
     private readonly studies: StudiesRepository,
+    private readonly secureAggregation: SecureAggregationService,
     @Inject(COORDINATOR_IDENTITY) private readonly identity: CoordinatorIdentity,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
   ) {}
@@ -143,6 +147,7 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
             signed,
             Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength),
           ),
+        sendSecAgg: (request: SignedSecAggRequest) => socket.emit(AgentEvents.secAggRequest, request),
         close: (reason: string) => {
           socket.emit(AgentEvents.protocolError, { code: 'SITE_REVOKED', message: reason });
           socket.disconnect(true);
@@ -211,6 +216,26 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
         plaintext,
         h.nonce,
       );
+    });
+    this.on(socket, AgentEvents.secAggReply, async ([payload]) => {
+      await this.secureAggregation.accept(this.helloed(socket), payload);
+      return {};
+    });
+    this.on(socket, AgentEvents.secAggDeclined, async ([payload]) => {
+      const site = this.helloed(socket);
+      const d = parseOrThrow(SecAggDeclined, payload, `${AgentEvents.secAggDeclined} message`);
+      this.log.warn(
+        { site: site.name, studyId: d.studyId, round: d.round, phase: d.phase, reason: d.reason },
+        'secure aggregation step declined',
+      );
+      await this.audit.record({
+        actor: `site:${site.name}`,
+        action: 'task.declined',
+        subject: d.studyId,
+        details: { round: d.round, kind: `secagg-${d.phase}`, reason: d.reason },
+      });
+      this.scheduler.declined(d.studyId, site.siteId, 'train');
+      return {};
     });
     this.on(socket, AgentEvents.planGet, async ([payload]) => {
       const { studyId } = parseOrThrow(PlanRequest, payload, `${AgentEvents.planGet} message`);

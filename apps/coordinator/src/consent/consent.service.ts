@@ -27,6 +27,7 @@ export function studyPlanOf(studyId: string, config: StudyConfig): StudyPlan {
     privacy: config.privacy,
     compression: config.compression,
     requirements: config.requirements,
+    ...(config.secureAggregation ? { secureAggregation: config.secureAggregation } : {}),
   };
 }
 

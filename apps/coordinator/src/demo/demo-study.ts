@@ -16,8 +16,13 @@ export function demoStudyInput(options: {
   strategy?: string;
   compression?: string;
   name?: string;
+  /** Mask every update (threshold: a majority of the sites). */
+  secureAggregation?: boolean;
 }): Record<string, unknown> {
   return {
+    ...(options.secureAggregation
+      ? { secureAggregation: { threshold: Math.max(2, Math.floor(options.sites / 2) + 1) } }
+      : {}),
     name: options.name ?? 'demo: synthetic organ + lesion segmentation',
     model: {
       architecture: 'unet3d',

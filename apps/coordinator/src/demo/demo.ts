@@ -17,7 +17,7 @@ import { demoStudyInput } from './demo-study';
  */
 const USAGE = `usage: npm run demo -- [--sites N] [--rounds N] [--backend auto|wasm|cpu|webgpu]
        [--strategy fedavg|fedavgm|fedadam|fedyogi|fedadagrad|median|trimmed-mean|krum|multi-krum]
-       [--compression none|fp16|int8|top-k]`;
+       [--compression none|fp16|int8|top-k] [--secure-aggregation] [--home DIR]`;
 
 async function main(): Promise<number> {
   const { values: flags } = parseArgs({
@@ -27,6 +27,7 @@ async function main(): Promise<number> {
       backend: { type: 'string', default: 'auto' },
       strategy: { type: 'string', default: 'fedavg' },
       compression: { type: 'string', default: 'none' },
+      'secure-aggregation': { type: 'boolean', default: false },
       home: { type: 'string', default: '.fedseg/demo' },
       'timeout-s': { type: 'string', default: '900' },
     },
@@ -79,7 +80,13 @@ async function main(): Promise<number> {
   const echo = (site: string, line: string) => say(`[${site}] ${line}`);
   await enrollSites({ url: coordinator.url, adminToken: token, sites: siteNames, homeOf: agentHome, echo });
 
-  const study = demoStudyInput({ sites, rounds, strategy: flags.strategy, compression: flags.compression });
+  const study = demoStudyInput({
+    sites,
+    rounds,
+    strategy: flags.strategy,
+    compression: flags.compression,
+    secureAggregation: flags['secure-aggregation'],
+  });
   const checked = StudyConfig.safeParse(study);
   if (!checked.success) {
     console.error(`${USAGE}\n\n${z.prettifyError(checked.error)}`);
@@ -130,7 +137,11 @@ async function main(): Promise<number> {
             `round ${e.round}: ${await siteName(e.siteId)} sent its update (local loss ${e.trainLoss.toFixed(3)}, ${e.samples} cases)`,
           );
         if (e.type === 'round-aggregated')
-          say(`round ${e.round}: FedAvg of ${e.sites} updates committed as the new global model`);
+          say(
+            flags['secure-aggregation']
+              ? `round ${e.round}: masks removed; only the sum of ${e.sites} masked updates was ever readable, committed as the new global model`
+              : `round ${e.round}: FedAvg of ${e.sites} updates committed as the new global model`,
+          );
         if (e.type === 'round-completed')
           say(`round ${e.round} done: train loss ${fmt(e.trainLoss)}, validation Dice ${fmt(e.valDice)}`);
         if (e.type === 'round-failed') say(`round ${e.round} failed: ${e.reason}`);
@@ -157,6 +168,18 @@ async function main(): Promise<number> {
       `${String(r.index).padStart(5)} | ${r.status.padEnd(9)} | ${String(r.updates).padStart(5)} | ${fmt(r.trainLoss).padStart(10)} | ${fmt(r.valDice).padStart(8)}`,
     );
   }
+  // The final global model, for comparing runs (e.g. with and without --secure-aggregation, same seed).
+  const finalRound = table.filter((r) => r.status === 'completed').at(-1)?.index;
+  let finalModel = '';
+  if (finalRound !== undefined) {
+    const res = await fetch(`${coordinator.url}/studies/${created.id}/model?round=${finalRound}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    if (res.ok) {
+      finalModel = path.join(home, 'final-model.fstn');
+      fs.writeFileSync(finalModel, new Uint8Array(await res.arrayBuffer()));
+    }
+  }
   await Promise.all(agents.map((a) => stopAgent(a)));
   await coordinator.close();
   const seconds = Math.round((Date.now() - started) / 1000);
@@ -167,7 +190,7 @@ async function main(): Promise<number> {
     return 1;
   }
   console.log(
-    `\n${table.length} rounds committed in ${seconds} s. Database and checkpoints: ${path.relative(process.cwd(), home)}`,
+    `\n${table.length} rounds committed in ${seconds} s. Database and checkpoints: ${path.relative(process.cwd(), home)}${finalModel ? `; final model: ${path.relative(process.cwd(), finalModel)}` : ''}`,
   );
   return 0;
 }

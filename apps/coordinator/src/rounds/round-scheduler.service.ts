@@ -9,7 +9,9 @@ import { GlobalModelService } from './global-model.service';
 import { RoundEvents } from './round-events';
 import { RoundsRepository } from './rounds.repository';
 import { StudyRunner } from './study-runner';
-import { SignatureDomains, signMessage, type Task } from '@fedseg/protocol';
+import { SignatureDomains, signMessage, type SecAggRequest, type Task } from '@fedseg/protocol';
+import { SitesRepository } from '../sites/sites.repository';
+import { SecureRound } from './secure-round';
 import { ConsentService } from '../consent/consent.service';
 import type { CoordinatorIdentity } from '../identity/coordinator-identity';
 import { COORDINATOR_IDENTITY } from '../identity/identity.tokens';
@@ -31,7 +33,25 @@ export class RoundSchedulerService implements OnApplicationBootstrap, OnApplicat
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     private readonly consent: ConsentService,
     @Inject(COORDINATOR_IDENTITY) private readonly identity: CoordinatorIdentity,
-  ) {}
+    private readonly sites: SitesRepository,
+  ) {
+    this.secure = new SecureRound({
+      rounds: this.rounds,
+      blobs: this.blobs,
+      signingKeysOf: async (ids) =>
+        new Map((await this.sites.byIds(ids)).map((s) => [s.id, s.publicKey ?? ''])),
+      signRequest: (request: SecAggRequest) => ({
+        request,
+        signature: signMessage(
+          SignatureDomains.secAggRequest,
+          request,
+          this.identity.secret.signingSecretKey,
+        ),
+      }),
+    });
+  }
+
+  private readonly secure: SecureRound;
 
   async onApplicationBootstrap(): Promise<void> {
     for (const study of await this.studies.listByStatus('running')) {
@@ -64,6 +84,7 @@ export class RoundSchedulerService implements OnApplicationBootstrap, OnApplicat
         signature: signMessage(SignatureDomains.task, task, this.identity.secret.signingSecretKey),
       }),
       consenting: (study, candidates) => this.consent.consenting(study, candidates),
+      secure: this.secure,
     });
     this.runners.set(studyId, runner);
     void runner.done.finally(() => {

@@ -6,6 +6,7 @@ import { RoundEvents } from './round-events';
 import { RoundSchedulerService } from './round-scheduler.service';
 import { RoundsRepository } from './rounds.repository';
 import { UpdatesService } from './updates.service';
+import { SecureAggregationService } from './secure-aggregation.service';
 import { ApprovalsRepository } from '../consent/approvals.repository';
 import { ConsentService } from '../consent/consent.service';
 
@@ -18,6 +19,7 @@ import { ConsentService } from '../consent/consent.service';
     RoundEvents,
     RoundSchedulerService,
     UpdatesService,
+    SecureAggregationService,
     ApprovalsRepository,
     ConsentService,
   ],
@@ -29,6 +31,7 @@ import { ConsentService } from '../consent/consent.service';
     RoundEvents,
     RoundSchedulerService,
     UpdatesService,
+    SecureAggregationService,
   ],
 })
 export class RoundsModule {}

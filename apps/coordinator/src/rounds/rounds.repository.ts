@@ -6,6 +6,7 @@ import type {
   PrismaClient,
   Round,
   RoundStatus,
+  SecAggMessage,
   SiteUpdate,
 } from '@prisma/client';
 import { PRISMA } from '../core/tokens';
@@ -39,19 +40,43 @@ export class RoundsRepository {
   }
 
   createRound(
-    data: { studyId: string; index: number; selectedSiteIds: string[]; deadlineAt: Date },
+    data: {
+      studyId: string;
+      index: number;
+      selectedSiteIds: string[];
+      deadlineAt: Date;
+      status?: 'training' | 'advertising';
+      phaseDeadlineAt?: Date;
+    },
     db: Db = this.prisma,
   ): Promise<Round> {
-    return db.round.create({ data: { ...data, status: 'training' } });
+    return db.round.create({ data: { status: 'training', ...data } });
   }
 
   async setRoundStatus(
     roundId: string,
     status: RoundStatus,
-    extra: { failureReason?: string; aggregatedAt?: Date; completedAt?: Date } = {},
+    extra: {
+      failureReason?: string;
+      aggregatedAt?: Date;
+      completedAt?: Date;
+      deadlineAt?: Date;
+      phaseDeadlineAt?: Date | null;
+    } = {},
     db: Db = this.prisma,
   ): Promise<void> {
     await db.round.update({ where: { id: roundId }, data: { status, ...extra } });
+  }
+
+  /**
+   * The round's status, read with a row lock held until the transaction ends: a status change (an UPDATE of
+   * the row) waits for it, so what the caller checks stays true until it commits.
+   */
+  async lockRoundStatus(roundId: string, tx: Prisma.TransactionClient): Promise<RoundStatus> {
+    const rows = await tx.$queryRaw<Array<{ status: RoundStatus }>>`
+      SELECT status::text AS status FROM "round" WHERE id = ${roundId}::uuid FOR UPDATE`;
+    if (rows.length === 0) throw new Error(`round ${roundId} vanished`);
+    return rows[0]!.status;
   }
 
   listRounds(studyId: string): Promise<Array<Round & { _count: { updates: number } }>> {
@@ -81,6 +106,33 @@ export class RoundsRepository {
     await db.siteUpdate.updateMany({
       where: { roundId, status: 'received' },
       data: { status: 'aggregated' },
+    });
+  }
+
+  /** Stores a site's signed phase message; a second one for the same (round, site, phase) violates the unique key. */
+  async addSecAggMessage(
+    data: {
+      roundId: string;
+      siteId: string;
+      phase: string;
+      payload: Prisma.InputJsonValue;
+      signature: string;
+    },
+    db: Db = this.prisma,
+  ): Promise<void> {
+    await db.secAggMessage.create({ data });
+  }
+
+  secAggMessage(roundId: string, siteId: string, phase: string): Promise<SecAggMessage | null> {
+    return this.prisma.secAggMessage.findUnique({
+      where: { roundId_siteId_phase: { roundId, siteId, phase } },
+    });
+  }
+
+  secAggMessagesOf(roundId: string, phase?: string, db: Db = this.prisma): Promise<SecAggMessage[]> {
+    return db.secAggMessage.findMany({
+      where: { roundId, ...(phase ? { phase } : {}) },
+      orderBy: { receivedAt: 'asc' },
     });
   }
 

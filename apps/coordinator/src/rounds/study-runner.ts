@@ -1,6 +1,13 @@
 import type { Round } from '@prisma/client';
-import { applyDelta, createAggregator, decodeUpdate, privacyStatus } from '@fedseg/aggregation';
-import { decodeTensors, planHash, type SignedTask, type Task } from '@fedseg/protocol';
+import {
+  AggregationError,
+  applyDelta,
+  createAggregator,
+  decodeUpdate,
+  privacyStatus,
+  type StrategyState,
+} from '@fedseg/aggregation';
+import { decodeTensors, planHash, type MaskingContext, type SignedTask, type Task } from '@fedseg/protocol';
 import { studyPlanOf } from '../consent/consent.service';
 import type { Logger } from '../common/logger';
 import type { AuditRepository } from '../audit/audit.repository';
@@ -11,6 +18,13 @@ import type { StudiesRepository, StudyRecord } from '../studies/studies.reposito
 import type { GlobalModel, GlobalModelService } from './global-model.service';
 import type { RoundEvents } from './round-events';
 import type { MetricInput, RoundsRepository } from './rounds.repository';
+import {
+  PHASE_OF_STATUS,
+  decidePhase,
+  maxSitesFor,
+  type SecAggRoundStatus,
+} from './secure-aggregation-phase';
+import type { SecureRound } from './secure-round';
 import { selectSites } from './site-selection';
 import { taskIdFor } from './task-id';
 import { Wakeup } from './wakeup';
@@ -29,6 +43,8 @@ export interface StudyRunnerDeps {
   signTask(task: Task): SignedTask;
   /** Of the candidate site ids, those whose admins approved the study's current plan. */
   consenting(study: StudyRecord, candidates: readonly string[]): Promise<string[]>;
+  /** Reads, requests and the unmasked sum of secure-aggregation rounds. */
+  secure: SecureRound;
 }
 
 /**
@@ -98,7 +114,9 @@ export class StudyRunner {
           await this.startRound(study, (round?.index ?? 0) + 1);
           continue;
         }
-        if (round.status === 'training') await this.collectUpdates(study, round);
+        if (study.config.secureAggregation && isSecAggStatus(round.status))
+          await this.secureAggregationPhase(study, round, round.status);
+        else if (round.status === 'training') await this.collectUpdates(study, round);
         else if (round.status === 'aggregating') await this.aggregate(study, round);
         else if (round.status === 'evaluating') await this.collectEvaluations(study, round);
       }
@@ -151,11 +169,27 @@ export class StudyRunner {
       if ((await this.deps.studies.get(study.id)).status !== 'running') return;
       eligible = await this.eligibleSites(study);
     }
-    const selected = selectSites(eligible, cfg.sitesPerRound, cfg.training.seed * 100_003 + index);
+    const secure = cfg.secureAggregation;
+    // Masked rounds select at most 2t - 1 sites (see SecureAggregationConfig.threshold).
+    const perRound = secure
+      ? Math.min(cfg.sitesPerRound ?? Number.MAX_SAFE_INTEGER, maxSitesFor(secure.threshold))
+      : cfg.sitesPerRound;
+    const selected = selectSites(eligible, perRound, cfg.training.seed * 100_003 + index);
     const deadlineAt = new Date(Date.now() + cfg.roundDeadlineMs);
     const round = await this.deps.rounds.transaction(async (tx) => {
       const created = await this.deps.rounds.createRound(
-        { studyId: study.id, index, selectedSiteIds: selected, deadlineAt },
+        {
+          studyId: study.id,
+          index,
+          selectedSiteIds: selected,
+          deadlineAt,
+          ...(secure
+            ? {
+                status: 'advertising' as const,
+                phaseDeadlineAt: new Date(Date.now() + secure.phaseDeadlineMs),
+              }
+            : {}),
+        },
         tx,
       );
       await this.deps.audit.record(
@@ -190,19 +224,22 @@ export class StudyRunner {
   }
 
   /** Sends the task to every listed site that is online and has not had it on its current connection. */
-  private sendTasks(
+  private async sendTasks(
     study: StudyRecord,
     round: Round,
     siteIds: Iterable<string>,
     kind: 'train' | 'evaluate',
     global: GlobalModel,
     deadlineAt: Date,
-  ): void {
+    masking?: (siteId: string) => Promise<MaskingContext>,
+  ): Promise<void> {
     for (const siteId of siteIds) {
       const online = this.deps.registry.get(siteId);
       if (!online || this.sentOn.get(`${kind}:${siteId}`) === online.connection.connectionId) continue;
       const plan = studyPlanOf(study.id, study.config);
+      const secureAggregation = kind === 'train' && masking ? await masking(siteId) : undefined;
       const task: Task = {
+        ...(secureAggregation ? { secureAggregation } : {}),
         kind,
         taskId: taskIdFor(study.id, round.index, siteId, kind),
         studyId: study.id,
@@ -216,6 +253,75 @@ export class StudyRunner {
       this.deps.registry.sendTask(siteId, this.deps.signTask(task), global.blob);
       this.sentOn.set(`${kind}:${siteId}`, online.connection.connectionId);
     }
+  }
+
+  /**
+   * A round of a masked study before aggregation: each key phase asks its sites for a signed message and
+   * training collects masked updates; decidePhase says when to move on or fail. Requests are re-sent to a
+   * site that reconnected (sites answer them idempotently).
+   */
+  private async secureAggregationPhase(
+    study: StudyRecord,
+    round: Round,
+    status: SecAggRoundStatus,
+  ): Promise<void> {
+    const cfg = study.config;
+    const secure = cfg.secureAggregation!;
+    this.deps.registry.markBusy(round.selectedSiteIds, study.id);
+    const global = status === 'training' ? await this.deps.globalModels.latest(study) : null;
+    while (!this.stopped) {
+      const participants = await this.deps.secure.participants(round);
+      const deadline = status === 'training' ? round.deadlineAt : (round.phaseDeadlineAt ?? round.deadlineAt);
+      const decision = decidePhase({
+        status,
+        round: round.index,
+        participants,
+        declined: new Set(round.selectedSiteIds.filter((id) => this.declined.has(`train:${id}`))),
+        threshold: secure.threshold,
+        minSites: cfg.minSites,
+        now: Date.now(),
+        deadline: deadline.getTime(),
+      });
+      if (decision.kind === 'fail') return this.failRound(study, round, decision.reason);
+      if (decision.kind === 'advance') return this.advanceSecureRound(study, round, decision.to);
+      if (global) {
+        await this.sendTasks(study, round, decision.pending, 'train', global, round.deadlineAt, (siteId) =>
+          this.deps.secure.maskingContext(study, round, siteId, participants),
+        );
+      } else {
+        const phase = PHASE_OF_STATUS[status as Exclude<SecAggRoundStatus, 'training'>];
+        const request = await this.deps.secure.request(study, round, phase, participants);
+        for (const siteId of decision.pending) {
+          const online = this.deps.registry.get(siteId);
+          if (!online || this.sentOn.get(`${phase}:${siteId}`) === online.connection.connectionId) continue;
+          this.deps.registry.sendSecAgg(siteId, request);
+          this.sentOn.set(`${phase}:${siteId}`, online.connection.connectionId);
+        }
+      }
+      await this.wake.wait(Math.max(0, Math.min(deadline.getTime() - Date.now(), 5_000)));
+      if ((await this.deps.studies.get(study.id)).status !== 'running') return;
+    }
+  }
+
+  private async advanceSecureRound(
+    study: StudyRecord,
+    round: Round,
+    to: 'sharing' | 'training' | 'unmasking' | 'aggregating',
+  ): Promise<void> {
+    const now = Date.now();
+    const phaseDeadlineAt = new Date(now + study.config.secureAggregation!.phaseDeadlineMs);
+    if (to === 'training')
+      await this.deps.rounds.setRoundStatus(round.id, to, {
+        deadlineAt: new Date(now + study.config.roundDeadlineMs),
+        phaseDeadlineAt: null,
+      });
+    else if (to === 'aggregating')
+      await this.deps.rounds.setRoundStatus(round.id, to, { phaseDeadlineAt: null });
+    else await this.deps.rounds.setRoundStatus(round.id, to, { phaseDeadlineAt });
+    this.deps.log.info(
+      { studyId: study.id, round: round.index, phase: to },
+      'secure aggregation: next phase',
+    );
   }
 
   private async collectUpdates(study: StudyRecord, round: Round): Promise<void> {
@@ -239,7 +345,7 @@ export class StudyRunner {
           `round ${round.index} got ${updates.length} update(s) before its deadline; minSites is ${cfg.minSites}`,
         );
       }
-      this.sendTasks(study, round, pending, 'train', global, round.deadlineAt);
+      await this.sendTasks(study, round, pending, 'train', global, round.deadlineAt);
       await this.wake.wait(Math.min(round.deadlineAt.getTime() - now, 5_000));
       if ((await this.deps.studies.get(study.id)).status !== 'running') return;
     }
@@ -272,25 +378,39 @@ export class StudyRunner {
   private async aggregate(study: StudyRecord, round: Round): Promise<void> {
     const global = await this.deps.globalModels.latest(study);
     const updates = (await this.deps.rounds.updatesOf(round.id)).filter((u) => u.status !== 'rejected');
-    const aggregator = createAggregator(study.config.strategy, {
-      global: global.weights.data,
-      state: global.state,
-      expectedSites: updates.length,
-      privacy: study.config.privacy,
-    });
-    // Streamed: one update in memory at a time (FedAvg/FedOpt need O(P) whatever the number of sites).
-    for (const update of updates) {
-      const blob = await this.deps.blobs.get(update.storageKey);
-      if (sha256Hex(blob) !== update.sha256)
-        throw new Error(`stored update ${update.id} no longer matches its digest`);
-      const delta = decodeUpdate(decodeTensors(blob));
-      aggregator.add({
-        siteId: update.siteId,
-        samples: update.samples,
-        weights: applyDelta(global.weights.data, delta),
+    let result: { weights: Float32Array; state: StrategyState | null };
+    if (study.config.secureAggregation) {
+      try {
+        result = await this.deps.secure.aggregate(study, round, global, updates);
+      } catch (err) {
+        if (!(err instanceof AggregationError)) throw err;
+        return this.failRound(
+          study,
+          round,
+          `secure aggregation could not unmask round ${round.index}: ${err.message}`,
+        );
+      }
+    } else {
+      const aggregator = createAggregator(study.config.strategy, {
+        global: global.weights.data,
+        state: global.state,
+        expectedSites: updates.length,
+        privacy: study.config.privacy,
       });
+      // Streamed: one update in memory at a time (FedAvg/FedOpt need O(P) whatever the number of sites).
+      for (const update of updates) {
+        const blob = await this.deps.blobs.get(update.storageKey);
+        if (sha256Hex(blob) !== update.sha256)
+          throw new Error(`stored update ${update.id} no longer matches its digest`);
+        const delta = decodeUpdate(decodeTensors(blob));
+        aggregator.add({
+          siteId: update.siteId,
+          samples: update.samples,
+          weights: applyDelta(global.weights.data, delta),
+        });
+      }
+      result = aggregator.finish();
     }
-    const result = aggregator.finish();
     const stored = await this.deps.globalModels.store(
       study.id,
       round.index,
@@ -375,7 +495,7 @@ export class StudyRunner {
         (id) => !reported.has(id) && !this.declined.has(`evaluate:${id}`),
       );
       if (pending.length === 0 || Date.now() >= deadline.getTime()) break;
-      this.sendTasks(study, round, pending, 'evaluate', global, deadline);
+      await this.sendTasks(study, round, pending, 'evaluate', global, deadline);
       await this.wake.wait(Math.min(deadline.getTime() - Date.now(), 5_000));
     }
     if (this.stopped) return;
@@ -434,4 +554,8 @@ export class StudyRunner {
     });
     this.deps.log.info({ studyId: study.id, round: round.index, valDice }, 'round completed');
   }
+}
+
+function isSecAggStatus(status: Round['status']): status is SecAggRoundStatus {
+  return status === 'advertising' || status === 'sharing' || status === 'training' || status === 'unmasking';
 }

@@ -3,6 +3,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
 import { decodeUpdate } from '@fedseg/aggregation';
 import {
+  MASKED_UPDATE_TENSOR,
+  SECURE_AGGREGATION_CODEC,
   decodeTensors,
   weightCount,
   type MetricsReport,
@@ -61,10 +63,11 @@ export class UpdatesService {
         'TASK_MISMATCH',
         `Task ${header.taskId} is not site ${site.name}'s training task of round ${header.round}.`,
       );
-    if (header.codec !== study.config.compression.codec)
+    const codec = study.config.secureAggregation ? SECURE_AGGREGATION_CODEC : study.config.compression.codec;
+    if (header.codec !== codec)
       throw new UpdateRejectedError(
         'CODEC_MISMATCH',
-        `The study's updates use codec ${study.config.compression.codec}, not ${header.codec}.`,
+        `The study's updates use codec ${codec}, not ${header.codec}.`,
       );
     if (header.payloadBytes > maxUpdateBytes)
       throw new UpdateRejectedError(
@@ -109,46 +112,30 @@ export class UpdatesService {
         `The update's bytes hash to ${digest.slice(0, 12)}…, not the declared sha256.`,
       );
     }
-    let delta: Float32Array;
-    try {
-      const tensors = decodeTensors(blob);
-      const prefix = CODEC_TENSOR_PREFIX[study.config.compression.codec];
-      if (!tensors.every((t) => t.name.startsWith(prefix)))
-        throw new Error(
-          `the study's codec ${study.config.compression.codec} sends ${prefix}* tensors, not ${tensors.map((t) => t.name).join(', ')}`,
-        );
-      delta = decodeUpdate(tensors);
-    } catch (err) {
-      throw new UpdateRejectedError('BAD_UPDATE', `The update does not decode: ${(err as Error).message}`);
-    }
     const global = await this.globalModels.latest(study);
     const expected = weightCount(global.weights.manifest);
-    if (delta.length !== expected) {
-      throw new UpdateRejectedError(
-        'MANIFEST_MISMATCH',
-        `The update has ${delta.length} values; the global model has ${expected}.`,
-      );
-    }
-    for (let i = 0; i < delta.length; i++) {
-      if (!Number.isFinite(delta[i]!)) {
-        throw new UpdateRejectedError(
-          'NON_FINITE_UPDATE',
-          `The update holds a non-finite value at index ${i}.`,
-        );
-      }
-    }
+    const decodedBytes = study.config.secureAggregation
+      ? await this.checkMaskedUpdate(site, round.id, blob, expected)
+      : this.checkPlainUpdate(study.config.compression.codec, blob, expected);
     const key = `updates/${study.id}/round-${meta.round}/${site.siteId}-${crypto.randomUUID()}.fstn`;
     await this.blobs.put(key, blob);
     let updateId: string;
     try {
       updateId = await this.rounds.transaction(async (tx) => {
+        // Under the round row's lock: an update racing the round's close is stored before it, or refused.
+        const status = await this.rounds.lockRoundStatus(round.id, tx);
+        if (status !== 'training')
+          throw new UpdateRejectedError(
+            'ROUND_CLOSED',
+            `Round ${meta.round} is ${status}; it no longer accepts updates.`,
+          );
         const row = await this.rounds.createUpdate(
           {
             roundId: round.id,
             siteId: site.siteId,
             samples: meta.samples,
             wireBytes: blob.length,
-            bytes: delta.byteLength,
+            bytes: decodedBytes,
             sha256: digest,
             storageKey: key,
             nonce,
@@ -195,6 +182,72 @@ export class UpdatesService {
     });
     this.scheduler.notify(study.id);
     return { updateId };
+  }
+
+  /** A plain update decodes with the study's codec into exactly one finite value per weight. Returns its decoded size. */
+  private checkPlainUpdate(codec: string, blob: Uint8Array, expected: number): number {
+    let delta: Float32Array;
+    try {
+      const tensors = decodeTensors(blob);
+      const prefix = CODEC_TENSOR_PREFIX[codec];
+      if (!tensors.every((t) => t.name.startsWith(prefix)))
+        throw new Error(
+          `the study's codec ${codec} sends ${prefix}* tensors, not ${tensors.map((t) => t.name).join(', ')}`,
+        );
+      delta = decodeUpdate(tensors);
+    } catch (err) {
+      throw new UpdateRejectedError('BAD_UPDATE', `The update does not decode: ${(err as Error).message}`);
+    }
+    if (delta.length !== expected) {
+      throw new UpdateRejectedError(
+        'MANIFEST_MISMATCH',
+        `The update has ${delta.length} values; the global model has ${expected}.`,
+      );
+    }
+    for (let i = 0; i < delta.length; i++) {
+      if (!Number.isFinite(delta[i]!)) {
+        throw new UpdateRejectedError(
+          'NON_FINITE_UPDATE',
+          `The update holds a non-finite value at index ${i}.`,
+        );
+      }
+    }
+    return delta.byteLength;
+  }
+
+  /**
+   * A masked update is one ring vector (two 32-bit words per weight) from a site that shared its keys this
+   * round. Its values are uniformly random by design: nothing else about them can be checked here.
+   */
+  private async checkMaskedUpdate(
+    site: SubmittingSite,
+    roundId: string,
+    blob: Uint8Array,
+    expected: number,
+  ): Promise<number> {
+    if (!(await this.rounds.secAggMessage(roundId, site.siteId, 'share')))
+      throw new UpdateRejectedError(
+        'SECAGG_NOT_PARTICIPANT',
+        `Site ${site.name} did not share masking keys this round, so its masked update could never be unmasked.`,
+      );
+    let tensors;
+    try {
+      tensors = decodeTensors(blob);
+    } catch (err) {
+      throw new UpdateRejectedError('BAD_UPDATE', `The update does not decode: ${(err as Error).message}`);
+    }
+    const [tensor] = tensors;
+    if (tensors.length !== 1 || tensor!.name !== MASKED_UPDATE_TENSOR || tensor!.dtype !== 'uint32')
+      throw new UpdateRejectedError(
+        'BAD_UPDATE',
+        `A masked update is one uint32 tensor ${MASKED_UPDATE_TENSOR}.`,
+      );
+    if (tensor!.data.length !== 2 * expected)
+      throw new UpdateRejectedError(
+        'MANIFEST_MISMATCH',
+        `The masked update has ${tensor!.data.length / 2} values; the global model has ${expected}.`,
+      );
+    return tensor!.data.byteLength;
   }
 
   async reportMetrics(site: SubmittingSite, report: MetricsReport): Promise<void> {

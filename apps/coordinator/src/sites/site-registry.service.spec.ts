@@ -10,7 +10,12 @@ const hello = (siteName: string, maxConcurrentStudies: number): AgentHello => ({
 });
 
 function connection(id: string, sent: SignedTask[] = []) {
-  return { connectionId: id, sendTask: (task: SignedTask) => void sent.push(task), close: () => undefined };
+  return {
+    connectionId: id,
+    sendTask: (task: SignedTask) => void sent.push(task),
+    sendSecAgg: () => undefined,
+    close: () => undefined,
+  };
 }
 
 describe('SiteRegistry', () => {

@@ -1,11 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { Injectable } from '@nestjs/common';
-import type { AgentHello, SignedTask } from '@fedseg/protocol';
+import type { AgentHello, SignedSecAggRequest, SignedTask } from '@fedseg/protocol';
 
 /** How the scheduler reaches a connected agent, without knowing about sockets. */
 export interface AgentConnection {
   readonly connectionId: string;
   sendTask(task: SignedTask, weights: Uint8Array): void;
+  /** A secure-aggregation phase request (advertise, share, unmask). */
+  sendSecAgg(request: SignedSecAggRequest): void;
   /** Ends the connection at once (revocation), telling the agent why. */
   close(reason: string): void;
 }
@@ -92,6 +94,13 @@ export class SiteRegistry {
     const site = this.online.get(siteId);
     if (!site) return false;
     site.connection.sendTask(task, weights);
+    return true;
+  }
+
+  sendSecAgg(siteId: string, request: SignedSecAggRequest): boolean {
+    const site = this.online.get(siteId);
+    if (!site) return false;
+    site.connection.sendSecAgg(request);
     return true;
   }
 }

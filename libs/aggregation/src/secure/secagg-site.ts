@@ -99,6 +99,11 @@ export class SecAggSite {
 
   constructor(private readonly options: SecAggSiteOptions) {}
 
+  /** The threshold this site shared its secrets with. */
+  get threshold(): number {
+    return this.options.threshold;
+  }
+
   get ctx(): MaskContext {
     return { studyId: this.options.studyId, round: this.options.round };
   }
