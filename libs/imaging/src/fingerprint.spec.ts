@@ -6,7 +6,7 @@ import {
   planFromFingerprint,
   targetSpacingFromFingerprint,
 } from './plan-from-fingerprint';
-import { caseStats, siteFingerprint } from './site-fingerprint';
+import { caseStats, roundOutward, siteFingerprint } from './site-fingerprint';
 import type { Volume } from './volume';
 
 function line(values: number[], spacingMm: [number, number, number]): Volume {
@@ -59,6 +59,19 @@ describe('siteFingerprint', () => {
     // No array longer than the bins, cases or classes, and no string but the modality name and nothing file-like.
     for (const arr of arrays(wire)) expect(arr.length).toBeLessThanOrEqual(5);
     expect(strings(wire)).toEqual(['T1']);
+  });
+
+  it('rounds the histogram range outward to two significant digits', () => {
+    const s = caseStats(line([0, 0.14636, 1550.85], [1, 1, 1]), Uint8Array.from([0, 1, 1]), {
+      numClasses: 2,
+    });
+    const [m] = siteFingerprint([s], { modalities: ['T1'], numClasses: 2, bins: 4 }).modalities;
+    expect([m!.lo, m!.hi]).toEqual([0.14, 1600]);
+    // Bins of 399.965 on [0.14, 1600]: 0.14636 -> bin 0, 1550.85 -> bin 3.
+    expect(m!.counts).toEqual([1, 0, 0, 1]);
+    expect(roundOutward(-1024.5, 'down')).toBe(-1100);
+    expect(roundOutward(-3.14, 'up')).toBe(-3.1);
+    expect(roundOutward(5, 'down')).toBe(5);
   });
 
   it('samples at most samplesPerCase foreground voxels per case, evenly strided', () => {

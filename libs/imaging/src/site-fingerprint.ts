@@ -97,7 +97,7 @@ export interface SiteFingerprintOptions {
 /**
  * A site's fingerprint message (the SiteFingerprint schema, parsed before it is returned, so only its keys
  * exist): per-case spacing and shapes; per modality a FINGERPRINT_BINS-bin histogram of the sampled foreground
- * intensities over the site's [min, max], with the mean and std of all foreground voxels; the class volume
+ * intensities over the site's [min, max] rounded outward to two significant digits, with the mean and std of all foreground voxels; the class volume
  * fractions; the memory budget. No case id, file name or voxel array is part of it.
  */
 export function siteFingerprint(
@@ -115,8 +115,10 @@ export function siteFingerprint(
   const modalities = options.modalities.map((modality, ch) => {
     const stats = cases.map((s) => s.channels[ch]);
     const count = stats.reduce((a, s) => a + s.count, 0);
-    const lo = count > 0 ? Math.min(...stats.map((s) => s.min)) : 0;
-    const hi = count > 0 ? Math.max(...stats.map((s) => s.max)) : 0;
+    // The range is rounded outward to two significant digits, so the message does not carry any single
+    // voxel's exact extreme value; percentiles are still read to within a bin.
+    const lo = count > 0 ? roundOutward(Math.min(...stats.map((s) => s.min)), 'down') : 0;
+    const hi = count > 0 ? roundOutward(Math.max(...stats.map((s) => s.max)), 'up') : 0;
     const counts = new Array<number>(bins).fill(0);
     const width = (hi - lo) / bins;
     for (const s of stats)
@@ -144,4 +146,14 @@ export function siteFingerprint(
     classVolumeFractions: classVoxels.map((n) => n / total),
     ...(options.memoryBudgetMb !== undefined ? { memoryBudgetMb: options.memoryBudgetMb } : {}),
   });
+}
+
+/** x rounded down or up to two significant digits (0 stays 0): 1550.85 -> 1600 up, 0.1464 -> 0.14 down. */
+export function roundOutward(x: number, direction: 'up' | 'down'): number {
+  if (x === 0 || !Number.isFinite(x)) return x;
+  const step = 10 ** (Math.floor(Math.log10(Math.abs(x))) - 1);
+  const r = (direction === 'up' ? Math.ceil(x / step) : Math.floor(x / step)) * step;
+  // Undo float noise from the division (e.g. 1600.0000000000002) without crossing x.
+  const clean = Number(r.toPrecision(12));
+  return direction === 'up' ? Math.max(clean, x) : Math.min(clean, x);
 }
