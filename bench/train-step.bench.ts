@@ -13,16 +13,27 @@
  *   cpu-simd   tfjs cpu backend, convolutions on the SIMD module
  *   tfjs-wasm  tfjs wasm backend with its own kernels only (stock; about 18 s a step: 1 round of 1 step)
  *   tfjs-cpu   tfjs cpu backend with its own kernels only (about 42 s a step; only when named)
- * The other fast kernels (instance norm, reductions, pooling, copies) are on for every engine but stock.
+ * The other fast kernels (instance norm, reductions, pooling, copies, the fused loss and Adam) are on for
+ * every engine but stock. A step is what trainLocal runs: the library's loss, tf.variableGrads, its Adam.
  * The PyTorch peer (../shared/peer/unet3d_torch.py, same network) runs before each round of each engine when
  * /usr/bin/python3 has torch; the ratio to it is the median of the per-round ratios.
+ * "first step after new weights": after the timed rounds, each engine gets `--rounds` simulated federated
+ * rounds (new global weights through setFlatWeights, a fresh optimizer, then 1 + --steps steps); the
+ * figure is the median first step, and "x steady" its ratio to the median of the steps after it.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { createSegmentationModel } from '@fedseg/models';
+import {
+  adam,
+  createSegmentationModel,
+  getFlatWeights,
+  segmentationLoss,
+  setFlatWeights,
+  type Optimizer,
+} from '@fedseg/models';
 import {
   loadNativeKernels,
   registerFastKernels,
@@ -100,24 +111,9 @@ interface Measured {
   roundRatios: number[];
   peerMs: number[];
   leakedTensors?: number;
-}
-
-/** Soft Dice on the foreground probability plus mean cross-entropy: exactly the peer's loss. */
-function benchLoss(logits: tf.Tensor5D, oneHot: tf.Tensor5D): tf.Scalar {
-  return tf.tidy(() => {
-    const logProbs = tf.logSoftmax(logits, -1);
-    const foreground = tf.exp(tf.slice(logProbs, [0, 0, 0, 0, 1], [-1, -1, -1, -1, 1]));
-    const target = tf.slice(oneHot, [0, 0, 0, 0, 1], [-1, -1, -1, -1, 1]);
-    const dice = tf.sub(
-      1,
-      tf.div(
-        tf.add(tf.mul(2, tf.sum(tf.mul(foreground, target))), 1),
-        tf.add(tf.add(tf.sum(foreground), tf.sum(target)), 1),
-      ),
-    );
-    const crossEntropy = tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logProbs), -1)));
-    return tf.add(dice, crossEntropy) as tf.Scalar;
-  });
+  /** The first step after new weights and a fresh optimizer, per simulated round, and the steps after it. */
+  firstSteps: number[];
+  afterFirst: number[];
 }
 
 /**
@@ -128,7 +124,7 @@ function benchLoss(logits: tf.Tensor5D, oneHot: tf.Tensor5D): tf.Scalar {
 async function measureEngine(
   engine: Engine,
   shape: { size: number; batch: number },
-  plan: { steps: number; warmup: number; rounds: number },
+  plan: { steps: number; warmup: number; rounds: number; newWeights: boolean },
   peer: (() => number | null) | null,
 ): Promise<Measured> {
   const { size, batch } = shape;
@@ -148,20 +144,32 @@ async function measureEngine(
     },
     0,
   );
-  const optimizer = tf.train.adam(1e-3);
   const x = tf.randomNormal([batch, size, size, size, 1], 0, 1, 'float32', 1);
   const labels = tf.tidy(() =>
     tf.cast(tf.greater(tf.randomUniform([batch, size, size, size], 0, 1, 'float32', 2), 0.5), 'int32'),
   );
-  const oneHot = tf.oneHot(labels, 2) as tf.Tensor5D;
+  const oneHot = tf.tidy(() => tf.cast(tf.oneHot(labels, 2), 'float32')) as tf.Tensor5D;
+  // What trainLocal does each step: the library's loss (soft Dice on the foreground with smoothing 1 plus
+  // mean cross-entropy: exactly the peer's loss), tf.variableGrads, the library's Adam at 1e-3.
+  const variables = model.network.trainableWeights.map((w) => w.read() as tf.Variable);
+  let optimizer: Optimizer = adam();
   const step = async (): Promise<void> => {
-    const loss = optimizer.minimize(
-      () => benchLoss(model.network.apply(x, { training: true }) as tf.Tensor5D, oneHot),
-      true,
+    const { value, grads } = tf.variableGrads(
+      () =>
+        segmentationLoss(model.network.apply(x, { training: true }) as tf.Tensor5D, oneHot, {
+          kind: 'dice-ce',
+          diceSmooth: 1,
+        }),
+      variables,
     );
-    if (!loss) throw new Error('optimizer returned no loss');
-    await loss.data();
-    loss.dispose();
+    optimizer.step(
+      variables,
+      variables.map((v) => grads[v.name]!),
+      1e-3,
+    );
+    tf.dispose(Object.values(grads));
+    await value.data();
+    value.dispose();
   };
   for (let i = 0; i < plan.warmup; i++) await step();
   const tensorsBefore = tf.memory().numTensors;
@@ -183,6 +191,24 @@ async function measureEngine(
     }
   }
   const leakedTensors = tf.memory().numTensors - tensorsBefore;
+  // A federated round on a site: new global weights arrive (a different vector), trainLocal starts a
+  // fresh optimizer, and its first step runs. Measured `plan.rounds` times against the steps after it.
+  const firstSteps: number[] = [];
+  const afterFirst: number[] = [];
+  if (plan.newWeights) {
+    const weights = getFlatWeights(model);
+    for (let round = 0; round < plan.rounds; round++) {
+      const data = weights.data.map((w, i) => w + 1e-3 * Math.sin(i + round));
+      setFlatWeights(model, { manifest: weights.manifest, data });
+      optimizer.dispose();
+      optimizer = adam();
+      for (let i = 0; i < 1 + plan.steps; i++) {
+        const start = performance.now();
+        await step();
+        (i === 0 ? firstSteps : afterFirst).push(performance.now() - start);
+      }
+    }
+  }
   tf.dispose([x, labels, oneHot]);
   optimizer.dispose();
   model.dispose();
@@ -194,6 +220,8 @@ async function measureEngine(
     roundRatios,
     peerMs,
     leakedTensors: leakedTensors / times.length,
+    firstSteps,
+    afterFirst,
   };
 }
 
@@ -264,12 +292,19 @@ export async function run(args: string[]): Promise<void> {
         ? { ...base, label: `${base.label.slice(0, -1)}: ${threads})`, kernels: { ...base.kernels, threads } }
         : base;
     // tfjs's own kernels take 18-45 s a step here: one round of one step after one warmup, one peer run.
-    const plan = engine.kernels ? { steps, warmup, rounds } : { steps: 1, warmup: 1, rounds: 1 };
+    const plan = engine.kernels
+      ? { steps, warmup, rounds, newWeights: true }
+      : { steps: 1, warmup: 1, rounds: 1, newWeights: false };
     results.push(await measureEngine(engine, { size, batch }, plan, peer));
   }
   const allPeer = results.flatMap((r) => r.peerMs);
   const peerMs = allPeer.length > 0 ? median(allPeer) : NaN;
-  const rows = results.map((r) => ({ ...r, ratio: r.roundRatios.length > 0 ? median(r.roundRatios) : NaN }));
+  const rows = results.map((r) => ({
+    ...r,
+    ratio: r.roundRatios.length > 0 ? median(r.roundRatios) : NaN,
+    firstMs: r.firstSteps.length > 0 ? median(r.firstSteps) : NaN,
+    firstRatio: r.firstSteps.length > 0 ? median(r.firstSteps) / median(r.afterFirst) : NaN,
+  }));
 
   console.log('');
   printTable(
@@ -279,6 +314,8 @@ export async function run(args: string[]): Promise<void> {
       'voxels/s',
       'GFLOP/s',
       'x PyTorch (median of rounds)',
+      'first step after new weights',
+      'x steady',
       'tensors leaked/step',
     ],
     [
@@ -288,6 +325,8 @@ export async function run(args: string[]): Promise<void> {
         fmt(voxels / (r.msPerStep / 1000), 0),
         fmt(flopsPerStep / (r.msPerStep * 1e6), 1),
         fmt(r.ratio, 2),
+        fmt(r.firstMs, 0),
+        fmt(r.firstRatio, 2),
         fmt(r.leakedTensors ?? NaN, 1),
       ]),
       ...(Number.isFinite(peerMs)
@@ -298,6 +337,8 @@ export async function run(args: string[]): Promise<void> {
               fmt(voxels / (peerMs / 1000), 0),
               fmt(flopsPerStep / (peerMs * 1e6), 1),
               '1.00',
+              '-',
+              '-',
               '-',
             ],
           ]
@@ -326,7 +367,10 @@ export async function run(args: string[]): Promise<void> {
       engine: r.engine,
       ms_per_step: Math.round(r.msPerStep),
       ratio_to_pytorch: round2(r.ratio),
+      first_step_after_new_weights_ms: Number.isFinite(r.firstMs) ? Math.round(r.firstMs) : null,
+      first_step_ratio_to_steady: round2(r.firstRatio),
       steps_ms: r.steps.map((t) => Math.round(t)),
+      first_steps_ms: r.firstSteps.map((t) => Math.round(t)),
       peer_ms: r.peerMs,
     })),
   };

@@ -29,6 +29,7 @@ export {
   type TrainLocalResult,
   type TrainProgress,
 } from './training/train-local';
+export { adam, sgdMomentum, type Optimizer } from './training/optimizer';
 export {
   evaluateSegmentation,
   type EvaluateSegmentationOptions,

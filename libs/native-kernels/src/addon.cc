@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "conv3d.h"
 #include "elementwise.h"
@@ -135,6 +136,50 @@ napi_value Info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, result, "onednn", version);
   napi_set_named_property(env, result, "cachedPlans", plans);
   return result;
+}
+
+// plans(reset?: boolean): [{ kind, mode, shape: number[24], impl, blocked, calls, ms }] for every cached
+// convolution plan; with reset, zeroes the counters afterwards (profiling: reset, run a step, read).
+napi_value Plans(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (!check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "arguments")) return nullptr;
+  bool reset = false;
+  if (argc >= 1) {
+    napi_valuetype type;
+    napi_typeof(env, argv[0], &type);
+    if (type == napi_boolean) napi_get_value_bool(env, argv[0], &reset);
+  }
+  const std::vector<fedseg::PlanReport> reports = fedseg::conv3dPlanReports();
+  napi_value list;
+  if (!check(env, napi_create_array_with_length(env, reports.size(), &list), "plans")) return nullptr;
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const fedseg::PlanReport& r = reports[i];
+    napi_value item, kind, mode, shape, impl, blocked, calls, ms;
+    napi_create_object(env, &item);
+    napi_create_int32(env, r.kind, &kind);
+    napi_create_int32(env, r.mode, &mode);
+    napi_create_array_with_length(env, r.shape.size(), &shape);
+    for (size_t j = 0; j < r.shape.size(); ++j) {
+      napi_value v;
+      napi_create_int64(env, r.shape[j], &v);
+      napi_set_element(env, shape, j, v);
+    }
+    napi_create_string_utf8(env, r.impl.c_str(), r.impl.size(), &impl);
+    napi_get_boolean(env, r.blocked, &blocked);
+    napi_create_int64(env, r.calls, &calls);
+    napi_create_double(env, r.seconds * 1000.0, &ms);
+    napi_set_named_property(env, item, "kind", kind);
+    napi_set_named_property(env, item, "mode", mode);
+    napi_set_named_property(env, item, "shape", shape);
+    napi_set_named_property(env, item, "impl", impl);
+    napi_set_named_property(env, item, "blocked", blocked);
+    napi_set_named_property(env, item, "calls", calls);
+    napi_set_named_property(env, item, "ms", ms);
+    napi_set_element(env, list, i, item);
+  }
+  if (reset) fedseg::conv3dResetCounters();
+  return list;
 }
 
 // Reads argument `index` as a Float32Array of exactly `expected` elements (JS exception otherwise).
@@ -310,6 +355,7 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"conv3d", nullptr, Conv3d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"plans", nullptr, Plans, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"instanceNormForward", nullptr, InstanceNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"instanceNormBackward", nullptr, InstanceNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumBlock", nullptr, SumBlock, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -2,11 +2,18 @@
 // place on the caller's float32 buffers. Tensor layouts are tfjs's: activations NDHWC, filters
 // [kD, kH, kW, inC, outC] (oneDNN's `dhwio`).
 //
-// Two execution modes:
+// Three execution modes:
 //  - plain: oneDNN runs directly on NDHWC/dhwio (about 35-145 GFLOP/s on 2 cores, no extra copies);
 //  - blocked: oneDNN picks its own layout (format `any`, channel blocks of 8/16), and we reorder into and
-//    out of it around the primitive. Faster convolutions at the cost of the reorders; which wins depends
-//    on the shape, so mode `Auto` measures both on the first call of a shape and keeps the faster.
+//    out of it around the primitive. Faster convolutions at the cost of the reorders;
+//  - auto: on the first call of a shape, every implementation oneDNN offers for either layout (its
+//    primitive-descriptor iterator: jit:avx512_core, jit:avx2, gemm, ...; never the reference loops) is
+//    timed, reorders included, and the fastest kept. The first implementation is not always the best:
+//    on 2 AVX-512 cores, jit:avx2 ran backward-data of bench-unet3d's 48^3 8 -> 8 layer in 8 ms against
+//    jit:avx512_core's 34 ms (measured with every implementation in one process).
+// A layout oneDNN wants is often byte-for-byte NDHWC already (channel blocks of 8 with 8 channels, 16 with
+// 16: nCdhw8c is NDHWC when C = 8), so those operands run in place with no reorder at all: activations stay
+// in the primitives' layout between layers without any tensor changing its tfjs layout.
 // Primitives, reorders and blocked scratch buffers are cached per shape: a training loop repeats the same
 // few shapes every step.
 #include "conv3d.h"
@@ -14,10 +21,15 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 namespace fedseg {
@@ -32,13 +44,60 @@ using tag = memory::format_tag;
 using dt = memory::data_type;
 
 engine& cpuEngine() {
-  static engine eng(engine::kind::cpu, 0);
+  static engine eng = [] {
+    // Our plan cache keeps every primitive we run, so oneDNN's own primitive cache only duplicates it, and
+    // it breaks the implementation search: with it on, next_impl() on a fresh primitive descriptor kept
+    // returning the implementation already cached for that convolution (oneDNN 2.6.3), so only oneDNN's
+    // first choice was ever timed.
+    dnnl::set_primitive_cache_capacity(0);
+    return engine(engine::kind::cpu, 0);
+  }();
   return eng;
 }
 
 stream& cpuStream() {
   static stream strm(cpuEngine());
   return strm;
+}
+
+// Offset (in elements) of logical index `idx` in a blocked memory desc, following oneDNN's blocking rule:
+// each dimension's index splits into an outer part (times its stride) and inner-block digits, the last
+// inner block varying fastest. The offset is a sum of one term per dimension.
+long offsetOf(const dnnl_memory_desc_t& d, int dim, long index) {
+  const dnnl_blocking_desc_t& b = d.format_desc.blocking;
+  long block = 1;
+  for (int k = 0; k < b.inner_nblks; ++k) {
+    if (b.inner_idxs[k] == dim) block *= b.inner_blks[k];
+  }
+  long offset = (index / block) * b.strides[dim];
+  long rest = index % block;
+  long multiplier = 1;
+  for (int k = b.inner_nblks - 1; k >= 0; --k) {
+    if (b.inner_idxs[k] == dim) {
+      offset += (rest % b.inner_blks[k]) * multiplier;
+      rest /= b.inner_blks[k];
+    }
+    multiplier *= b.inner_blks[k];
+  }
+  return offset;
+}
+
+// Whether two descs of the same logical tensor put every element at the same place (no padding either).
+bool sameBytes(const memory::desc& a, const memory::desc& b) {
+  const dnnl_memory_desc_t& x = a.data;
+  const dnnl_memory_desc_t& y = b.data;
+  if (x.format_kind != dnnl_blocked || y.format_kind != dnnl_blocked || x.ndims != y.ndims) return false;
+  if (x.data_type != y.data_type || x.offset0 != y.offset0 || a.get_size() != b.get_size()) return false;
+  for (int i = 0; i < x.ndims; ++i) {
+    if (x.dims[i] != y.dims[i] || x.padded_dims[i] != x.dims[i] || y.padded_dims[i] != y.dims[i]) return false;
+  }
+  // The offset is separable per dimension, so comparing each dimension's range alone covers every element.
+  for (int i = 0; i < x.ndims; ++i) {
+    for (long j = 0; j < x.dims[i]; ++j) {
+      if (offsetOf(x, i, j) != offsetOf(y, i, j)) return false;
+    }
+  }
+  return true;
 }
 
 // One operand of a primitive: the user's plain layout, the layout the primitive wants, and (when they
@@ -54,6 +113,8 @@ struct Operand {
   void prepare(const memory::desc& userDesc, const memory::desc& wantedDesc, bool isOutput) {
     user = userDesc;
     wanted = wantedDesc;
+    // Same bytes under another name (nCdhw8c with 8 channels is NDHWC): run on the user's buffer as is.
+    if (sameBytes(user, wanted)) user = wanted;
     needsReorder = !(user == wanted);
     if (!needsReorder) return;
     staged = memory(wanted, cpuEngine());
@@ -74,6 +135,11 @@ struct Plan {
   int argB = 0;
   int argOut = 0;
   bool blocked = false;
+  // oneDNN's name for the implementation (jit:avx2, x64:gemm:jit, ...), for DNNL_VERBOSE-free profiling.
+  std::string impl;
+  // Calls and seconds spent since the plan was chosen (tuning runs excluded): `info()` reports them.
+  long calls = 0;
+  double seconds = 0;
 };
 
 struct Dims {
@@ -94,7 +160,17 @@ Dims dimsOf(const Conv3dParams& p) {
   return d;
 }
 
-std::unique_ptr<Plan> makePlan(Conv3dKind kind, const Conv3dParams& p, bool blocked) {
+// Skips the first `skip` implementations oneDNN offers for this convolution and layout (its own order:
+// fastest first by its heuristics); nullptr when there are no more.
+template <typename PrimitiveDesc>
+bool advance(PrimitiveDesc& pd, int skip) {
+  for (int i = 0; i < skip; ++i) {
+    if (!pd.next_impl()) return false;
+  }
+  return true;
+}
+
+std::unique_ptr<Plan> makePlan(Conv3dKind kind, const Conv3dParams& p, bool blocked, int skip = 0) {
   const Dims d = dimsOf(p);
   const memory::desc srcUser(d.src, dt::f32, tag::ndhwc);
   const memory::desc weiUser(d.wei, dt::f32, tag::dhwio);
@@ -110,6 +186,8 @@ std::unique_ptr<Plan> makePlan(Conv3dKind kind, const Conv3dParams& p, bool bloc
   auto plan = std::make_unique<Plan>();
   switch (kind) {
     case Conv3dKind::Forward: {
+      if (!advance(fwdPd, skip)) return nullptr;
+      plan->impl = fwdPd.impl_info_str();
       plan->prim = dnnl::convolution_forward(fwdPd);
       plan->a.prepare(srcUser, fwdPd.src_desc(), false);
       plan->b.prepare(weiUser, fwdPd.weights_desc(), false);
@@ -123,6 +201,8 @@ std::unique_ptr<Plan> makePlan(Conv3dKind kind, const Conv3dParams& p, bool bloc
       dnnl::convolution_backward_data::desc bd(algorithm::convolution_direct, srcAny, weiAny, dstAny, d.strides,
                                                d.dilates, d.padL, d.padR);
       dnnl::convolution_backward_data::primitive_desc pd(bd, cpuEngine(), fwdPd);
+      if (!advance(pd, skip)) return nullptr;
+      plan->impl = pd.impl_info_str();
       plan->prim = dnnl::convolution_backward_data(pd);
       plan->a.prepare(dstUser, pd.diff_dst_desc(), false);
       plan->b.prepare(weiUser, pd.weights_desc(), false);
@@ -136,6 +216,8 @@ std::unique_ptr<Plan> makePlan(Conv3dKind kind, const Conv3dParams& p, bool bloc
       dnnl::convolution_backward_weights::desc bw(algorithm::convolution_direct, srcAny, weiAny, dstAny,
                                                   d.strides, d.dilates, d.padL, d.padR);
       dnnl::convolution_backward_weights::primitive_desc pd(bw, cpuEngine(), fwdPd);
+      if (!advance(pd, skip)) return nullptr;
+      plan->impl = pd.impl_info_str();
       plan->prim = dnnl::convolution_backward_weights(pd);
       plan->a.prepare(srcUser, pd.src_desc(), false);
       plan->b.prepare(dstUser, pd.diff_dst_desc(), false);
@@ -194,24 +276,68 @@ double secondsFor(Plan& plan, const float* a, const float* b, float* out) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Neither layout wins everywhere (on 2 AVX-512 cores, blocked is 2-3x faster for most bench-unet3d layers
-// but slower for backward-weights with 8 input channels), so the first call of a shape runs both twice
-// and keeps the faster. Every run overwrites `out` completely, so the caller gets a correct result.
+// Neither a layout nor oneDNN's first-choice implementation wins everywhere (on 2 AVX-512 cores blocked is
+// 2-3x faster for most bench-unet3d layers, but slower for backward-weights with 8 input channels, and
+// jit:avx2 beats jit:avx512_core on several 8- and 16-channel shapes), so the first call of a shape times
+// every implementation in both layouts and keeps the fastest. The reference implementations (ref:any, 100x
+// slower) are never timed. Each candidate runs twice (the first run untimed); the two best run twice more, and the better minimum wins,
+// so one unlucky run on a shared machine does not decide. Every run overwrites `out` completely, so the
+// caller gets a correct result.
+constexpr int kMaxImplsPerLayout = 8;
+
+// FEDSEG_NATIVE_TUNE_LOG=1 prints every timed candidate to stderr (why a shape got its implementation).
+bool tuneLog() {
+  static const bool on = [] {
+    const char* value = std::getenv("FEDSEG_NATIVE_TUNE_LOG");
+    return value != nullptr && std::strcmp(value, "1") == 0;
+  }();
+  return on;
+}
+
 Plan& autoPlan(Conv3dKind kind, const Conv3dParams& p, const float* a, const float* b, float* out) {
   const Key key = keyOf(kind, p, ConvMode::Auto);
   auto it = cache.find(key);
   if (it != cache.end()) return *it->second;
   makeRoom();
-  std::unique_ptr<Plan> plain = makePlan(kind, p, false);
-  std::unique_ptr<Plan> blocked = makePlan(kind, p, true);
-  double plainSeconds = 1e30, blockedSeconds = 1e30;
-  for (int round = 0; round < 2; ++round) {
-    plainSeconds = std::min(plainSeconds, secondsFor(*plain, a, b, out));
-    blockedSeconds = std::min(blockedSeconds, secondsFor(*blocked, a, b, out));
+  struct Candidate {
+    std::unique_ptr<Plan> plan;
+    double seconds;
+  };
+  std::vector<Candidate> candidates;
+  for (const bool blocked : {false, true}) {
+    for (int skip = 0; skip < kMaxImplsPerLayout; ++skip) {
+      std::unique_ptr<Plan> plan = makePlan(kind, p, blocked, skip);
+      if (!plan) break;
+      if (plan->impl.rfind("ref", 0) == 0) continue;
+      plan->blocked = blocked;
+      // The first run pays for page faults in fresh scratch and staging buffers; time the second.
+      run(*plan, a, b, out);
+      const double seconds = secondsFor(*plan, a, b, out);
+      candidates.push_back({std::move(plan), seconds});
+    }
   }
-  std::unique_ptr<Plan>& winner = blockedSeconds < plainSeconds ? blocked : plain;
-  winner->blocked = blockedSeconds < plainSeconds;
-  return *cache.emplace(key, std::move(winner)).first->second;
+  if (candidates.empty()) {
+    // Only reference implementations: use oneDNN's first choice in the plain layout.
+    std::unique_ptr<Plan> plan = makePlan(kind, p, false);
+    return *cache.emplace(key, std::move(plan)).first->second;
+  }
+  if (tuneLog()) {
+    for (const Candidate& c : candidates) {
+      std::fprintf(stderr, "[fedseg native] conv3d kind %d %ldx%ld^3x%ld -> %ld: %s %s %.2f ms\n",
+                   static_cast<int>(kind), p.batch, p.inD, p.inC, p.outC, c.plan->impl.c_str(),
+                   c.plan->blocked ? "blocked" : "plain", c.seconds * 1e3);
+    }
+  }
+  std::sort(candidates.begin(), candidates.end(),
+            [](const Candidate& x, const Candidate& y) { return x.seconds < y.seconds; });
+  const size_t finalists = std::min<size_t>(2, candidates.size());
+  for (int round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < finalists; ++i) {
+      candidates[i].seconds = std::min(candidates[i].seconds, secondsFor(*candidates[i].plan, a, b, out));
+    }
+  }
+  const size_t winner = finalists == 2 && candidates[1].seconds < candidates[0].seconds ? 1 : 0;
+  return *cache.emplace(key, std::move(candidates[winner].plan)).first->second;
 }
 
 }  // namespace
@@ -221,7 +347,10 @@ bool conv3d(Conv3dKind kind, const Conv3dParams& p, ConvMode mode, const float* 
   if (mode == ConvMode::Auto) {
     const bool known = cache.count(keyOf(kind, p, ConvMode::Auto)) > 0;
     Plan& plan = autoPlan(kind, p, a, b, out);
-    if (known) run(plan, a, b, out);
+    if (known) {
+      plan.seconds += secondsFor(plan, a, b, out);
+      plan.calls += 1;
+    }
     return plan.blocked;
   }
   const Key key = keyOf(kind, p, mode);
@@ -229,9 +358,37 @@ bool conv3d(Conv3dKind kind, const Conv3dParams& p, ConvMode mode, const float* 
   if (it == cache.end()) {
     makeRoom();
     it = cache.emplace(key, makePlan(kind, p, mode == ConvMode::Blocked)).first;
+    it->second->blocked = mode == ConvMode::Blocked;
   }
-  run(*it->second, a, b, out);
-  return mode == ConvMode::Blocked;
+  Plan& plan = *it->second;
+  plan.seconds += secondsFor(plan, a, b, out);
+  plan.calls += 1;
+  return plan.blocked;
+}
+
+std::vector<PlanReport> conv3dPlanReports() {
+  std::lock_guard<std::mutex> lock(cacheMutex);
+  std::vector<PlanReport> reports;
+  for (const auto& [key, plan] : cache) {
+    PlanReport r;
+    r.kind = static_cast<int>(key[0]);
+    r.mode = static_cast<int>(key[1]);
+    r.shape.assign(key.begin() + 2, key.end());
+    r.impl = plan->impl;
+    r.blocked = plan->blocked;
+    r.calls = plan->calls;
+    r.seconds = plan->seconds;
+    reports.push_back(std::move(r));
+  }
+  return reports;
+}
+
+void conv3dResetCounters() {
+  std::lock_guard<std::mutex> lock(cacheMutex);
+  for (auto& entry : cache) {
+    entry.second->calls = 0;
+    entry.second->seconds = 0;
+  }
 }
 
 size_t conv3dCachedPlans() {

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
+#include <vector>
 
 namespace fedseg {
 
@@ -23,5 +25,20 @@ struct Conv3dParams {
 bool conv3d(Conv3dKind kind, const Conv3dParams& p, ConvMode mode, const float* a, const float* b, float* out);
 
 size_t conv3dCachedPlans();
+
+// One cached plan: which convolution (kind, mode and the 24 numbers of Conv3dParams), the oneDNN
+// implementation chosen, and the calls and seconds since it was chosen or the counters were reset.
+struct PlanReport {
+  int kind = 0;
+  int mode = 0;
+  std::vector<long> shape;
+  std::string impl;
+  bool blocked = false;
+  long calls = 0;
+  double seconds = 0;
+};
+
+std::vector<PlanReport> conv3dPlanReports();
+void conv3dResetCounters();
 
 }  // namespace fedseg

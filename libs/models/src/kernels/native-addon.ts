@@ -19,6 +19,11 @@ export interface NativeKernels {
     out: Float32Array,
   ): boolean;
   info(): { onednn: string; cachedPlans: number };
+  /**
+   * Every cached convolution plan with the oneDNN implementation chosen and its calls and ms since chosen
+   * (or since the last reset); `reset` zeroes the counters after reading. Absent in addons built before it.
+   */
+  plans?(reset?: boolean): NativeConvPlan[];
   /** Fused instance norm over NDHWC seen as [n, s, c]; stats gets mean and invStd per (n, c). */
   instanceNormForward(
     x: Float32Array,
@@ -49,6 +54,20 @@ export interface NativeKernels {
   copyRows(src: Float32Array, dst: Float32Array, layout: Int32Array): void;
   /** out = a + b (op 0) or a * b (op 1), b tiling a (b.length divides a.length). */
   broadcastBinary(op: 0 | 1, a: Float32Array, b: Float32Array, out: Float32Array): void;
+}
+
+/** One cached convolution plan of the addon (src/conv3d.h's PlanReport). */
+export interface NativeConvPlan {
+  /** 0 forward, 1 backward-data, 2 backward-weights. */
+  kind: number;
+  mode: number;
+  /** The 24 numbers of `conv3dParams`. */
+  shape: number[];
+  /** oneDNN's implementation name, e.g. jit:avx2. */
+  impl: string;
+  blocked: boolean;
+  calls: number;
+  ms: number;
 }
 
 export interface NativeLoad {

@@ -3,6 +3,7 @@ import { addKernel } from './add';
 import { conv3dKernel } from './conv3d';
 import { conv3dBackpropFilterKernel } from './conv3d-backprop-filter';
 import { conv3dBackpropInputKernel } from './conv3d-backprop-input';
+import { identityKernel } from './identity';
 import { concatKernel } from './concat';
 import type { FastKernel } from './kernel-context';
 import { maxPool3dKernel } from './max-pool-3d';
@@ -15,6 +16,8 @@ import { splitVKernel } from './split-v';
 import { sumKernel } from './sum';
 import { isPortableBackend, type PortableBackendName } from './tensor-memory';
 import { loadWasmSimdKernels, type WasmSimdKernels } from './wasm-simd-kernels';
+import { adamKernel } from './fedseg-adam';
+import { diceCeKernel } from './fedseg-dice-ce';
 import { instanceNormGradKernel, instanceNormKernel } from './fedseg-instance-norm';
 
 /**
@@ -38,6 +41,7 @@ const FAST_KERNELS: readonly FastKernel[] = [
   maxPool3dGradKernel,
   addKernel,
   multiplyKernel,
+  identityKernel,
 ];
 
 /** Kernels tfjs does not have at all (fused ops of ours), registered beside the replacements. */
@@ -45,7 +49,7 @@ const NEW_KERNELS: readonly ((
   backendName: PortableBackendName,
   native: NativeKernels | null,
   simd: WasmSimdKernels | null,
-) => KernelConfig)[] = [instanceNormKernel, instanceNormGradKernel];
+) => KernelConfig)[] = [instanceNormKernel, instanceNormGradKernel, adamKernel, diceCeKernel];
 
 /** The backend's own kernels we replaced, per `${backend}/${kernel}`, so they can be called and restored. */
 const originals = new Map<string, KernelConfig>();
