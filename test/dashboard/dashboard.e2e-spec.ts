@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { generateConsortium } from '@fedseg/imaging';
@@ -238,6 +239,34 @@ run('the dashboard in a browser', () => {
     expect(await page.evaluate(() => 'fedsegNoReload' in window)).toBe(true);
     expect(offContract).toEqual([]);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-study.png'), fullPage: true });
+  });
+
+  it('lists the checkpoints with their sha256 and downloads one whose bytes match', async () => {
+    const { page } = browser;
+    await page.getByRole('link', { name: 'Models and downloads' }).click();
+    const stored = await fed.prisma.checkpoint.findMany({
+      where: { studyId },
+      orderBy: { roundIndex: 'asc' },
+    });
+    expect(stored.map((c) => c.roundIndex)).toEqual([0, 1, 2, 3]);
+    for (const c of stored)
+      expect(await page.locator(`tr[data-checkpoint="${c.roundIndex}"] code.sha`).getAttribute('title')).toBe(
+        c.sha256,
+      );
+    const dice = await fed.prisma.metric.findFirstOrThrow({
+      where: { studyId, roundIndex: 3, siteId: null, split: 'val', name: 'dice' },
+    });
+    expect(await page.locator('tr[data-checkpoint="3"] td').nth(3).textContent()).toBe(dice.value.toFixed(4));
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download round 3' }).click(),
+    ]);
+    const saved = fs.readFileSync((await download.path())!);
+    expect(crypto.createHash('sha256').update(saved).digest('hex')).toBe(stored[3]!.sha256);
+    expect(download.suggestedFilename()).toBe('fedseg-liver-lesions-dashboard-e2e-round-3.fsw');
+    await page.getByText('SHA-256 checked').waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-models.png'), fullPage: true });
+    phase('models page, download checked');
   });
 
   it('starts, pauses, resumes and stops a study with its buttons; the database follows', async () => {

@@ -17,11 +17,13 @@ export class ApiError extends Error {
 export interface Api {
   get<T extends z.ZodType>(path: string, schema: T): Promise<z.infer<T>>;
   post<T extends z.ZodType>(path: string, schema: T, body?: unknown): Promise<z.infer<T>>;
+  /** A binary reply (a model download) with its headers; refused calls throw ApiError as above. */
+  bytes(path: string): Promise<{ data: ArrayBuffer; headers: Headers }>;
 }
 
 /** REST on the page's own origin; every reply is parsed with its @fedseg/protocol schema before use. */
 export function createApi(token: string, onUnauthenticated: () => void = () => undefined): Api {
-  async function call<T extends z.ZodType>(method: string, path: string, schema: T, body?: unknown) {
+  async function send(method: string, path: string, body?: unknown): Promise<Response> {
     let res: Response;
     try {
       res = await fetch(path, {
@@ -35,8 +37,8 @@ export function createApi(token: string, onUnauthenticated: () => void = () => u
     } catch {
       throw new ApiError(0, 'NETWORK', 'The coordinator did not answer; is it running?');
     }
-    const json: unknown = await res.json().catch(() => null);
     if (!res.ok) {
+      const json: unknown = await res.json().catch(() => null);
       const err = ErrorReply.safeParse(json);
       if (res.status === 401) onUnauthenticated();
       throw new ApiError(
@@ -46,6 +48,11 @@ export function createApi(token: string, onUnauthenticated: () => void = () => u
         err.success ? (err.data.error.details ?? {}) : {},
       );
     }
+    return res;
+  }
+  async function call<T extends z.ZodType>(method: string, path: string, schema: T, body?: unknown) {
+    const res = await send(method, path, body);
+    const json: unknown = await res.json().catch(() => null);
     const parsed = schema.safeParse(json);
     if (!parsed.success)
       throw new ApiError(res.status, 'BAD_REPLY', `Unexpected reply from ${path}: ${parsed.error.message}`);
@@ -54,6 +61,10 @@ export function createApi(token: string, onUnauthenticated: () => void = () => u
   return {
     get: (path, schema) => call('GET', path, schema),
     post: (path, schema, body = {}) => call('POST', path, schema, body),
+    async bytes(path) {
+      const res = await send('GET', path);
+      return { data: await res.arrayBuffer(), headers: res.headers };
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import { WhoAmI } from '@fedseg/protocol/web';
 import { createApi, type Api } from './api';
 import { CreateStudyPage } from './create-study/create-study-page';
 import { useLive } from './live';
+import { ModelsPage } from './models/models-page';
 import { SignIn } from './pages/sign-in';
 import { SitesPage } from './pages/sites-page';
 import { StudiesPage } from './pages/studies-page';
@@ -11,12 +12,19 @@ import { forgetToken, storeToken, storedToken } from './session';
 import { ErrorView, Loading } from './states';
 import { useResource } from './use-resource';
 
-type Route = { page: 'studies' } | { page: 'new-study' } | { page: 'study'; id: string } | { page: 'sites' };
+type Route =
+  | { page: 'studies' }
+  | { page: 'new-study' }
+  | { page: 'study'; id: string }
+  | { page: 'sites' }
+  | { page: 'models'; id: string | null };
 
 function routeOf(hash: string): Route {
   const study = /^#\/studies\/([0-9a-f-]{36})$/.exec(hash);
   if (study) return { page: 'study', id: study[1]! };
   if (hash === '#/sites') return { page: 'sites' };
+  const models = /^#\/models(?:\/([0-9a-f-]{36}))?$/.exec(hash);
+  if (models) return { page: 'models', id: models[1] ?? null };
   if (hash === '#/studies/new') return { page: 'new-study' };
   return { page: 'studies' };
 }
@@ -63,12 +71,20 @@ function SignedIn({ token, onSignOut }: { token: string; onSignOut: () => void }
           <a href="#/studies">fedseg</a>
         </h1>
         <nav aria-label="Main">
-          <a href="#/studies" aria-current={route.page !== 'sites' ? 'page' : undefined}>
+          <a
+            href="#/studies"
+            aria-current={route.page !== 'sites' && route.page !== 'models' ? 'page' : undefined}
+          >
             Studies
           </a>
           {me.state === 'ready' && me.data.role !== 'site_admin' && (
             <a href="#/sites" aria-current={route.page === 'sites' ? 'page' : undefined}>
               Sites
+            </a>
+          )}
+          {me.state === 'ready' && me.data.role !== 'site_admin' && (
+            <a href="#/models" aria-current={route.page === 'models' ? 'page' : undefined}>
+              Models
             </a>
           )}
         </nav>
@@ -118,6 +134,10 @@ function Page({
       // A site-admin may not create studies (policy study.create): the list, as for any unknown page.
       if (me.role === 'site_admin') return <StudiesPage api={api} me={me} live={live} />;
       return <CreateStudyPage api={api} />;
+    case 'models':
+      // A site-admin may not download models (policy study.model).
+      if (me.role === 'site_admin') return <StudiesPage api={api} me={me} live={live} />;
+      return <ModelsPage api={api} studyId={route.id} live={live} />;
     case 'sites':
       // A site-admin may not list sites (policy site.list); it sees its own site's figures in each study.
       if (me.role === 'site_admin') return <StudiesPage api={api} me={me} live={live} />;

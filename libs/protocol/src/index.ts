@@ -21,3 +21,4 @@ export * from './dashboard-events';
 export * from './error-reply';
 export * from './user-replies';
 export * from './service-replies';
+export * from './model-replies';

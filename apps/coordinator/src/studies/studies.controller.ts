@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from 
 import { z } from 'zod';
 import {
   ApprovalsReply,
+  CheckpointList,
   DeclineList,
   MetricList,
   RoundSummaryList,
@@ -128,6 +129,13 @@ export class StudiesController {
   @ApiReply(DeclineList, 'Tasks sites declined, with their reasons')
   declines(@Param('id') id: string): Promise<DeclineList> {
     return this.studies.declines(parseOrThrow(StudyId, id, 'study id'));
+  }
+
+  @Get(':id/checkpoints')
+  @Permission('study.model')
+  @ApiReply(CheckpointList, 'Global models per round with sha256, size and study-level metrics')
+  checkpoints(@Param('id') id: string): Promise<CheckpointList> {
+    return this.studies.checkpoints(parseOrThrow(StudyId, id, 'study id'));
   }
 
   @Get(':id/model')

@@ -61,4 +61,13 @@ export class StudiesRepository {
   async setRoundsDone(id: string, roundsDone: number, epsilonSpent: number | null, db: Db): Promise<void> {
     await db.study.update({ where: { id }, data: { roundsDone, epsilonSpent } });
   }
+
+  /** A study's committed global models, oldest first (round 0 is the initial model). */
+  checkpoints(studyId: string) {
+    return this.prisma.checkpoint.findMany({
+      where: { studyId },
+      orderBy: { roundIndex: 'asc' },
+      select: { roundIndex: true, sha256: true, bytes: true, createdAt: true },
+    });
+  }
 }

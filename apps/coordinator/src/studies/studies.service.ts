@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Metric } from '@prisma/client';
 import { checkStrategyPrivacy } from '@fedseg/aggregation';
-import { StudyConfig, parseOrThrow, type RoundSummary } from '@fedseg/protocol';
+import { StudyConfig, parseOrThrow, type CheckpointList, type RoundSummary } from '@fedseg/protocol';
 import { AuditRepository } from '../audit/audit.repository';
 import { StudyStateError } from '../common/errors';
 import { RoundSchedulerService } from '../rounds/round-scheduler.service';
@@ -179,6 +179,27 @@ export class StudiesService {
       at: r.at.toISOString(),
       site: r.actor.replace(/^site:/, ''),
       ...(r.details as object),
+    }));
+  }
+
+  /** Committed global models with the study-level figures of the round that produced each. */
+  async checkpoints(id: string): Promise<CheckpointList> {
+    await this.studies.get(id);
+    const [rows, metrics] = await Promise.all([
+      this.studies.checkpoints(id),
+      this.rounds.metricsOf(id, { siteId: null }),
+    ]);
+    const pick = (round: number, split: string, name: string) =>
+      metrics.find((m) => m.roundIndex === round && m.split === split && m.name === name)?.value ?? null;
+    return rows.map((c) => ({
+      round: c.roundIndex,
+      sha256: c.sha256,
+      bytes: c.bytes,
+      createdAt: c.createdAt.toISOString(),
+      trainLoss: pick(c.roundIndex, 'train', 'loss'),
+      valDice: pick(c.roundIndex, 'val', 'dice'),
+      valHd95Mm: pick(c.roundIndex, 'val', 'hd95'),
+      valAssdMm: pick(c.roundIndex, 'val', 'assd'),
     }));
   }
 

@@ -93,7 +93,8 @@ export function StudyPage({
         {me.role !== 'site_admin' && (
           <>
             {' '}
-            <StudyActions api={api} study={s} onChanged={reloadStudy} onError={setActionError} />
+            <StudyActions api={api} study={s} onChanged={reloadStudy} onError={setActionError} />{' '}
+            <a href={`#/models/${s.id}`}>Models and downloads</a>
           </>
         )}
       </p>
