@@ -156,6 +156,30 @@ describe('sliding-window inference', () => {
     model.dispose();
   });
 
+  it('turns the event loop between batches, so a socket heartbeat is not starved by a long volume', async () => {
+    const model = createSegmentationModel(ModelConfig.parse({ baseFilters: 2, depth: 2 }), 5);
+    const volume = spherePhantom({ shape: [12, 12, 12], radius: 4 });
+    // One tick per turn of the event loop (each turn also polls I/O, where socket.io's ping/pong lives).
+    let ticks = 0;
+    let running = true;
+    const spin = (): void => {
+      ticks++;
+      if (running) setImmediate(spin);
+    };
+    setImmediate(spin);
+    let batches = 0;
+    await predictProbabilities(model, volume.image, volume.shape, 1, {
+      windowSize: [4, 4, 4],
+      batchSize: 5,
+      onProgress: () => batches++,
+    });
+    running = false;
+    // 5 x 5 x 5 windows in batches of 5: 25 batches, each followed by a turn of the event loop.
+    expect(batches).toBe(25);
+    expect(ticks).toBeGreaterThanOrEqual(24);
+    model.dispose();
+  });
+
   it('pads volumes that are not a multiple of 2^(depth-1) and refuses a bad window size', async () => {
     const model = createSegmentationModel(ModelConfig.parse({ baseFilters: 2, depth: 3 }), 3);
     const volume = spherePhantom({ shape: [5, 7, 3], radius: 2 });
