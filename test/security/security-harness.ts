@@ -19,6 +19,7 @@ const TABLES: Record<string, string[]> = {
   checkpoint: [],
   metric: [],
   study_approval: [],
+  secagg_message: [],
 };
 
 export async function snapshot(prisma: PrismaClient): Promise<Record<string, string>> {
