@@ -1,10 +1,10 @@
 /**
- * `npm run bench -- crypto [--quick] [--params=85000,5600000] [--peers=4,16,64] [--repeats=3]`
+ * `npm run bench -- crypto [--quick] [--params=85000,5600000] [--secagg-params=1000000,5600000]
+ *   [--secagg-sites=5,20] [--repeats=3]`
  *
  * The primitives of the trust work (DESIGN.md, "Trust") measured on update-sized inputs, and fedseg's own
  * update envelope (libs/protocol/src/update-envelope.ts: signed header, per-update key, sealed chunks) next to
- * the raw node:crypto AEAD it is built on. Secure aggregation with Shamir shares is not built yet; the
- * masking rows measure what its pairwise masks will cost.
+ * the raw node:crypto AEAD it is built on, and whole rounds of secure aggregation.
  *
  * Workload (../shared/BENCHMARKS.md), for updates of P float32 parameters (default 85k = bench-unet3d,
  * 0.34 MB, and 5.6M = the GPU default, 22 MB):
@@ -12,26 +12,26 @@
  *   (`nacl.secretbox` / `nacl.secretbox.open`); the agreement is timed inside seal and open and also alone.
  * - sign / verify (Ed25519, `nacl.sign.detached`) over the update's sha256 (hash time included) and over
  *   the whole update.
- * - secure-aggregation masking at one site for N peers: N-1 pairwise X25519 agreements, each pairwise key
- *   expanded by XSalsa20 (`nacl.lowlevel.crypto_stream`) into P 32-bit mask words, added for peers after
- *   this site and subtracted for peers before it, onto the update in 16.16 fixed point. The arithmetic is
- *   mod 2^32 on integers, not on float32: float masks of useful size would not cancel exactly in the sum.
- *   The mask has the update's size either way (P words of 4 bytes). A run checks that the masks of all N
- *   sites cancel (for the smallest P and N).
+ * - secure aggregation (libs/aggregation/src/secure), one whole round of the real protocol for N sites
+ *   (threshold a majority): per-site masking (Shamir shares of two 32-byte secrets, N ChaCha20 masks of P
+ *   64-bit ring elements) and the coordinator's unmasking, with no dropout and with one site dropped after
+ *   the key exchange. The run checks that the unmasked sum equals the survivors' weighted sum.
  * Peer, in the same run on the same bytes: node:crypto (OpenSSL) AEAD `aes-256-gcm` and
  * `chacha20-poly1305`, Ed25519 `crypto.sign` / `crypto.verify`, X25519 `crypto.diffieHellman`, and for the
- * masks its X25519 agreements and the same expansion with OpenSSL's `chacha20` stream cipher. Figure: MB/s of update bytes (for
- * masking: of the one update masked, whatever N) and the ratio of tweetnacl's time to node:crypto's.
+ * Figure: MB/s of update bytes and the ratio of tweetnacl's time to node:crypto's.
  * Medians of --repeats runs after one untimed warm-up. Prints a table, then one JSON line.
  */
 import crypto from 'node:crypto';
 import nacl from 'tweetnacl';
+import { simulateSecureAggregation } from '@fedseg/aggregation';
 import { UpdateOpener, generateIdentity, sealUpdate } from '@fedseg/protocol';
 import { fmt, median, printTable } from './bench-util';
 
 interface Args {
   params: number[];
-  peers: number[];
+  /** Secure aggregation: update sizes and numbers of sites of the simulated rounds. */
+  secaggParams: number[];
+  secaggSites: number[];
   repeats: number;
   quick: boolean;
 }
@@ -44,30 +44,27 @@ function parseArgs(argv: readonly string[]): Args {
   const args = {
     // --quick: the small update only, so the whole run takes seconds.
     params: list(get('params', quick ? '85000' : '85000,5600000')),
-    peers: list(get('peers', '4,16,64')),
+    secaggParams: list(get('secagg-params', quick ? '85000' : '1000000,5600000')),
+    secaggSites: list(get('secagg-sites', quick ? '5' : '5,20')),
     repeats: Number(get('repeats', '3')),
     quick,
   };
   const ok = (xs: number[], min: number) => xs.length > 0 && xs.every((x) => Number.isInteger(x) && x >= min);
-  if (!(ok(args.params, 1) && ok(args.peers, 2) && Number.isInteger(args.repeats) && args.repeats >= 1)) {
-    throw new Error('usage: crypto [--quick] [--params=P1,P2] [--peers=N1,N2] [--repeats=R]');
+  if (!(
+    ok(args.params, 1) &&
+    ok(args.secaggParams, 1) &&
+    ok(args.secaggSites, 3) &&
+    Math.max(...args.secaggSites) <= 255 &&
+    Number.isInteger(args.repeats) &&
+    args.repeats >= 1
+  )) {
+    throw new Error(
+      'usage: crypto [--quick] [--params=P1,P2] [--secagg-params=P1,P2] [--secagg-sites=N1,N2 (3..255)] [--repeats=R]',
+    );
   }
   return args;
 }
 
-/** tweetnacl's low-level exports exist at runtime but are not in its type declarations. */
-interface NaclLowLevel {
-  crypto_stream(c: Uint8Array, cpos: number, d: number, n: Uint8Array, k: Uint8Array): number;
-}
-
-function naclLowLevel(): NaclLowLevel {
-  const low = (nacl as unknown as { lowlevel?: Partial<NaclLowLevel> }).lowlevel;
-  if (typeof low?.crypto_stream !== 'function')
-    throw new Error('tweetnacl.lowlevel.crypto_stream is missing');
-  return low as NaclLowLevel;
-}
-
-/** Deterministic update-like floats (xorshift32), as in aggregate.bench.ts: generation must stay cheap. */
 function makeUpdate(p: number, seed: number): Float32Array {
   const v = new Float32Array(p);
   let x = (seed * 2654435761) >>> 0 || 1;
@@ -120,48 +117,8 @@ interface Row {
   runsMs: number[];
 }
 
-/** The fixed point used for masking: 16 fractional bits leave room for the sum of 64 updates of |x| < 2^9. */
-const FIXED_ONE = 65536;
-
-function quantize(update: Float32Array, out: Uint32Array): void {
-  // Storing a negative integer into a Uint32Array wraps it mod 2^32: exactly the ring the masks live in.
-  for (let i = 0; i < update.length; i++) out[i] = Math.round(update[i] * FIXED_ONE);
-}
-
-/** Adds (sign +1) or subtracts (sign -1) `mask` onto `acc`, mod 2^32 (the Uint32Array store wraps). */
-function applyMask(acc: Uint32Array, mask: Uint32Array, sign: 1 | -1): void {
-  if (sign > 0) for (let i = 0; i < acc.length; i++) acc[i] = acc[i] + mask[i];
-  else for (let i = 0; i < acc.length; i++) acc[i] = acc[i] - mask[i];
-}
-
-type Expand = (key: Uint8Array, out: Uint8Array) => Uint8Array;
-
-/** One engine's pairwise agreement (site `me` with site `peer`) and key expansion. */
-interface MaskEngine {
-  agree(me: number, peer: number): Uint8Array;
-  expand: Expand;
-}
-
-/** Site `me` of `n` masks its quantized update: for each other site, agree a key and expand it to a mask. */
-function maskUpdate(
-  me: number,
-  n: number,
-  update: Float32Array,
-  acc: Uint32Array,
-  scratch: Uint8Array,
-  engine: MaskEngine,
-): void {
-  quantize(update, acc);
-  for (let j = 0; j < n; j++) {
-    if (j === me) continue;
-    const bytes = engine.expand(engine.agree(me, j), scratch);
-    applyMask(acc, new Uint32Array(bytes.buffer, bytes.byteOffset, acc.length), me < j ? 1 : -1);
-  }
-}
-
 export async function run(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
-  const low = naclLowLevel();
   const started = performance.now();
   const rows: Row[] = [];
   const add = (
@@ -219,7 +176,7 @@ export async function run(argv: string[]): Promise<void> {
   agreeRow('node:crypto', nodeAgree, null);
   agreeRow('tweetnacl', naclAgree, nodeAgree.ms);
 
-  let masksCancel: boolean | null = null;
+  let secureSumExact: boolean | null = null;
   for (const p of args.params) {
     const update = makeUpdate(p, p);
     const bytes = new Uint8Array(update.buffer);
@@ -332,56 +289,54 @@ export async function run(argv: string[]): Promise<void> {
       const verifyMs = add(`verify ${over}`, p, null, 'node ed25519', nodeVerify, n, null);
       add(`verify ${over}`, p, null, 'tweetnacl ed25519', naclVerify, n, verifyMs);
     }
+  }
 
-    // Secure-aggregation masking at site 0 of N (site 0 adds every mask: the cost does not depend on the
-    // site's place, only on N). One scratch buffer per engine, reused, as a real site would.
-    const scratch = new Uint8Array(n);
-    const zeros = new Uint8Array(n);
-    const streamNonce = new Uint8Array(24);
-    const chachaIv = Buffer.alloc(16);
-    const naclExpand: Expand = (k, out) => {
-      low.crypto_stream(out, 0, out.length, streamNonce, k);
-      return out;
-    };
-    const nodeExpand: Expand = (k) => {
-      const c = crypto.createCipheriv('chacha20', k, chachaIv);
-      const ks = c.update(zeros);
-      // Large outputs are never slices of Node's small-buffer pool, so the offset is 0 and 4-aligned.
-      return ks.byteOffset % 4 === 0 ? ks : new Uint8Array(ks);
-    };
-    const acc = new Uint32Array(p);
-    for (const peers of args.peers) {
-      const pairs = Array.from({ length: peers }, () => nacl.box.keyPair());
-      const nodePairs = Array.from({ length: peers }, () => crypto.generateKeyPairSync('x25519'));
-      const naclEngine: MaskEngine = {
-        // box.before = X25519 then HSalsa20: a uniform 32-byte key, the same from both ends of the pair.
-        agree: (me, j) => nacl.box.before(pairs[j].publicKey, pairs[me].secretKey),
-        expand: naclExpand,
-      };
-      const nodeEngine: MaskEngine = {
-        // The raw X25519 output keys the stream here; a real protocol would pass it through HKDF (microseconds).
-        agree: (me, j) =>
-          crypto.diffieHellman({ privateKey: nodePairs[me].privateKey, publicKey: nodePairs[j].publicKey }),
-        expand: nodeExpand,
-      };
-      const nodeMask = timeMs(() => maskUpdate(0, peers, update, acc, scratch, nodeEngine), args.repeats);
-      const naclMask = timeMs(() => maskUpdate(0, peers, update, acc, scratch, naclEngine), args.repeats);
-      const refMs = add('mask', p, peers, 'node x25519+chacha20', nodeMask, n, null);
-      add('mask', p, peers, 'tweetnacl x25519+xsalsa20', naclMask, n, refMs);
-      // Correctness, once, where it is cheap: the sum of all N masked updates is the sum of the updates.
-      if (masksCancel === null && p === Math.min(...args.params) && peers === Math.min(...args.peers)) {
-        const sum = new Uint32Array(p);
-        const expected = new Uint32Array(p);
-        const q = new Uint32Array(p);
-        for (let site = 0; site < peers; site++) {
-          const u = makeUpdate(p, 1000 + site);
-          maskUpdate(site, peers, u, acc, scratch, naclEngine);
-          applyMask(sum, acc, 1);
-          quantize(u, q);
-          applyMask(expected, q, 1);
+  // Secure aggregation (libs/aggregation/src/secure): one whole round of the real protocol in this process:
+  // every site's fresh keys, Shamir shares, ChaCha20 masks in Z_2^64; the coordinator's unmasking, with no
+  // dropout and with one site dropping after the key exchange (its pairwise masks rebuilt from shares).
+  for (const p of args.secaggParams) {
+    const updates = Array.from({ length: Math.max(...args.secaggSites) }, (_, i) => makeUpdate(p, 7_000 + i));
+    for (const sites of args.secaggSites) {
+      const threshold = Math.floor(sites / 2) + 1;
+      for (const dropouts of [0, 1]) {
+        const mine = updates.slice(0, sites);
+        const weights = mine.map((_, i) => 1 + i);
+        const dropAfterSharing = dropouts ? [sites - 1] : [];
+        simulateSecureAggregation({ updates: mine.map((u) => u.subarray(0, 1000)), threshold }); // warm-up
+        const result = simulateSecureAggregation({ updates: mine, weights, threshold, dropAfterSharing });
+        // The coordinator's sum must be the survivors' weighted sum, to the fixed point's precision.
+        let worst = 0;
+        for (let i = 0; i < p; i += 97) {
+          let expected = 0;
+          for (const k of result.survivors) expected += mine[k]![i]! * weights[k]!;
+          worst = Math.max(worst, Math.abs(result.sum[i]! - expected));
         }
-        masksCancel = sum.every((v, i) => v === expected[i]);
-        check(masksCancel, 'pairwise masks did not cancel in the sum');
+        check(worst <= sites * 2 ** -33 + 1e-12, `secure sum off by ${worst}`);
+        secureSumExact = secureSumExact !== false;
+        const tag = `${sites} sites, t=${threshold}${dropouts ? ', 1 dropped' : ''}`;
+        const mb = p * 4;
+        rows.push({
+          op: 'secagg mask (per site)',
+          params: p,
+          peers: sites,
+          engine: tag,
+          ms: result.timings.maskMsPerSite,
+          mbPerS: mb / 1e6 / (result.timings.maskMsPerSite / 1000),
+          keystreamMbPerS: (sites * p * 8) / 1e6 / (result.timings.maskMsPerSite / 1000),
+          xNode: null,
+          runsMs: [result.timings.maskMsPerSite],
+        });
+        rows.push({
+          op: 'secagg unmask (coordinator)',
+          params: p,
+          peers: sites,
+          engine: tag,
+          ms: result.timings.unmaskMs,
+          mbPerS: mb / 1e6 / (result.timings.unmaskMs / 1000),
+          keystreamMbPerS: null,
+          xNode: null,
+          runsMs: [result.timings.unmaskMs],
+        });
       }
     }
   }
@@ -403,20 +358,21 @@ export async function run(argv: string[]): Promise<void> {
       r.ms < 1 ? r.ms.toFixed(3) : fmt(r.ms, 1),
       fmt(r.mbPerS, 1),
       r.keystreamMbPerS === null ? '' : fmt(r.keystreamMbPerS, 0),
-      r.xNode === null ? '(ref)' : fmt(r.xNode, 2),
+      r.op.startsWith('secagg') ? '' : r.xNode === null ? '(ref)' : fmt(r.xNode, 2),
     ]),
   );
   console.log(
-    `\nmasks of all sites cancel in the sum: ${masksCancel === null ? 'not checked' : masksCancel ? 'yes' : 'NO'}; total ${totalS.toFixed(1)} s`,
+    `\nsecure aggregation recovers the survivors' exact sum: ${secureSumExact === null ? 'not checked' : secureSumExact ? 'yes' : 'NO'}; total ${totalS.toFixed(1)} s`,
   );
   console.log(
     JSON.stringify({
       bench: 'crypto',
       params: args.params,
-      peers: args.peers,
+      secaggParams: args.secaggParams,
+      secaggSites: args.secaggSites,
       repeats: args.repeats,
       quick: args.quick,
-      masksCancel,
+      secureSumExact,
       totalSeconds: totalS,
       results: rows.map((r) => ({ ...r, mbPerS: Number.isFinite(r.mbPerS) ? r.mbPerS : null })),
     }),

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { generateIdentity, type AdvertiseKeys, type RosterEntry, type ShareKeys } from '@fedseg/protocol';
-import { StrategyConfig } from '@fedseg/protocol';
+import { PrivacyConfig, StrategyConfig } from '@fedseg/protocol';
 import { seededRng } from '../rng';
 import { StreamingAggregator } from '../streaming-aggregator';
 import { SecAggSite } from './secagg-site';
@@ -205,5 +205,53 @@ describe('StreamingAggregator.addSecureSum', () => {
       const b = secure.finish().weights;
       for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 6);
     }
+  });
+
+  it('central DP: each site weighs 1 and the noise is calibrated to the number of sites, as with add()', () => {
+    const privacy = PrivacyConfig.parse({
+      mode: 'central',
+      clipNorm: 10,
+      noiseMultiplier: 1,
+      epsilonBudget: 100,
+    });
+    const global = Float32Array.from({ length: 40 }, (_, i) => Math.cos(i));
+    const updates = randomUpdates(4, 40, 21); // norms well under the clip, as the sites clipped them
+    const strategy = StrategyConfig.parse({ name: 'fedavg' }) as ConstructorParameters<
+      typeof StreamingAggregator
+    >[0];
+    const plain = new StreamingAggregator(strategy, {
+      global,
+      expectedSites: 4,
+      state: null,
+      privacy,
+      rng: seededRng(5),
+    });
+    updates.forEach((d, k) =>
+      plain.add({ siteId: `s${k}`, samples: 10 + k, weights: global.map((g, i) => g + d[i]!) }),
+    );
+    const secure = new StreamingAggregator(strategy, {
+      global,
+      expectedSites: 4,
+      state: null,
+      privacy,
+      rng: seededRng(5),
+    });
+    const ids = ['s0', 's1', 's2', 's3'];
+    expect(() =>
+      secure.addSecureSum({
+        deltaSum: plainSum(updates, [10, 11, 12, 13], [0, 1, 2, 3]),
+        totalWeight: 46,
+        siteIds: ids,
+      }),
+    ).toThrow(/every site weighs 1/);
+    secure.addSecureSum({
+      deltaSum: plainSum(updates, [1, 1, 1, 1], [0, 1, 2, 3]),
+      totalWeight: 4,
+      siteIds: ids,
+    });
+    const a = plain.finish().weights;
+    const b = secure.finish().weights;
+    for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 5);
+    expect(a.some((v, i) => Math.abs(v - global[i]!) > 0.5)).toBe(true); // the noise (std 10/4) is there
   });
 });
