@@ -79,8 +79,9 @@ napi_value Conv3d(napi_env env, napi_callback_info info) {
   if (!expectLength(env, paramLength, kConvParamCount, "params")) return nullptr;
   int32_t modeValue = 0;
   if (!check(env, napi_get_value_int32(env, argv[2], &modeValue), "mode must be a number")) return nullptr;
-  if (modeValue < 0 || modeValue > 2) {
-    napi_throw_range_error(env, "FEDSEG_NATIVE_ARGS", "mode must be 0 (plain), 1 (blocked) or 2 (auto)");
+  if (modeValue < 0 || modeValue > 3) {
+    napi_throw_range_error(env, "FEDSEG_NATIVE_ARGS",
+                           "mode must be 0 (plain), 1 (blocked), 2 (auto) or 3 (direct loops)");
     return nullptr;
   }
 
@@ -351,6 +352,52 @@ napi_value BroadcastBinary(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// reluBackward(dy, x, dx): dx = dy * step(x), all the same length.
+napi_value ReluBackward(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!argsOf(env, info, 3, argv, "reluBackward")) return nullptr;
+  size_t length = 0, xLength = 0, dxLength = 0;
+  auto* dy = static_cast<float*>(typedArrayData(env, argv[0], napi_float32_array, &length, "dy"));
+  if (dy == nullptr) return nullptr;
+  auto* x = static_cast<float*>(typedArrayData(env, argv[1], napi_float32_array, &xLength, "x"));
+  if (x == nullptr || !expectLength(env, xLength, static_cast<long>(length), "x")) return nullptr;
+  auto* dx = static_cast<float*>(typedArrayData(env, argv[2], napi_float32_array, &dxLength, "dx"));
+  if (dx == nullptr || !expectLength(env, dxLength, static_cast<long>(length), "dx")) return nullptr;
+  fedseg::reluBackward(dy, x, static_cast<long>(length), dx);
+  return nullptr;
+}
+
+// diceCeLoss(logits, oneHot, classes, flags Int32Array [dice, ce, weighted], smooth, weights Float64Array(classes),
+//            grad): number (the loss; grad gets dLoss/dLogits). See elementwise.h.
+napi_value DiceCeLoss(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  if (!argsOf(env, info, 7, argv, "diceCeLoss")) return nullptr;
+  int32_t classes = 0;
+  if (!check(env, napi_get_value_int32(env, argv[2], &classes), "classes must be a number")) return nullptr;
+  size_t length = 0, labelLength = 0, flagLength = 0, weightLength = 0, gradLength = 0;
+  auto* logits = static_cast<float*>(typedArrayData(env, argv[0], napi_float32_array, &length, "logits"));
+  if (logits == nullptr) return nullptr;
+  if (classes <= 0 || length % static_cast<size_t>(classes) != 0) {
+    napi_throw_range_error(env, "FEDSEG_NATIVE_ARGS", "diceCeLoss: classes must divide the logits' length");
+    return nullptr;
+  }
+  auto* oneHot = static_cast<float*>(typedArrayData(env, argv[1], napi_float32_array, &labelLength, "oneHot"));
+  if (oneHot == nullptr || !expectLength(env, labelLength, static_cast<long>(length), "oneHot")) return nullptr;
+  auto* flags = static_cast<int32_t*>(typedArrayData(env, argv[3], napi_int32_array, &flagLength, "flags"));
+  if (flags == nullptr || !expectLength(env, flagLength, 3, "flags")) return nullptr;
+  double smooth = 0;
+  if (!check(env, napi_get_value_double(env, argv[4], &smooth), "smooth must be a number")) return nullptr;
+  auto* weights = static_cast<double*>(typedArrayData(env, argv[5], napi_float64_array, &weightLength, "weights"));
+  if (weights == nullptr || !expectLength(env, weightLength, classes, "weights")) return nullptr;
+  auto* grad = static_cast<float*>(typedArrayData(env, argv[6], napi_float32_array, &gradLength, "grad"));
+  if (grad == nullptr || !expectLength(env, gradLength, static_cast<long>(length), "grad")) return nullptr;
+  const double loss = fedseg::diceCeLoss(logits, oneHot, static_cast<long>(length) / classes, classes, flags[0] != 0,
+                                         flags[1] != 0, smooth, weights, flags[2] != 0, grad);
+  napi_value result;
+  napi_create_double(env, loss, &result);
+  return result;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"conv3d", nullptr, Conv3d, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -363,6 +410,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"maxPool3dBackward", nullptr, MaxPool3dBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"copyRows", nullptr, CopyRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"broadcastBinary", nullptr, BroadcastBinary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reluBackward", nullptr, ReluBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"diceCeLoss", nullptr, DiceCeLoss, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

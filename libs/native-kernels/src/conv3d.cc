@@ -18,6 +18,8 @@
 // few shapes every step.
 #include "conv3d.h"
 
+#include "conv3d-direct.h"
+
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <algorithm>
@@ -29,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -137,6 +140,9 @@ struct Plan {
   bool blocked = false;
   // oneDNN's name for the implementation (jit:avx2, x64:gemm:jit, ...), for DNNL_VERBOSE-free profiling.
   std::string impl;
+  // Our direct loops (conv3d-direct.cc) instead of a oneDNN primitive, with the shape they need.
+  bool direct = false;
+  Conv3dParams params{};
   // Calls and seconds spent since the plan was chosen (tuning runs excluded): `info()` reports them.
   long calls = 0;
   double seconds = 0;
@@ -260,6 +266,10 @@ memory feed(Operand& op, const float* data, stream& strm) {
 }
 
 void run(Plan& plan, const float* a, const float* b, float* out) {
+  if (plan.direct) {
+    backwardWeightsDirect(plan.params, a, b, out);
+    return;
+  }
   stream& strm = cpuStream();
   memory aMem = feed(plan.a, a, strm);
   memory bMem = feed(plan.b, b, strm);
@@ -280,9 +290,9 @@ double secondsFor(Plan& plan, const float* a, const float* b, float* out) {
 // 2-3x faster for most bench-unet3d layers, but slower for backward-weights with 8 input channels, and
 // jit:avx2 beats jit:avx512_core on several 8- and 16-channel shapes), so the first call of a shape times
 // every implementation in both layouts and keeps the fastest. The reference implementations (ref:any, 100x
-// slower) are never timed. Each candidate runs twice (the first run untimed); the two best run twice more, and the better minimum wins,
-// so one unlucky run on a shared machine does not decide. Every run overwrites `out` completely, so the
-// caller gets a correct result.
+// slower) are never timed. Each candidate runs twice (the first run untimed); the two best run twice more,
+// and the better minimum wins, so one unlucky run on a shared machine does not decide. Every run overwrites
+// `out` completely, so the caller gets a correct result.
 constexpr int kMaxImplsPerLayout = 8;
 
 // FEDSEG_NATIVE_TUNE_LOG=1 prints every timed candidate to stderr (why a shape got its implementation).
@@ -292,6 +302,14 @@ bool tuneLog() {
     return value != nullptr && std::strcmp(value, "1") == 0;
   }();
   return on;
+}
+
+std::unique_ptr<Plan> directPlan(const Conv3dParams& p) {
+  auto plan = std::make_unique<Plan>();
+  plan->direct = true;
+  plan->params = p;
+  plan->impl = "fedseg:direct_avx2";
+  return plan;
 }
 
 Plan& autoPlan(Conv3dKind kind, const Conv3dParams& p, const float* a, const float* b, float* out) {
@@ -304,14 +322,27 @@ Plan& autoPlan(Conv3dKind kind, const Conv3dParams& p, const float* a, const flo
     double seconds;
   };
   std::vector<Candidate> candidates;
+  double best = 1e30;
   for (const bool blocked : {false, true}) {
     for (int skip = 0; skip < kMaxImplsPerLayout; ++skip) {
       std::unique_ptr<Plan> plan = makePlan(kind, p, blocked, skip);
       if (!plan) break;
       if (plan->impl.rfind("ref", 0) == 0) continue;
       plan->blocked = blocked;
-      // The first run pays for page faults in fresh scratch and staging buffers; time the second.
-      run(*plan, a, b, out);
+      // The first run pays for page faults in fresh scratch and staging buffers; time the second, unless
+      // the first was already 3x slower than the best so far (gemm paths at 100-400 ms on the largest
+      // layers), which keeps the search to about twice a step's convolutions.
+      const double firstSeconds = secondsFor(*plan, a, b, out);
+      if (firstSeconds > 3 * best) continue;
+      const double seconds = secondsFor(*plan, a, b, out);
+      best = std::min(best, seconds);
+      candidates.push_back({std::move(plan), seconds});
+    }
+  }
+  if (kind == Conv3dKind::BackwardWeights && backwardWeightsDirectFits(p)) {
+    std::unique_ptr<Plan> plan = directPlan(p);
+    const double firstSeconds = secondsFor(*plan, a, b, out);
+    if (firstSeconds <= 3 * best) {
       const double seconds = secondsFor(*plan, a, b, out);
       candidates.push_back({std::move(plan), seconds});
     }
@@ -357,8 +388,15 @@ bool conv3d(Conv3dKind kind, const Conv3dParams& p, ConvMode mode, const float* 
   auto it = cache.find(key);
   if (it == cache.end()) {
     makeRoom();
-    it = cache.emplace(key, makePlan(kind, p, mode == ConvMode::Blocked)).first;
-    it->second->blocked = mode == ConvMode::Blocked;
+    if (mode == ConvMode::Direct) {
+      if (kind != Conv3dKind::BackwardWeights || !backwardWeightsDirectFits(p)) {
+        throw std::invalid_argument("the direct loops run only backward-weights, stride 1, 8 output channels");
+      }
+      it = cache.emplace(key, directPlan(p)).first;
+    } else {
+      it = cache.emplace(key, makePlan(kind, p, mode == ConvMode::Blocked)).first;
+      it->second->blocked = mode == ConvMode::Blocked;
+    }
   }
   Plan& plan = *it->second;
   plan.seconds += secondsFor(plan, a, b, out);

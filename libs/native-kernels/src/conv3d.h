@@ -9,8 +9,9 @@ namespace fedseg {
 
 enum class Conv3dKind { Forward = 0, BackwardData = 1, BackwardWeights = 2 };
 
-// Plain: NDHWC in place. Blocked: oneDNN's own layout with reorders. Auto: time both once per shape.
-enum class ConvMode { Plain = 0, Blocked = 1, Auto = 2 };
+// Plain: NDHWC in place. Blocked: oneDNN's own layout with reorders. Auto: time every candidate once per
+// shape. Direct: our loops (conv3d-direct.h; backward-weights with 8 output channels only; for tests).
+enum class ConvMode { Plain = 0, Blocked = 1, Auto = 2, Direct = 3 };
 
 // Shapes in tfjs's terms (NDHWC activations, [kD, kH, kW, inC, outC] filters); dilations count from 1.
 struct Conv3dParams {

@@ -240,3 +240,104 @@ void broadcastBinary(int op, const float* a, long aLength, const float* b, long 
 }
 
 }  // namespace fedseg
+
+namespace fedseg {
+
+void reluBackward(const float* dy, const float* x, long n, float* dx) {
+#pragma omp parallel for schedule(static) if (n > (1L << 16))
+  for (long i = 0; i < n; ++i) {
+    const float v = x[i];
+    const float step = v > 0.0f ? 1.0f : (v == v ? 0.0f : NAN);
+    dx[i] = dy[i] * step;
+  }
+}
+
+}  // namespace fedseg
+
+namespace fedseg {
+
+double diceCeLoss(const float* logits, const float* oneHot, long voxels, long k, bool dice, bool ce, double smooth,
+                  const double* w, bool weighted, float* grad) {
+  // Pass 1: softmax into grad, and the sums (per thread, then added).
+  std::vector<double> inter(k, 0.0), probSum(k, 0.0), labelSum(k, 0.0);
+  double ceSum = 0.0, ceNorm = 0.0;
+#pragma omp parallel
+  {
+    std::vector<double> in(k, 0.0), ps(k, 0.0), ls(k, 0.0);
+    double ceLocal = 0.0, normLocal = 0.0;
+#pragma omp for schedule(static) nowait
+    for (long v = 0; v < voxels; ++v) {
+      const float* z = logits + v * k;
+      const float* y = oneHot + v * k;
+      float* p = grad + v * k;
+      double max = -INFINITY;
+      for (long c = 0; c < k; ++c) max = std::max(max, static_cast<double>(z[c]));
+      double total = 0.0;
+      for (long c = 0; c < k; ++c) total += std::exp(z[c] - max);
+      const double logTotal = std::log(total);
+      double target = 0.0;
+      for (long c = 0; c < k; ++c) {
+        const double logP = z[c] - max - logTotal;
+        const double prob = std::exp(logP);
+        p[c] = static_cast<float>(prob);
+        in[c] += prob * y[c];
+        ps[c] += prob;
+        ls[c] += y[c];
+        ceLocal -= y[c] * w[c] * logP;
+        target += y[c] * w[c];
+      }
+      normLocal += weighted ? target : 1.0;
+    }
+#pragma omp critical
+    {
+      for (long c = 0; c < k; ++c) {
+        inter[c] += in[c];
+        probSum[c] += ps[c];
+        labelSum[c] += ls[c];
+      }
+      ceSum += ceLocal;
+      ceNorm += normLocal;
+    }
+  }
+  std::vector<double> denom(k, 0.0), a(k, 0.0), b(k, 0.0);
+  double diceWeighted = 0.0, diceWeightSum = 0.0;
+  for (long c = 1; c < k; ++c) {
+    denom[c] = probSum[c] + labelSum[c] + smooth;
+    diceWeighted += w[c] * (2 * inter[c] + smooth) / denom[c];
+    diceWeightSum += w[c];
+  }
+  const bool useDice = dice && k > 1;
+  const double loss = (useDice ? 1.0 - diceWeighted / diceWeightSum : 0.0) + (ce ? ceSum / ceNorm : 0.0);
+  if (useDice) {
+    for (long c = 1; c < k; ++c) {
+      const double scale = w[c] / diceWeightSum;
+      a[c] = -scale * 2 / denom[c];
+      b[c] = scale * (2 * inter[c] + smooth) / (denom[c] * denom[c]);
+    }
+  }
+  const double ceScale = ce ? 1.0 / ceNorm : 0.0;
+  // Pass 2: the gradient through the softmax, in place over the probabilities.
+#pragma omp parallel
+  {
+    std::vector<double> g(k);
+#pragma omp for schedule(static)
+    for (long v = 0; v < voxels; ++v) {
+      const float* y = oneHot + v * k;
+      float* p = grad + v * k;
+      double pg = 0.0, cTotal = 0.0;
+      for (long c = 0; c < k; ++c) {
+        g[c] = a[c] * y[c] + b[c];
+        pg += p[c] * g[c];
+        cTotal += y[c] * w[c];
+      }
+      cTotal *= ceScale;
+      for (long c = 0; c < k; ++c) {
+        const double prob = p[c];
+        p[c] = static_cast<float>(prob * (g[c] - pg) + cTotal * prob - y[c] * w[c] * ceScale);
+      }
+    }
+  }
+  return loss;
+}
+
+}  // namespace fedseg

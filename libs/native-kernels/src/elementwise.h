@@ -44,3 +44,21 @@ namespace fedseg {
 void broadcastBinary(int op, const float* a, long aLength, const float* b, long bLength, float* out);
 
 }  // namespace fedseg
+
+namespace fedseg {
+
+// dx[i] = dy[i] * step(x[i]): dy where x > 0, dy * 0 elsewhere, NaN where x is NaN (tfjs-core's Relu gradient).
+void reluBackward(const float* dy, const float* x, long n, float* dx);
+
+}  // namespace fedseg
+
+namespace fedseg {
+
+// The segmentation loss of libs/models/src/kernels/fedseg-dice-ce.ts (soft Dice over foreground classes and/or
+// cross-entropy from logits [voxels, k]) and its gradient for an upstream gradient of 1; same formulas, sums
+// in double. w: k class weights (all 1 when unweighted); weighted: whether CE divides by sum(y w) rather
+// than the voxel count. Returns the loss.
+double diceCeLoss(const float* logits, const float* oneHot, long voxels, long k, bool dice, bool ce, double smooth,
+                  const double* w, bool weighted, float* grad);
+
+}  // namespace fedseg

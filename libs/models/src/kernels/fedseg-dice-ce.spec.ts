@@ -7,6 +7,7 @@ import { segmentationLoss, type SegmentationLossOptions } from '../losses/segmen
 import { centralDifference, relativeError } from '../testing/finite-difference';
 import { seededRandom } from '../util/seeded-random';
 import { diceCeLoss, FEDSEG_DICE_CE } from './fedseg-dice-ce';
+import { loadNativeKernels } from './native-addon';
 import { registerFastKernels, restoreOriginalKernels } from './register';
 
 /**
@@ -32,9 +33,10 @@ async function lossAndGrad(
   shape: Shape5,
   options: SegmentationLossOptions,
   oneHotDtype: 'float32' | 'int32' = 'float32',
+  native = false,
 ): Promise<{ loss: number; grad: Float32Array }> {
   await tf.setBackend(backendName);
-  if (fused) await registerFastKernels(backendName, () => undefined, { native: false, simd: false });
+  if (fused) await registerFastKernels(backendName, () => undefined, { native, simd: false });
   else restoreOriginalKernels(backendName);
   expect(tf.getKernel(FEDSEG_DICE_CE, backendName) !== undefined).toBe(fused);
   try {
@@ -67,15 +69,20 @@ const CASES: { name: string; shape: Shape5; options: SegmentationLossOptions }[]
   { name: 'CE only, weighted', shape: [1, 5, 3, 2, 2], options: { kind: 'ce', classWeights: [1, 3] } },
 ];
 
+// The addon's loops too, where it is built (skipped cleanly on machines without libdnnl-dev).
+const engines = loadNativeKernels().kernels?.diceCeLoss ? [false, true] : [false];
+
 describe('FedsegDiceCE', () => {
   for (const backendName of ['cpu', 'wasm']) {
-    for (const c of CASES) {
-      it(`on ${backendName}, ${c.name}: value and gradient equal the composite's`, async () => {
-        const fused = await lossAndGrad(backendName, true, c.shape, c.options);
-        const composite = await lossAndGrad(backendName, false, c.shape, c.options);
-        expect(Math.abs(fused.loss - composite.loss)).toBeLessThan(1e-5 * Math.max(1, composite.loss));
-        expect(relativeError(fused.grad, composite.grad)).toBeLessThan(1e-4);
-      });
+    for (const native of engines) {
+      for (const c of CASES) {
+        it(`on ${backendName}${native ? ' with the addon' : ''}, ${c.name}: value and gradient equal the composite's`, async () => {
+          const fused = await lossAndGrad(backendName, true, c.shape, c.options, 'float32', native);
+          const composite = await lossAndGrad(backendName, false, c.shape, c.options);
+          expect(Math.abs(fused.loss - composite.loss)).toBeLessThan(1e-5 * Math.max(1, composite.loss));
+          expect(relativeError(fused.grad, composite.grad)).toBeLessThan(1e-4);
+        });
+      }
     }
   }
 

@@ -3,6 +3,7 @@ import { backendOf, inputOf, type KernelArgs } from './kernel-context';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
+import type { NativeKernels } from './native-addon';
 import { allocateOutputs, type PortableBackendName } from './tensor-memory';
 
 /** Kernel name of the fused segmentation loss and its gradient (ours). */
@@ -154,8 +155,8 @@ function valuesOf(
   throw new Error(`${FEDSEG_DICE_CE}: ${t.dtype} labels are not numeric`);
 }
 
-/** FedsegDiceCE (logits, oneHot) -> [loss (a scalar), dLoss/dLogits], float32. */
-export function diceCeKernel(backendName: PortableBackendName): KernelConfig {
+/** FedsegDiceCE (logits, oneHot) -> [loss (a scalar), dLoss/dLogits], float32; in the addon when loaded. */
+export function diceCeKernel(backendName: PortableBackendName, native: NativeKernels | null): KernelConfig {
   return {
     kernelName: FEDSEG_DICE_CE,
     backendName,
@@ -175,7 +176,18 @@ export function diceCeKernel(backendName: PortableBackendName): KernelConfig {
       const y = labels instanceof Float32Array ? labels : Float32Array.from(labels);
       const [loss, grad] = mem.outValues;
       const classes = logits.shape[logits.shape.length - 1];
-      loss[0] = diceCeLoss(z, y, classes, args.attrs as unknown as DiceCeAttrs, grad);
+      const attrs = args.attrs as unknown as DiceCeAttrs;
+      loss[0] = native?.diceCeLoss
+        ? native.diceCeLoss(
+            z,
+            y,
+            classes,
+            Int32Array.of(attrs.dice, attrs.ce, attrs.classWeights.length > 0 ? 1 : 0),
+            attrs.smooth,
+            Float64Array.from({ length: classes }, (_, k) => attrs.classWeights[k] ?? 1),
+            grad,
+          )
+        : diceCeLoss(z, y, classes, attrs, grad);
       return mem.outs;
     },
   };

@@ -8,12 +8,13 @@ import { createRequire } from 'node:module';
 export interface NativeKernels {
   /**
    * kind 0: (x, filter) -> y; 1: (dy, filter) -> dx; 2: (x, dy) -> dFilter; params from `conv3dParams`;
-   * mode 0 plain NDHWC, 1 oneDNN's blocked layout, 2 pick the faster per shape. Throws when oneDNN refuses.
+   * mode 0 plain NDHWC, 1 oneDNN's blocked layout, 2 pick the fastest implementation per shape, 3 the
+   * addon's direct loops (backward-weights, stride 1, 8 output channels; tests). Throws when refused.
    */
   conv3d(
     kind: 0 | 1 | 2,
     params: Int32Array,
-    mode: 0 | 1 | 2,
+    mode: 0 | 1 | 2 | 3,
     a: Float32Array,
     b: Float32Array,
     out: Float32Array,
@@ -52,6 +53,21 @@ export interface NativeKernels {
   maxPool3dBackward(dy: Float32Array, x: Float32Array, params: Int32Array, dx: Float32Array): void;
   /** Row copies; layout [srcOffset, srcStride, dstOffset, dstStride, rows, rowLength]. */
   copyRows(src: Float32Array, dst: Float32Array, layout: Int32Array): void;
+  /** dx = dy * step(x) (ReLU's gradient, NaN where x is NaN). Absent in addons built before it. */
+  reluBackward?(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  /**
+   * The segmentation loss and its gradient (kernels/fedseg-dice-ce.ts's formulas): flags [dice, ce,
+   * weighted], one weight per class. Absent in addons built before it.
+   */
+  diceCeLoss?(
+    logits: Float32Array,
+    oneHot: Float32Array,
+    classes: number,
+    flags: Int32Array,
+    smooth: number,
+    weights: Float64Array,
+    grad: Float32Array,
+  ): number;
   /** out = a + b (op 0) or a * b (op 1), b tiling a (b.length divides a.length). */
   broadcastBinary(op: 0 | 1, a: Float32Array, b: Float32Array, out: Float32Array): void;
 }

@@ -1,4 +1,11 @@
-import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import {
+  getGradient,
+  getKernel,
+  registerGradient,
+  registerKernel,
+  unregisterKernel,
+  type KernelConfig,
+} from '@tensorflow/tfjs-core';
 import { addKernel } from './add';
 import { conv3dKernel } from './conv3d';
 import { conv3dBackpropFilterKernel } from './conv3d-backprop-filter';
@@ -18,6 +25,7 @@ import { isPortableBackend, type PortableBackendName } from './tensor-memory';
 import { loadWasmSimdKernels, type WasmSimdKernels } from './wasm-simd-kernels';
 import { adamKernel } from './fedseg-adam';
 import { diceCeKernel } from './fedseg-dice-ce';
+import { reluGradConfig, reluGradKernel } from './relu-grad';
 import { instanceNormGradKernel, instanceNormKernel } from './fedseg-instance-norm';
 
 /**
@@ -49,7 +57,7 @@ const NEW_KERNELS: readonly ((
   backendName: PortableBackendName,
   native: NativeKernels | null,
   simd: WasmSimdKernels | null,
-) => KernelConfig)[] = [instanceNormKernel, instanceNormGradKernel, adamKernel, diceCeKernel];
+) => KernelConfig)[] = [instanceNormKernel, instanceNormGradKernel, adamKernel, diceCeKernel, reluGradKernel];
 
 /** The backend's own kernels we replaced, per `${backend}/${kernel}`, so they can be called and restored. */
 const originals = new Map<string, KernelConfig>();
@@ -177,6 +185,9 @@ export async function registerFastKernels(
       registerKernel(config);
       registered.push(fast.kernelName);
     }
+    // Relu's gradient through FedsegReluGrad where registered (tfjs-core's formula elsewhere). Set here, at
+    // run time, so it replaces the one tfjs-core registered at import whatever the import order was.
+    if (getGradient(reluGradConfig.kernelName) !== reluGradConfig) registerGradient(reluGradConfig);
     for (const make of NEW_KERNELS) {
       const config = make(backendName, native, simd);
       if (getKernel(config.kernelName, backendName)) unregisterKernel(config.kernelName, backendName);
