@@ -23,6 +23,9 @@ export async function launchBrowser(): Promise<TestBrowser> {
       '--headless',
       '--no-sandbox',
       '--disable-gpu',
+      // WebGL2 for the volume viewer without a GPU: ANGLE on SwiftShader, chromium's CPU renderer.
+      '--use-angle=swiftshader',
+      '--enable-unsafe-swiftshader',
       '--disable-quic',
       '--disable-background-networking',
       '--disable-component-update',

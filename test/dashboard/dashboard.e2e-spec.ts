@@ -265,8 +265,23 @@ run('the dashboard in a browser', () => {
     expect(crypto.createHash('sha256').update(saved).digest('hex')).toBe(stored[3]!.sha256);
     expect(download.suggestedFilename()).toBe('fedseg-liver-lesions-dashboard-e2e-round-3.fsw');
     await page.getByText('SHA-256 checked').waitFor();
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-models.png'), fullPage: true });
     phase('models page, download checked');
+
+    // The viewer: the coordinator segments its own phantom with round 3's model; NiiVue draws it in WebGL2.
+    await page.getByRole('button', { name: 'View round 3 on the demo case' }).click();
+    await page.locator('[data-viewer="ready"]').waitFor({ timeout: 60_000 });
+    const shown = await page.locator('[data-demo-dice] li').allTextContents();
+    expect(shown.slice(0, 2).map((t) => t.replace(/([\d.]+|—)$/, 'x'))).toEqual([
+      'organ: Dice x',
+      'lesion: Dice x',
+    ]);
+    // What the page shows is what the coordinator computed for that checkpoint.
+    const demo = await fed.get(`/studies/${studyId}/demo-case?round=3`);
+    const labels = (demo.json as { labels: Array<{ dice: number | null }>; checkpointSha256: string }).labels;
+    expect(shown[0]).toBe(`organ: Dice ${labels[0]!.dice === null ? '—' : labels[0]!.dice.toFixed(3)}`);
+    expect((demo.json as { checkpointSha256: string }).checkpointSha256).toBe(stored[3]!.sha256);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-models.png'), fullPage: true });
+    phase('viewer on the demo case');
   });
 
   it('starts, pauses, resumes and stops a study with its buttons; the database follows', async () => {

@@ -19,6 +19,8 @@ export interface Api {
   post<T extends z.ZodType>(path: string, schema: T, body?: unknown): Promise<z.infer<T>>;
   /** A binary reply (a model download) with its headers; refused calls throw ApiError as above. */
   bytes(path: string): Promise<{ data: ArrayBuffer; headers: Headers }>;
+  /** The Authorization header, for a library that fetches by itself (the volume viewer). */
+  authHeaders(): Record<string, string>;
 }
 
 /** REST on the page's own origin; every reply is parsed with its @fedseg/protocol schema before use. */
@@ -65,6 +67,7 @@ export function createApi(token: string, onUnauthenticated: () => void = () => u
       const res = await send('GET', path);
       return { data: await res.arrayBuffer(), headers: res.headers };
     },
+    authHeaders: () => ({ authorization: `Bearer ${token}` }),
   };
 }
 

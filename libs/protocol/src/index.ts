@@ -22,3 +22,4 @@ export * from './error-reply';
 export * from './user-replies';
 export * from './service-replies';
 export * from './model-replies';
+export * from './demo-case-replies';

@@ -7,6 +7,7 @@ export * from './site-replies';
 export * from './user-replies';
 export * from './enrollment-replies';
 export * from './model-replies';
+export * from './demo-case-replies';
 export * from './round-events';
 export * from './dashboard-events';
 export * from './error-reply';

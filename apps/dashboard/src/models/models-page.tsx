@@ -6,6 +6,7 @@ import type { useLive } from '../live';
 import { StatusBadge } from '../pages/studies-page';
 import { Empty, ErrorView, Loading } from '../states';
 import { useResource } from '../use-resource';
+import { DemoCaseViewer } from './demo-case-viewer';
 import { downloadCheckpoint } from './download-checkpoint';
 
 /**
@@ -61,6 +62,7 @@ function Checkpoints({ api, study, live }: { api: Api; study: StudyView; live: R
   );
   const [note, setNote] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState<number | null>(null);
+  const [viewing, setViewing] = useState<number | null>(null);
   useEffect(
     () =>
       live.subscribe((e) => {
@@ -134,7 +136,7 @@ function Checkpoints({ api, study, live }: { api: Api; study: StudyView; live: R
                     {c.sha256.slice(0, 16)}…
                   </code>
                 </td>
-                <td>
+                <td className="actions nowrap">
                   <button
                     type="button"
                     disabled={busy !== null}
@@ -143,12 +145,21 @@ function Checkpoints({ api, study, live }: { api: Api; study: StudyView; live: R
                   >
                     Download
                   </button>
+                  <button
+                    type="button"
+                    aria-pressed={viewing === c.round}
+                    onClick={() => setViewing(c.round)}
+                    aria-label={`View round ${c.round} on the demo case`}
+                  >
+                    View
+                  </button>
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
+      {viewing !== null && <DemoCaseViewer api={api} studyId={study.id} round={viewing} />}
     </>
   );
 }
