@@ -80,8 +80,9 @@ export function applyMask(acc: Uint32Array, key: Uint8Array, sign: 1 | -1): void
   for (let start = 0; start < acc.length; start += words) {
     const count = Math.min(words, acc.length - start);
     const stream = cipher.update(ZEROS.subarray(0, count * 4));
+    // 8-byte aligned keystream lets addRing use 64-bit lanes (large outputs are not pool slices: offset 0)
     const mask =
-      stream.byteOffset % 4 === 0
+      stream.byteOffset % 8 === 0
         ? new Uint32Array(stream.buffer, stream.byteOffset, count)
         : new Uint32Array(new Uint8Array(stream).buffer, 0, count);
     const target = acc.subarray(start, start + count);

@@ -45,6 +45,15 @@ describe('fixed point in Z_2^64', () => {
       expect(toBig(sum, i)).toBe((toBig(a, i) + toBig(b, i)) % MOD);
       expect(toBig(diff, i)).toBe((toBig(a, i) - toBig(b, i) + MOD) % MOD);
     }
+    // views that are not 8-byte aligned take the 32-bit limb path: same results
+    const backing = new Uint32Array(a.length + 1);
+    const unaligned = backing.subarray(1);
+    unaligned.set(a);
+    addRing(unaligned, b);
+    expect(Array.from(unaligned)).toEqual(Array.from(sum));
+    unaligned.set(a);
+    subtractRing(unaligned, b);
+    expect(Array.from(unaligned)).toEqual(Array.from(diff));
   });
 
   it('sums negative and positive values exactly', () => {
