@@ -1,38 +1,35 @@
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { Injectable } from '@nestjs/common';
-import {
-  PHANTOM_LABELS,
-  REFERENCE_SITE,
-  createRng,
-  diceScore,
-  encodeNifti,
-  phantomCase,
-  zScoreNormalize,
-} from '@fedseg/imaging';
-import { createSegmentationModel, initBackend, predictLabels, setFlatWeights } from '@fedseg/models';
-import { decodeWeights, type DemoCaseView, type DemoCaseVolume } from '@fedseg/protocol';
+import { z } from 'zod';
+import { DemoCaseView, type DemoCaseVolume } from '@fedseg/protocol';
 import { StudyStateError } from '../common/errors';
 import { GlobalModelService } from '../rounds/global-model.service';
 import { RoundsRepository } from '../rounds/rounds.repository';
-import { StudiesRepository } from '../studies/studies.repository';
+import { StudiesRepository, type StudyRecord } from '../studies/studies.repository';
+import type { DemoCaseInput } from './demo-case-render';
 
-/** Fixed, so every checkpoint of every study is shown on the same case. */
-const DEMO_SEED = 20_260_101;
-
-/**
- * The first phantom from DEMO_SEED on that has every foreground class (a case may draw no lesion: their
- * count is Poisson), so the viewer shows each class; deterministic for a given shape.
- */
-function demoPhantom(shape: [number, number, number], channels: number, numClasses: number) {
-  let drawn = phantomCase(REFERENCE_SITE, shape, channels, createRng(DEMO_SEED));
-  for (let seed = DEMO_SEED + 1; seed < DEMO_SEED + 64; seed++) {
-    const present = new Set(drawn.label);
-    if (Array.from({ length: numClasses - 1 }, (_, i) => i + 1).every((c) => present.has(c))) break;
-    drawn = phantomCase(REFERENCE_SITE, shape, channels, createRng(seed));
-  }
-  return drawn;
-}
 /** Results kept per (study, round); a few volumes of tens of kilobytes each. */
 const CACHE_ENTRIES = 16;
+
+/** Checked by tag, not instanceof: a structured clone may come from another realm (jest's vm sandbox). */
+const Bytes = z.custom<Uint8Array>((v) => Object.prototype.toString.call(v) === '[object Uint8Array]', {
+  message: 'expected a Uint8Array',
+});
+
+/** What demo-case-worker.ts posts back (a thread boundary: parsed like any other input). */
+const WorkerReply = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    out: z.object({
+      view: DemoCaseView.omit({ round: true, checkpointSha256: true }),
+      image: Bytes,
+      label: Bytes,
+      prediction: Bytes,
+    }),
+  }),
+  z.object({ ok: z.literal(false), message: z.string() }),
+]);
 
 interface RenderedCase {
   view: DemoCaseView;
@@ -40,11 +37,33 @@ interface RenderedCase {
 }
 
 /**
- * The dashboard's viewer case: a synthetic phantom the coordinator draws itself (REFERENCE_SITE scanner, the
- * study's patch size as its shape, so one window covers it as in training), z-score normalized as agents do,
- * segmented by a checkpoint on the coordinator's cpu backend. No site data is involved, by design: the
- * coordinator holds none. With FedBN the checkpoint carries no normalization parameters, so the network's
- * initial ones are used, and the prediction is worse than the sites' own.
+ * Runs renderDemoCase in a fresh worker thread, so the coordinator's sockets keep flowing through seconds
+ * of tfjs work. From a checkout the worker registers swc first (a worker does not inherit require hooks);
+ * compiled JavaScript runs as it is (the site agent's compute thread does the same).
+ */
+function renderInWorker(input: DemoCaseInput): Promise<z.infer<typeof WorkerReply>> {
+  const entry = path.join(__dirname, `demo-case-worker${path.extname(__filename)}`);
+  const bootstrap = `
+    const { workerData } = require('node:worker_threads');
+    if (workerData.entry.endsWith('.ts')) require('@swc-node/register');
+    require(workerData.entry);`;
+  const worker = new Worker(bootstrap, { eval: true, workerData: { entry } });
+  return new Promise((resolve, reject) => {
+    worker.once('message', (raw: unknown) => {
+      const reply = WorkerReply.safeParse(raw);
+      if (reply.success) resolve(reply.data);
+      else reject(new Error(`the demo case worker answered off contract: ${reply.error.message}`));
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the demo case worker exited (code ${code})`)));
+    worker.postMessage(input);
+  });
+}
+
+/**
+ * The dashboard viewer's demo case: a checkpoint's prediction on a synthetic phantom the coordinator draws
+ * itself (demo-case-render.ts), never site data. Rendered once per (study, round), off the main thread.
  */
 @Injectable()
 export class DemoCaseService {
@@ -81,49 +100,19 @@ export class DemoCaseService {
     return rendered;
   }
 
-  private async compute(
-    study: Awaited<ReturnType<StudiesRepository['get']>>,
-    round: number,
-  ): Promise<RenderedCase> {
+  private async compute(study: StudyRecord, round: number): Promise<RenderedCase> {
     const found = await this.globalModels.blobOf(study.id, round);
     if (!found) throw new StudyStateError(`Study ${study.id} has no checkpoint for round ${round}.`);
-    const { model: modelConfig, training } = study.config;
-    const shape = [...training.patchSize] as [number, number, number];
-    const { image, label } = demoPhantom(shape, modelConfig.inChannels, modelConfig.numClasses);
-    const input = zScoreNormalize(image);
-    const started = performance.now();
-    await initBackend('cpu');
-    const net = createSegmentationModel(modelConfig, 0);
-    let predicted: Uint8Array;
-    try {
-      setFlatWeights(net, decodeWeights(found.blob), { excludeNormalization: training.fedBn });
-      predicted = await predictLabels(net, input.data, shape, input.channels, {
-        patchSize: training.patchSize,
-      });
-    } finally {
-      net.dispose();
-    }
-    const inferenceMs = performance.now() - started;
-    const names = Object.fromEntries(Object.entries(PHANTOM_LABELS).map(([name, value]) => [value, name]));
-    const labels = Array.from({ length: modelConfig.numClasses - 1 }, (_, i) => {
-      const dice = diceScore(predicted, label, i + 1);
-      return { value: i + 1, name: names[i + 1] ?? `class ${i + 1}`, dice: Number.isNaN(dice) ? null : dice };
+    const reply = await renderInWorker({
+      model: study.config.model,
+      training: study.config.training,
+      weights: found.blob,
     });
-    const asVolume = (data: Uint8Array) => ({ ...image, channels: 1, data: Float32Array.from(data) });
+    if (!reply.ok) throw new Error(`the demo case could not be segmented: ${reply.message}`);
+    const { view, image, label, prediction } = reply.out;
     return {
-      view: {
-        round,
-        checkpointSha256: found.sha256,
-        shape,
-        spacingMm: image.spacingMm,
-        labels,
-        inferenceMs,
-      },
-      volumes: {
-        'image.nii': encodeNifti(image, 'image.nii'),
-        'label.nii': encodeNifti(asVolume(label), 'label.nii', { datatype: 'uint8' }),
-        'prediction.nii': encodeNifti(asVolume(predicted), 'prediction.nii', { datatype: 'uint8' }),
-      },
+      view: { round, checkpointSha256: found.sha256, ...view },
+      volumes: { 'image.nii': image, 'label.nii': label, 'prediction.nii': prediction },
     };
   }
 }
