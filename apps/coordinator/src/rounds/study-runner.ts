@@ -377,7 +377,11 @@ export class StudyRunner {
 
   private async aggregate(study: StudyRecord, round: Round): Promise<void> {
     const global = await this.deps.globalModels.latest(study);
-    const updates = (await this.deps.rounds.updatesOf(round.id)).filter((u) => u.status !== 'rejected');
+    // In site order, not arrival order: float32 sums depend on their order, and a round must give the same
+    // model however the network ordered the updates (a plain run's rounds then repeat bit for bit).
+    const updates = (await this.deps.rounds.updatesOf(round.id))
+      .filter((u) => u.status !== 'rejected')
+      .sort((a, b) => (a.siteId < b.siteId ? -1 : a.siteId > b.siteId ? 1 : 0));
     let result: { weights: Float32Array; state: StrategyState | null };
     if (study.config.secureAggregation) {
       try {
