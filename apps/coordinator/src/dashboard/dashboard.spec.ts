@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ModulesContainer } from '@nestjs/core';
 import { io, type Socket } from 'socket.io-client';
 import {
@@ -129,6 +133,24 @@ describe('the dashboard API: reply schemas, OpenAPI document, /dashboard socket'
       expect(doc.paths[path]!.get!.responses['200']!.content!['application/json']!.schema).toMatchObject({
         type: 'array',
       });
+  });
+
+  it('serves a document that the OpenAPI 3.1 JSON schema accepts (and a broken copy it refuses)', async () => {
+    const doc = (await (await fetch(`${coordinator.url}/api/docs`)).json()) as OpenApiDocument;
+    // @seriousme/openapi-schema-validator is ESM-only: its CLI runs in a child process, not in jest's sandbox.
+    const cli = require.resolve('@seriousme/openapi-schema-validator/bin/validate-api-cli.js');
+    const validate = (document: unknown) => {
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fedseg-openapi-')), 'openapi.json');
+      fs.writeFileSync(file, JSON.stringify(document));
+      // The CLI prints { valid, errors? } and exits 1 when the document is invalid.
+      const run = spawnSync(process.execPath, [cli, file], { encoding: 'utf8' });
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+      return JSON.parse(run.stdout) as { valid: boolean; errors?: unknown };
+    };
+    expect(validate(doc)).toEqual({ valid: true });
+    const broken = structuredClone(doc);
+    delete (broken.info as { title?: string }).title;
+    expect(validate(broken).valid).toBe(false);
   });
 
   it('gives every REST route a reply schema, and the document carries it as the success response', async () => {
