@@ -30,4 +30,27 @@ describe('study config', () => {
       parseOrThrow(StudyConfig, { name: 'x', rounds: 1, minSites: 3, sitesPerRound: 2 }, 'study config'),
     ).toThrow(/sitesPerRound/);
   });
+
+  it('refuses Krum with fewer than 2f + 3 sites per round, naming minSites', () => {
+    const krum = { name: 'k', rounds: 1, strategy: { name: 'krum', byzantine: 2 } };
+    const refused = StudyConfig.safeParse({ ...krum, minSites: 6 });
+    expect(refused.success).toBe(false);
+    expect(refused.error?.issues.map((i) => i.path.join('.'))).toEqual(['minSites']);
+    expect(refused.error?.issues[0]?.message).toMatch(/2f \+ 3/);
+    expect(StudyConfig.safeParse({ ...krum, minSites: 7 }).success).toBe(true);
+    expect(StudyConfig.safeParse({ ...krum, strategy: { name: 'multi-krum' }, minSites: 5 }).success).toBe(
+      true,
+    );
+  });
+
+  it('refuses secure aggregation with strategies and codecs that need single updates, and minSites below t', () => {
+    const base = { name: 's', rounds: 1, minSites: 3, secureAggregation: { threshold: 3 } };
+    expect(StudyConfig.parse(base).secureAggregation).toEqual({ threshold: 3, phaseDeadlineMs: 120_000 });
+    const fields = (input: object) => StudyConfig.safeParse(input).error?.issues.map((i) => i.path.join('.'));
+    expect(fields({ ...base, strategy: { name: 'median' } })).toEqual(['strategy.name']);
+    expect(fields({ ...base, strategy: { name: 'trimmed-mean' } })).toEqual(['strategy.name']);
+    expect(fields({ ...base, compression: { codec: 'int8' } })).toEqual(['compression.codec']);
+    expect(fields({ ...base, minSites: 2 })).toEqual(['minSites']);
+    expect(fields({ ...base, secureAggregation: { threshold: 1 } })).toEqual(['secureAggregation.threshold']);
+  });
 });

@@ -64,6 +64,16 @@ export const StudyConfig = z
       message: `secure aggregation reveals only the sum of the updates; strategies that look at individual updates (median, trimmed-mean, krum, multi-krum) cannot work on it. Use one of ${MEAN_BASED_STRATEGIES.join(', ')}, or turn secureAggregation off`,
     },
   )
+  .refine(
+    (c) =>
+      (c.strategy.name !== 'krum' && c.strategy.name !== 'multi-krum') ||
+      c.minSites >= 2 * c.strategy.byzantine + 3,
+    {
+      path: ['minSites'],
+      message:
+        'Krum needs at least 2f + 3 updates (f = strategy.byzantine) in every round; raise minSites to at least that, or lower byzantine',
+    },
+  )
   .refine((c) => !c.secureAggregation || c.compression.codec === 'none', {
     path: ['compression', 'codec'],
     message:

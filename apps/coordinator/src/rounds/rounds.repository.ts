@@ -102,9 +102,10 @@ export class RoundsRepository {
     return (await this.prisma.siteUpdate.count({ where: { nonce } })) > 0;
   }
 
-  async markUpdatesAggregated(roundId: string, db: Db): Promise<void> {
+  /** Exactly the updates that went into the checkpoint. */
+  async markUpdatesAggregated(roundId: string, updateIds: readonly string[], db: Db): Promise<void> {
     await db.siteUpdate.updateMany({
-      where: { roundId, status: 'received' },
+      where: { roundId, id: { in: [...updateIds] }, status: 'received' },
       data: { status: 'aggregated' },
     });
   }

@@ -1,4 +1,4 @@
-import type { Round } from '@prisma/client';
+import type { Round, SiteUpdate } from '@prisma/client';
 import {
   AggregationError,
   applyDelta,
@@ -395,25 +395,13 @@ export class StudyRunner {
         );
       }
     } else {
-      const aggregator = createAggregator(study.config.strategy, {
-        global: global.weights.data,
-        state: global.state,
-        expectedSites: updates.length,
-        privacy: study.config.privacy,
-      });
-      // Streamed: one update in memory at a time (FedAvg/FedOpt need O(P) whatever the number of sites).
-      for (const update of updates) {
-        const blob = await this.deps.blobs.get(update.storageKey);
-        if (sha256Hex(blob) !== update.sha256)
-          throw new Error(`stored update ${update.id} no longer matches its digest`);
-        const delta = decodeUpdate(decodeTensors(blob));
-        aggregator.add({
-          siteId: update.siteId,
-          samples: update.samples,
-          weights: applyDelta(global.weights.data, delta),
-        });
+      try {
+        result = await this.aggregatePlain(study, global, updates);
+      } catch (err) {
+        // A strategy that cannot aggregate these updates fails the round; retrying would fail the same way.
+        if (!(err instanceof AggregationError)) throw err;
+        return this.failRound(study, round, `round ${round.index} could not be aggregated: ${err.message}`);
       }
-      result = aggregator.finish();
     }
     const stored = await this.deps.globalModels.store(
       study.id,
@@ -459,7 +447,11 @@ export class StudyRunner {
         },
         tx,
       );
-      await this.deps.rounds.markUpdatesAggregated(round.id, tx);
+      await this.deps.rounds.markUpdatesAggregated(
+        round.id,
+        updates.map((u) => u.id),
+        tx,
+      );
       await this.deps.rounds.addMetrics(metrics, tx);
       await this.deps.rounds.setRoundStatus(round.id, 'evaluating', { aggregatedAt: new Date() }, tx);
       await this.deps.audit.record(
@@ -484,6 +476,33 @@ export class StudyRunner {
       { studyId: study.id, round: round.index, updates: updates.length, trainLoss },
       'round aggregated',
     );
+  }
+
+  /** Plain updates, streamed: one in memory at a time (FedAvg/FedOpt need O(P) whatever the number of sites). */
+  private async aggregatePlain(
+    study: StudyRecord,
+    global: GlobalModel,
+    updates: readonly SiteUpdate[],
+  ): Promise<{ weights: Float32Array; state: StrategyState | null }> {
+    const aggregator = createAggregator(study.config.strategy, {
+      global: global.weights.data,
+      state: global.state,
+      expectedSites: updates.length,
+      privacy: study.config.privacy,
+    });
+    // Streamed: one update in memory at a time (FedAvg/FedOpt need O(P) whatever the number of sites).
+    for (const update of updates) {
+      const blob = await this.deps.blobs.get(update.storageKey);
+      if (sha256Hex(blob) !== update.sha256)
+        throw new Error(`stored update ${update.id} no longer matches its digest`);
+      const delta = decodeUpdate(decodeTensors(blob));
+      aggregator.add({
+        siteId: update.siteId,
+        samples: update.samples,
+        weights: applyDelta(global.weights.data, delta),
+      });
+    }
+    return aggregator.finish();
   }
 
   private async collectEvaluations(study: StudyRecord, round: Round): Promise<void> {
