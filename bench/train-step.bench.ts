@@ -114,6 +114,8 @@ interface Measured {
   /** The first step after new weights and a fresh optimizer, per simulated round, and the steps after it. */
   firstSteps: number[];
   afterFirst: number[];
+  /** The process's first steps (the warmup), in order. */
+  warmupMs: number[];
 }
 
 /**
@@ -171,7 +173,14 @@ async function measureEngine(
     await value.data();
     value.dispose();
   };
-  for (let i = 0; i < plan.warmup; i++) await step();
+  // The first steps of the process: oneDNN's per-shape implementation search, V8 compiling the wasm modules
+  // and the kernels' JavaScript; reported apart (a fresh agent pays them once, in its first round).
+  const warmupMs: number[] = [];
+  for (let i = 0; i < plan.warmup; i++) {
+    const start = performance.now();
+    await step();
+    warmupMs.push(performance.now() - start);
+  }
   const tensorsBefore = tf.memory().numTensors;
   const times: number[] = [];
   const roundRatios: number[] = [];
@@ -222,6 +231,7 @@ async function measureEngine(
     leakedTensors: leakedTensors / times.length,
     firstSteps,
     afterFirst,
+    warmupMs,
   };
 }
 
@@ -345,6 +355,10 @@ export async function run(args: string[]): Promise<void> {
         : []),
     ],
   );
+  for (const r of rows) {
+    if (r.warmupMs.length > 0)
+      console.log(`${r.engine}: the process's first steps ${r.warmupMs.map((t) => fmt(t, 0)).join(', ')} ms`);
+  }
   const fastRows = rows.filter((r) => !r.engine.includes('stock'));
   const best = fastRows.reduce<(typeof rows)[number] | undefined>(
     (b, r) => (!b || r.msPerStep < b.msPerStep ? r : b),
@@ -371,6 +385,7 @@ export async function run(args: string[]): Promise<void> {
       first_step_ratio_to_steady: round2(r.firstRatio),
       steps_ms: r.steps.map((t) => Math.round(t)),
       first_steps_ms: r.firstSteps.map((t) => Math.round(t)),
+      process_warmup_steps_ms: r.warmupMs.map((t) => Math.round(t)),
       peer_ms: r.peerMs,
     })),
   };
