@@ -228,6 +228,13 @@ run('the dashboard in a browser', () => {
       expect(
         await page.locator(`[data-chart="Train loss"] [data-series="${key}"]`).getAttribute('data-points'),
       ).toBe('3');
+    // The timeline's uplink is the bytes the round's updates arrived with.
+    for (const round of [1, 2, 3]) {
+      const updates = await fed.prisma.siteUpdate.findMany({ where: { round: { studyId, index: round } } });
+      expect(updates).toHaveLength(2);
+      const kib = `${(updates.reduce((n, u) => n + u.wireBytes, 0) / 1024).toFixed(1)} KiB`;
+      expect(await page.locator(`tr[data-round="${round}"] td.uplink`).textContent()).toBe(kib);
+    }
     // The budget meter shows what the coordinator stored.
     const row = await fed.prisma.study.findUniqueOrThrow({ where: { id: studyId } });
     expect(row.epsilonSpent).toBeGreaterThan(0);
@@ -322,7 +329,8 @@ run('the dashboard in a browser', () => {
     await fed.approve(draft, ['site-2']);
 
     await page.getByRole('link', { name: 'Sites', exact: true }).click();
-    // Case counts as the sites last reported them: their last update's samples, their last evaluation's cases.
+    // Case counts: the connected agents announce them, and they agree with what each site reported in its
+    // rounds (its last update's samples, its last evaluation's cases).
     for (const site of SITES) {
       const update = await fed.prisma.siteUpdate.findFirstOrThrow({
         where: { siteId: siteIds[site] },
@@ -336,6 +344,7 @@ run('the dashboard in a browser', () => {
         .locator(`tr[data-site="${site}"] td.dataset`)
         .getByText(`${update.samples} / ${cases.value}`)
         .waitFor();
+      expect(await page.locator(`tr[data-site="${site}"] td.agent`).textContent()).toMatch(/^\d+\.\d+\.\d+/);
     }
     const approvals = page.locator(`tr[data-approvals="${draft}"]`);
     await approvals

@@ -10,12 +10,15 @@ export const SiteBackend = z.looseObject({
 export type SiteBackend = z.infer<typeof SiteBackend>;
 
 /**
- * How many cases a site trains and validates on, as it last reported them in a round (an update's sample
- * count, an evaluation's case count): counts only, never anything about the cases. Null before its first round.
+ * How many cases a site trains and validates on: counts only, never anything about the cases. `hello`: what
+ * the connected agent announced (AgentHello.dataSummary); `round`: for a site offline now, what it last
+ * reported in a round (an update's sample count, an evaluation's case count). Null when neither exists.
  */
 export const SiteDataset = z.object({
   trainCases: z.int().min(0).nullable(),
   valCases: z.int().min(0).nullable(),
+  source: z.enum(['hello', 'round']),
+  /** When the round figures were reported; for `hello`, the site's last contact. */
   reportedAt: z.iso.datetime(),
 });
 export type SiteDataset = z.infer<typeof SiteDataset>;
@@ -31,6 +34,8 @@ export const SiteView = z.object({
   maxConcurrentStudies: z.int().min(1),
   backend: SiteBackend.nullable(),
   lastSeenAt: z.iso.datetime().nullable(),
+  /** The connected agent's version (AgentHello.agentVersion); null while offline. */
+  agentVersion: z.string().nullable(),
   dataset: SiteDataset.nullable(),
 });
 export type SiteView = z.infer<typeof SiteView>;

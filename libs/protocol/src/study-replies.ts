@@ -46,7 +46,10 @@ export const RoundSummary = z.object({
   index: z.int().min(1),
   status: RoundStatus,
   selectedSites: z.int().min(0),
+  /** Updates received: the selected sites that answered (the others dropped out or were late). */
   updates: z.int().min(0),
+  /** Bytes of those updates as they arrived (after the study's codec): the round's uplink traffic. */
+  uplinkBytes: z.int().min(0),
   deadlineAt: z.iso.datetime(),
   startedAt: z.iso.datetime(),
   completedAt: z.iso.datetime().nullable(),

@@ -23,18 +23,28 @@ export class SitesService {
 
   async list(): Promise<SiteList> {
     const [rows, counts] = await Promise.all([this.sites.list(), this.sites.latestCaseCounts()]);
-    return rows.map((s) => ({
-      id: s.id,
-      name: s.name,
-      enrolled: s.publicKey !== null,
-      revokedAt: s.revokedAt?.toISOString() ?? null,
-      online: this.registry.isOnline(s.id),
-      busyStudies: [...(this.registry.get(s.id)?.busyStudies ?? [])],
-      maxConcurrentStudies: s.maxConcurrentStudies,
-      backend: SiteBackend.nullable().catch(null).parse(s.backendInfo),
-      lastSeenAt: s.lastSeenAt?.toISOString() ?? null,
-      dataset: datasetOf(counts.get(s.id)),
-    }));
+    return rows.map((s) => {
+      const hello = this.registry.get(s.id)?.hello;
+      return {
+        id: s.id,
+        name: s.name,
+        enrolled: s.publicKey !== null,
+        revokedAt: s.revokedAt?.toISOString() ?? null,
+        online: this.registry.isOnline(s.id),
+        busyStudies: [...(this.registry.get(s.id)?.busyStudies ?? [])],
+        maxConcurrentStudies: s.maxConcurrentStudies,
+        backend: SiteBackend.nullable().catch(null).parse(s.backendInfo),
+        lastSeenAt: s.lastSeenAt?.toISOString() ?? null,
+        agentVersion: hello?.agentVersion ?? null,
+        dataset: hello
+          ? {
+              ...hello.dataSummary,
+              source: 'hello' as const,
+              reportedAt: (s.lastSeenAt ?? new Date()).toISOString(),
+            }
+          : datasetOf(counts.get(s.id)),
+      };
+    });
   }
 
   async revoke(id: string, actor: string, source?: string): Promise<SiteRevoked> {
@@ -58,5 +68,7 @@ export class SitesService {
 function datasetOf(
   c: { trainCases: number | null; valCases: number | null; at: Date } | undefined,
 ): SiteDataset | null {
-  return c ? { trainCases: c.trainCases, valCases: c.valCases, reportedAt: c.at.toISOString() } : null;
+  return c
+    ? { trainCases: c.trainCases, valCases: c.valCases, source: 'round', reportedAt: c.at.toISOString() }
+    : null;
 }

@@ -70,4 +70,14 @@ export class StudiesRepository {
       select: { roundIndex: true, sha256: true, bytes: true, createdAt: true },
     });
   }
+
+  /** Bytes of the updates each round received, as they arrived (wire bytes), by round id. */
+  async uplinkBytesByRound(studyId: string): Promise<Map<string, number>> {
+    const rows = await this.prisma.siteUpdate.groupBy({
+      by: ['roundId'],
+      where: { round: { studyId } },
+      _sum: { wireBytes: true },
+    });
+    return new Map(rows.map((r) => [r.roundId, r._sum.wireBytes ?? 0]));
+  }
 }

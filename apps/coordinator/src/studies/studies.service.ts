@@ -109,9 +109,10 @@ export class StudiesService {
 
   async roundSummaries(id: string): Promise<RoundSummary[]> {
     await this.studies.get(id);
-    const [rounds, metrics] = await Promise.all([
+    const [rounds, metrics, uplink] = await Promise.all([
       this.rounds.listRounds(id),
       this.rounds.metricsOf(id, { siteId: null }),
+      this.studies.uplinkBytesByRound(id),
     ]);
     const pick = (index: number, split: string, name: string) =>
       metrics.find((m) => m.roundIndex === index && m.split === split && m.name === name)?.value ?? null;
@@ -120,6 +121,7 @@ export class StudiesService {
       status: r.status,
       selectedSites: r.selectedSiteIds.length,
       updates: r._count.updates,
+      uplinkBytes: uplink.get(r.id) ?? 0,
       deadlineAt: r.deadlineAt.toISOString(),
       startedAt: r.startedAt.toISOString(),
       completedAt: r.completedAt?.toISOString() ?? null,

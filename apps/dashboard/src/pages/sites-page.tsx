@@ -44,6 +44,7 @@ export function SitesPage({ api, me, live }: { api: Api; me: WhoAmI; live: Retur
               <th scope="col">Site</th>
               <th scope="col">State</th>
               <th scope="col">Backend</th>
+              <th scope="col">Agent</th>
               <th scope="col">Cases (train / val)</th>
               <th scope="col">Busy studies</th>
               <th scope="col">Last seen</th>
@@ -75,13 +76,20 @@ export function SitesPage({ api, me, live }: { api: Api; me: WhoAmI; live: Retur
                     '—'
                   )}
                 </td>
+                <td className="nowrap agent">{s.agentVersion ?? '—'}</td>
                 <td className="num dataset">
                   {s.dataset ? (
-                    <span title={`as reported ${when(s.dataset.reportedAt)}`}>
+                    <span
+                      title={
+                        s.dataset.source === 'hello'
+                          ? 'as the connected agent announced it'
+                          : `as last reported in a round, ${when(s.dataset.reportedAt)}`
+                      }
+                    >
                       {s.dataset.trainCases ?? '—'} / {s.dataset.valCases ?? '—'}
                     </span>
                   ) : (
-                    <span className="reason">no round yet</span>
+                    <span className="reason">not connected yet</span>
                   )}
                 </td>
                 <td className="num">

@@ -21,6 +21,14 @@ import { StatusBadge, roundsOf } from './studies-page';
 type Progress = Extract<RoundEvent, { type: 'task-progress' }>;
 
 const TERMINAL = new Set(['completed', 'failed']);
+/** Round phases in which updates may still arrive. */
+const COLLECTING = new Set(['advertising', 'sharing', 'training', 'unmasking']);
+
+function kib(bytes: number): string {
+  return bytes >= 1024 * 1024
+    ? `${(bytes / 1024 / 1024).toFixed(1)} MiB`
+    : `${(bytes / 1024).toFixed(1)} KiB`;
+}
 
 /**
  * One study, live: steering, privacy budget, the current round's per-site progress, charts per round
@@ -161,8 +169,10 @@ export function StudyPage({
                 <tr>
                   <th scope="col">Round</th>
                   <th scope="col">Status</th>
-                  <th scope="col">Sites</th>
-                  <th scope="col">Updates</th>
+                  <th scope="col">Selected</th>
+                  <th scope="col">Answered</th>
+                  <th scope="col">Dropped</th>
+                  <th scope="col">Uplink</th>
                   <th scope="col">Started</th>
                   <th scope="col">Duration</th>
                   <th scope="col">Train loss</th>
@@ -182,6 +192,9 @@ export function StudyPage({
                     </td>
                     <td className="num">{r.selectedSites}</td>
                     <td className="num">{r.updates}</td>
+                    {/* Only once training is over can a missing update be called dropped. */}
+                    <td className="num">{COLLECTING.has(r.status) ? '—' : r.selectedSites - r.updates}</td>
+                    <td className="num nowrap uplink">{kib(r.uplinkBytes)}</td>
                     <td>{when(r.startedAt)}</td>
                     <td className="num">{seconds(r.startedAt, r.completedAt)}</td>
                     <td className="num">{num(r.trainLoss)}</td>
