@@ -116,6 +116,8 @@ interface Measured {
   afterFirst: number[];
   /** The process's first steps (the warmup), in order. */
   warmupMs: number[];
+  /** Per timed round: its first step (right after the peer ran) over the median of its other steps. */
+  afterPeerRatios: number[];
 }
 
 /**
@@ -185,6 +187,9 @@ async function measureEngine(
   const times: number[] = [];
   const roundRatios: number[] = [];
   const peerMs: number[] = [];
+  // The first step of a round right after the peer's process ran (cold caches, other work just ended), over
+  // the round's other steps: the slow "first step of each round" the issue measured at 2.3x.
+  const afterPeerRatios: number[] = [];
   for (let round = 0; round < plan.rounds; round++) {
     const peerRound = peer ? peer() : null;
     const roundTimes: number[] = [];
@@ -194,6 +199,8 @@ async function measureEngine(
       roundTimes.push(performance.now() - start);
     }
     times.push(...roundTimes);
+    if (peerRound !== null && roundTimes.length > 1)
+      afterPeerRatios.push(roundTimes[0]! / median(roundTimes.slice(1)));
     if (peerRound !== null) {
       peerMs.push(peerRound);
       roundRatios.push(median(roundTimes) / peerRound);
@@ -232,6 +239,7 @@ async function measureEngine(
     firstSteps,
     afterFirst,
     warmupMs,
+    afterPeerRatios,
   };
 }
 
@@ -386,6 +394,7 @@ export async function run(args: string[]): Promise<void> {
       steps_ms: r.steps.map((t) => Math.round(t)),
       first_steps_ms: r.firstSteps.map((t) => Math.round(t)),
       process_warmup_steps_ms: r.warmupMs.map((t) => Math.round(t)),
+      first_step_after_peer_ratios: r.afterPeerRatios.map((v) => round2(v)),
       peer_ms: r.peerMs,
     })),
   };
