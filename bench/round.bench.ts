@@ -1,5 +1,7 @@
 /**
- * `npm run bench -- round [--sites 4,16,64,128] [--rounds 3]`: what a round costs the coordinator itself.
+ * `npm run bench -- round [--sites 4,16,64,128] [--rounds 3] [--secure-aggregation]`: what a round costs the
+ * coordinator itself. With --secure-aggregation the sites run the masking protocol too (SecAggSite, threshold a
+ * majority): their masking time counts as their handling time, the coordinator's unmasking as overhead.
  *
  * A real coordinator (embedded PGlite, real socket.io) runs a study of a tiny 3D U-Net with N simulated
  * sites: enrolled sites in this process, on authenticated sockets, that approve the plan, check each task's
@@ -13,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Socket } from 'socket.io-client';
-import { encodeUpdate } from '@fedseg/aggregation';
+import { SecAggSite, encodeUpdate } from '@fedseg/aggregation';
 import {
   CoordinatorConfig,
   RoundEvents,
@@ -27,7 +29,10 @@ import {
 } from '@fedseg/coordinator';
 import {
   AgentEvents,
+  MASKED_UPDATE_TENSOR,
+  SECURE_AGGREGATION_CODEC,
   SignatureDomains,
+  SignedSecAggRequest,
   SignedTask,
   decodeWeights,
   encodeTensors,
@@ -46,6 +51,34 @@ interface SiteStats {
 
 async function simulatedSite(url: string, site: TestSite, stats: SiteStats): Promise<Socket> {
   const socket = await connectTestSite(url, site);
+  // Secure aggregation: the site's secrets of the current round, answered like a real agent (SecAggSite).
+  let secure: SecAggSite | undefined;
+  socket.on(AgentEvents.secAggRequest, (payload: unknown) => {
+    const started = performance.now();
+    const { request, signature } = SignedSecAggRequest.parse(payload);
+    if (!verifyMessage(SignatureDomains.secAggRequest, request, signature, site.coordinator.signingPublicKey))
+      throw new Error('secure-aggregation request signature does not verify');
+    if (request.phase === 'advertise')
+      secure = new SecAggSite({
+        studyId: request.studyId,
+        round: request.round,
+        siteId: site.siteId,
+        threshold: request.threshold,
+        signingSecretKey: site.keys.signingSecretKey,
+      });
+    const reply =
+      request.phase === 'advertise'
+        ? secure!.advertise()
+        : request.phase === 'share'
+          ? secure!.share(request)
+          : secure!.unmask(request);
+    stats.upBytes += JSON.stringify(reply).length;
+    stats.handlingMs.set(
+      request.round,
+      (stats.handlingMs.get(request.round) ?? 0) + performance.now() - started,
+    );
+    socket.emit(AgentEvents.secAggReply, reply, () => undefined);
+  });
   socket.on(AgentEvents.task, (payload: unknown, blob: Uint8Array) => {
     const started = performance.now();
     const { task, signature } = SignedTask.parse(payload);
@@ -56,9 +89,13 @@ async function simulatedSite(url: string, site: TestSite, stats: SiteStats): Pro
       const global = decodeWeights(new Uint8Array(blob));
       const delta = new Float32Array(global.data.length);
       for (let i = 0; i < delta.length; i++) delta[i] = (Math.random() - 0.5) * 1e-3;
-      const update = encodeTensors(
-        encodeUpdate(task.plan.compression, delta, null, { manifest: global.manifest }).tensors,
-      );
+      const masking = task.secureAggregation;
+      const ring = masking ? secure!.mask(masking, delta, 4) : null;
+      const update = ring
+        ? encodeTensors([{ name: MASKED_UPDATE_TENSOR, shape: [ring.length], dtype: 'uint32', data: ring }])
+        : encodeTensors(
+            encodeUpdate(task.plan.compression, delta, null, { manifest: global.manifest }).tensors,
+          );
       const sealed = sealUpdate(
         {
           taskId: task.taskId,
@@ -68,7 +105,7 @@ async function simulatedSite(url: string, site: TestSite, stats: SiteStats): Pro
           samples: 4,
           trainLoss: 1,
           steps: 1,
-          codec: task.plan.compression.codec,
+          codec: ring ? SECURE_AGGREGATION_CODEC : task.plan.compression.codec,
         },
         update,
         {
@@ -111,6 +148,7 @@ async function simulatedSite(url: string, site: TestSite, stats: SiteStats): Pro
 export async function run(args: string[]): Promise<void> {
   const siteCounts = (option(args, 'sites') ?? '4,16,64,128').split(',').map(Number);
   const rounds = Number(option(args, 'rounds') ?? 3);
+  const secureAggregation = args.includes('--secure-aggregation');
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'fedseg-bench-round-'));
   const coordinator = await startCoordinator(
     // Enrollment and connection bursts from one address are this bench's normal load, not an attack.
@@ -127,7 +165,7 @@ export async function run(args: string[]): Promise<void> {
   const token = coordinator.bootstrapAdminToken!;
   const auth = { authorization: `Bearer ${token}` };
   console.log(
-    `round: tiny 3D U-Net (base 2, depth 2), ${rounds} rounds per N, simulated sites answering at once; embedded PGlite`,
+    `round: tiny 3D U-Net (base 2, depth 2), ${rounds} rounds per N, simulated sites answering at once; embedded PGlite${secureAggregation ? '; secure aggregation on (threshold a majority)' : ''}`,
   );
   const rows: string[][] = [];
   const results: Array<Record<string, number>> = [];
@@ -141,6 +179,8 @@ export async function run(args: string[]): Promise<void> {
         minSites: n,
         sites: Array.from({ length: n }, (_, i) => `bench-${n}-${i}`),
         roundDeadlineMs: 300_000,
+        // a majority threshold: every site is in the round (at most 2t - 1 are)
+        ...(secureAggregation ? { secureAggregation: { threshold: Math.floor(n / 2) + 1 } } : {}),
       };
       const created = await fetch(`${coordinator.url}/studies`, {
         method: 'POST',
@@ -231,5 +271,5 @@ export async function run(args: string[]): Promise<void> {
     ],
     rows,
   );
-  console.log(JSON.stringify({ bench: 'round', rounds, results }));
+  console.log(JSON.stringify({ bench: 'round', rounds, secureAggregation, results }));
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateConsortium } from '@fedseg/imaging';
-import { StudyConfig } from '@fedseg/protocol';
+import { StudyConfig, decodeTensors, decodeWeights } from '@fedseg/protocol';
 import { z } from 'zod';
 import { startCoordinator } from '../coordinator';
 import { CoordinatorConfig } from '../config/coordinator-config';
@@ -80,12 +80,14 @@ async function main(): Promise<number> {
   const echo = (site: string, line: string) => say(`[${site}] ${line}`);
   await enrollSites({ url: coordinator.url, adminToken: token, sites: siteNames, homeOf: agentHome, echo });
 
+  const secure = flags['secure-aggregation']!;
+  const siteDumps = path.join(home, 'site-dumps');
   const study = demoStudyInput({
     sites,
     rounds,
     strategy: flags.strategy,
     compression: flags.compression,
-    secureAggregation: flags['secure-aggregation'],
+    secureAggregation: secure,
   });
   const checked = StudyConfig.safeParse(study);
   if (!checked.success) {
@@ -114,7 +116,9 @@ async function main(): Promise<number> {
       home: agentHome(siteNames[i]!),
       dataDir,
       logFile: path.join(home, 'logs', `${siteNames[i]}.log`),
-      extraArgs: ['--backend', backend],
+      // With secure aggregation each site also keeps its unmasked delta on its own disk, so that the demo can
+      // show at the end that the coordinator's unmasked sum is the plain FedAvg (nothing extra is sent).
+      extraArgs: ['--backend', backend, ...(secure ? ['--dump-updates', siteDumps] : [])],
     }),
   );
 
@@ -168,6 +172,17 @@ async function main(): Promise<number> {
       `${String(r.index).padStart(5)} | ${r.status.padEnd(9)} | ${String(r.updates).padStart(5)} | ${fmt(r.trainLoss).padStart(10)} | ${fmt(r.valDice).padStart(8)}`,
     );
   }
+  const secureChecked =
+    !secure ||
+    (await checkSecureSums(
+      table,
+      created.id,
+      (round) => fetchModel(coordinator.url, token, created.id, round),
+      siteDumps,
+    ).then(
+      () => true,
+      (err: unknown) => (console.error((err as Error).message), false),
+    ));
   // The final global model, for comparing runs (e.g. with and without --secure-aggregation, same seed).
   const finalRound = table.filter((r) => r.status === 'completed').at(-1)?.index;
   let finalModel = '';
@@ -183,6 +198,7 @@ async function main(): Promise<number> {
   await Promise.all(agents.map((a) => stopAgent(a)));
   await coordinator.close();
   const seconds = Math.round((Date.now() - started) / 1000);
+  if (!secureChecked) return 1;
   if (!outcome || outcome.status !== 'completed') {
     console.error(
       `\ndemo did not complete: ${outcome ? `study ${outcome.status}: ${outcome.reason}` : 'timed out'} (agent logs in ${home}/logs)`,
@@ -193,6 +209,52 @@ async function main(): Promise<number> {
     `\n${table.length} rounds committed in ${seconds} s. Database and checkpoints: ${path.relative(process.cwd(), home)}${finalModel ? `; final model: ${path.relative(process.cwd(), finalModel)}` : ''}`,
   );
   return 0;
+}
+
+async function fetchModel(url: string, token: string, studyId: string, round: number): Promise<Float32Array> {
+  const res = await fetch(`${url}/studies/${studyId}/model?round=${round}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (!res.ok) throw new Error(`GET model of round ${round} -> ${res.status}`);
+  return decodeWeights(new Uint8Array(await res.arrayBuffer())).data;
+}
+
+/**
+ * Secure aggregation, checked: each committed round must equal the previous model plus the sample-weighted
+ * mean of the deltas the sites computed (read from each site's own disk), up to the fixed point (2^-33 per
+ * site) and float32 rounding of the weights.
+ */
+async function checkSecureSums(
+  table: Array<{ index: number; status: string }>,
+  studyId: string,
+  model: (round: number) => Promise<Float32Array>,
+  dumps: string,
+): Promise<void> {
+  for (const round of table.filter((r) => r.status === 'completed')) {
+    const prefix = `${studyId}-round-${round.index}-`;
+    const sent = fs
+      .readdirSync(dumps)
+      .filter((f) => f.startsWith(prefix) && f.endsWith('.plain.fstn'))
+      .map((f) => {
+        const meta = JSON.parse(
+          fs.readFileSync(path.join(dumps, f.replace(/\.plain\.fstn$/, '.json')), 'utf8'),
+        ) as { samples: number };
+        const [tensor] = decodeTensors(new Uint8Array(fs.readFileSync(path.join(dumps, f))));
+        return { samples: meta.samples, delta: tensor!.data as Float32Array };
+      });
+    const [before, after] = [await model(round.index - 1), await model(round.index)];
+    const total = sent.reduce((n, s) => n + s.samples, 0);
+    let worst = 0;
+    for (let i = 0; i < before.length; i++) {
+      let expected = before[i]!;
+      for (const s of sent) expected += (s.samples / total) * s.delta[i]!;
+      worst = Math.max(worst, Math.abs(after[i]! - expected));
+    }
+    console.log(
+      `secure aggregation check, round ${round.index}: committed model = previous + FedAvg of the ${sent.length} sites' own unmasked deltas, max |difference| ${worst.toExponential(2)} (${worst < 1e-6 ? 'ok' : 'TOO LARGE'})`,
+    );
+    if (!(worst < 1e-6)) throw new Error(`secure aggregation check failed in round ${round.index}`);
+  }
 }
 
 function fmt(v: number | null): string {
