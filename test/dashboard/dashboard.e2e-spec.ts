@@ -17,6 +17,7 @@ import { CHROMIUM, launchBrowser, type TestBrowser } from './browser';
 declare const sessionStorage: { length: number };
 declare const window: object;
 declare const document: {
+  activeElement: { id: string } | null;
   querySelector(
     selector: string,
   ): { textContent: string | null; getAttribute(name: string): string | null } | null;
@@ -142,6 +143,8 @@ run('the dashboard in a browser', () => {
     await page.getByRole('button', { name: 'Create study' }).click();
     await page.locator('#f-depth-msg').getByText(/<=6/).waitFor();
     expect(await page.getByLabel('Depth').getAttribute('aria-invalid')).toBe('true');
+    // Keyboard users land on the refused field.
+    await page.waitForFunction(() => document.activeElement?.id === 'f-depth');
     expect(await fed.prisma.study.count()).toBe(0);
 
     // Refused by the server (two invited sites, three wanted per round): its 400 lands on the sites fieldset.
