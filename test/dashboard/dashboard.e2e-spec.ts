@@ -308,13 +308,13 @@ run('the dashboard in a browser', () => {
     expect(await statusOf()).toBe('paused');
     await row.getByRole('button', { name: 'Resume' }).click();
     await row.getByText('running').waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-studies.png') });
     await row.getByRole('button', { name: 'Stop' }).click();
     await row.getByRole('button', { name: 'Confirm stop' }).click();
     await row.getByText('stopped by a user after 0 of 50 rounds').waitFor();
     expect(await statusOf()).toBe('completed');
     expect(await row.getByRole('button').count()).toBe(0); // a completed study takes no more steering
     await page.locator(`tr[data-study="${studyId}"]`).getByText('completed').waitFor();
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-studies.png') });
     phase('steered by buttons');
   });
 
