@@ -1,9 +1,14 @@
 import type { Round, SiteUpdate } from '@prisma/client';
 import {
   AggregationError,
+  StreamingAggregator,
+  addFixedPoint,
   applyDelta,
+  clipScale,
   createAggregator,
+  decodeFixedPoint,
   decodeUpdate,
+  l2Norm,
   privacyStatus,
   type StrategyState,
 } from '@fedseg/aggregation';
@@ -478,24 +483,57 @@ export class StudyRunner {
     );
   }
 
-  /** Plain updates, streamed: one in memory at a time (FedAvg/FedOpt need O(P) whatever the number of sites). */
+  /**
+   * Plain updates, streamed: one in memory at a time. Mean-based strategies sum the weighted deltas exactly,
+   * in the same 64-bit fixed point as secure aggregation (addFixedPoint): the sum does not depend on the order
+   * of the updates, and a study gives the same model bit for bit with or without masking. Coordinator-side
+   * clipping (updateNormBound, central DP) scales each delta first, as StreamingAggregator.add would.
+   * Robust strategies (median, trimmed mean, Krum) need the individual weights.
+   */
   private async aggregatePlain(
     study: StudyRecord,
     global: GlobalModel,
     updates: readonly SiteUpdate[],
   ): Promise<{ weights: Float32Array; state: StrategyState | null }> {
-    const aggregator = createAggregator(study.config.strategy, {
+    const { strategy, privacy } = study.config;
+    const aggregator = createAggregator(strategy, {
       global: global.weights.data,
       state: global.state,
       expectedSites: updates.length,
-      privacy: study.config.privacy,
+      privacy,
     });
-    // Streamed: one update in memory at a time (FedAvg/FedOpt need O(P) whatever the number of sites).
-    for (const update of updates) {
-      const blob = await this.deps.blobs.get(update.storageKey);
-      if (sha256Hex(blob) !== update.sha256)
-        throw new Error(`stored update ${update.id} no longer matches its digest`);
-      const delta = decodeUpdate(decodeTensors(blob));
+    const deltas = async function* (blobs: BlobStore) {
+      for (const update of updates) {
+        const blob = await blobs.get(update.storageKey);
+        if (sha256Hex(blob) !== update.sha256)
+          throw new Error(`stored update ${update.id} no longer matches its digest`);
+        yield { update, delta: decodeUpdate(decodeTensors(blob)) };
+      }
+    };
+    if (aggregator instanceof StreamingAggregator) {
+      const central = privacy.mode === 'central';
+      const bounds = [
+        'updateNormBound' in strategy ? strategy.updateNormBound : undefined,
+        central ? privacy.clipNorm : undefined,
+      ].filter((b): b is number => b !== undefined);
+      const bound = bounds.length > 0 ? Math.min(...bounds) : undefined;
+      const sum = new Uint32Array(global.weights.data.length * 2);
+      let totalWeight = 0;
+      for await (const { update, delta } of deltas(this.deps.blobs)) {
+        const scale = bound === undefined ? 1 : clipScale(l2Norm(delta), bound, update.siteId);
+        // DP-FedAvg's sensitivity bound holds for equal weights only (McMahan et al., 2018).
+        const weight = central ? 1 : update.samples;
+        addFixedPoint(sum, delta, weight * scale);
+        totalWeight += weight;
+      }
+      aggregator.addSecureSum({
+        deltaSum: decodeFixedPoint(sum),
+        totalWeight,
+        siteIds: updates.map((u) => u.siteId),
+      });
+      return aggregator.finish();
+    }
+    for await (const { update, delta } of deltas(this.deps.blobs)) {
       aggregator.add({
         siteId: update.siteId,
         samples: update.samples,

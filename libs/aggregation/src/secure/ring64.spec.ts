@@ -1,4 +1,4 @@
-import { addRing, decodeFixedPoint, encodeFixedPoint, subtractRing } from './ring64';
+import { addFixedPoint, addRing, decodeFixedPoint, encodeFixedPoint, subtractRing } from './ring64';
 import { seededRng } from '../rng';
 
 const MOD = 1n << 64n;
@@ -60,5 +60,19 @@ describe('fixed point in Z_2^64', () => {
     const acc = encodeFixedPoint([1.5, -2]);
     addRing(acc, encodeFixedPoint([-3.25, 0.5]));
     expect(Array.from(decodeFixedPoint(acc))).toEqual([-1.75, -1.5]);
+  });
+
+  it('addFixedPoint adds exactly what encodeFixedPoint then addRing add, in any order', () => {
+    const rng = seededRng(3);
+    const updates = [0, 1, 2].map(() =>
+      Float32Array.from({ length: 500 }, () => (rng.nextUint32() / 2 ** 32 - 0.5) * 4),
+    );
+    const weights = [3, 1, 7];
+    const viaEncode = new Uint32Array(1000);
+    updates.forEach((u, k) => addRing(viaEncode, encodeFixedPoint(u, weights[k])));
+    const fused = new Uint32Array(1000);
+    for (const k of [2, 0, 1]) addFixedPoint(fused, updates[k]!, weights[k]!);
+    expect(Array.from(fused)).toEqual(Array.from(viaEncode));
+    expect(() => addFixedPoint(new Uint32Array(4), [1, 2e6], 1)).toThrow(/index 1/);
   });
 });

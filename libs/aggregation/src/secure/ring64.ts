@@ -32,6 +32,32 @@ export function encodeFixedPoint(values: ArrayLike<number>, weight = 1): Uint32A
   return out;
 }
 
+/**
+ * acc += encodeFixedPoint(values, weight), in one pass without the temporary: how the coordinator sums plain
+ * updates exactly the way masked ones are summed, so both give the same bits whatever their order.
+ */
+export function addFixedPoint(acc: Uint32Array, values: ArrayLike<number>, weight: number): void {
+  if (acc.length !== values.length * 2)
+    throw new AggregationError(
+      `A sum of ${acc.length / 2} values cannot take ${values.length}.`,
+      'UPDATE_LENGTH_MISMATCH',
+    );
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]! * weight;
+    if (!(Math.abs(x) < MAX_ENCODED_MAGNITUDE))
+      throw new AggregationError(
+        `Value ${x} at index ${i} is outside the fixed-point range (|x| < 2^20) or not finite; clip the update (strategy.updateNormBound or privacy.clipNorm).`,
+        'FIXED_POINT_RANGE',
+        { index: i },
+      );
+    const v = Math.round(x * SCALE);
+    const hi = Math.floor(v / TWO32);
+    const lo = acc[2 * i]! + (v - hi * TWO32);
+    acc[2 * i] = lo;
+    acc[2 * i + 1] = acc[2 * i + 1]! + hi + (lo >= TWO32 ? 1 : 0);
+  }
+}
+
 /** Back to numbers: the high limb read as signed. */
 export function decodeFixedPoint(ring: Uint32Array, scale = 1): Float64Array {
   const out = new Float64Array(ring.length / 2);
