@@ -16,8 +16,14 @@ import { CHROMIUM, launchBrowser, type TestBrowser } from './browser';
 // The browser globals the page-side callbacks touch (this project compiles without the DOM lib).
 declare const sessionStorage: { length: number };
 declare const window: object;
+declare class MutationObserver {
+  constructor(callback: () => void);
+  observe(target: object, options: { childList: boolean; subtree: boolean }): void;
+}
 declare const document: {
+  body: object;
   activeElement: { id: string } | null;
+  querySelectorAll(selector: string): Iterable<{ getAttribute(name: string): string | null }>;
   querySelector(
     selector: string,
   ): { textContent: string | null; getAttribute(name: string): string | null } | null;
@@ -190,6 +196,15 @@ run('the dashboard in a browser', () => {
   it('starts the study from its page; metrics, rounds and the privacy budget appear live, within 5 s', async () => {
     const { page } = browser;
     await page.evaluate(() => Object.assign(window, { fedsegNoReload: true }));
+    // The current round's per-site progress rows come and go within a round: note any that ever appears.
+    await page.evaluate(() => {
+      const seen = new Set<string>();
+      new MutationObserver(() => {
+        for (const row of document.querySelectorAll('table.progress tbody tr progress'))
+          seen.add(row.getAttribute('max') ?? '');
+        Object.assign(window, { fedsegProgressSeen: [...seen] });
+      }).observe(document.body, { childList: true, subtree: true });
+    });
     await page.getByRole('button', { name: 'Start' }).click();
     await page.locator('.summary').getByText('running').waitFor(); // the study-status event, and the reply
     for (const [i, site] of SITES.entries())
@@ -247,6 +262,10 @@ run('the dashboard in a browser', () => {
     );
     await page.getByText(`ε ${row.epsilonSpent!.toFixed(3)} of 50.00 spent`).waitFor();
     expect(await page.evaluate(() => 'fedsegNoReload' in window)).toBe(true);
+    // Progress bars showed while sites trained (max = epochs x steps = 1 x 2 for 3 cases, batch 2).
+    expect(
+      await page.evaluate(() => (window as { fedsegProgressSeen?: string[] }).fedsegProgressSeen),
+    ).toEqual(['2']);
     expect(offContract).toEqual([]);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-study.png'), fullPage: true });
   });
