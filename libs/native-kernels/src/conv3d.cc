@@ -19,7 +19,9 @@
 #include "conv3d.h"
 
 #include "conv3d-direct.h"
+#include "plan-store.h"
 
+#include <omp.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <algorithm>
@@ -31,6 +33,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -140,6 +143,8 @@ struct Plan {
   bool blocked = false;
   // oneDNN's name for the implementation (jit:avx2, x64:gemm:jit, ...), for DNNL_VERBOSE-free profiling.
   std::string impl;
+  // Where in oneDNN's list of implementations for its layout it sits (plan-store.cc remembers it).
+  int skip = 0;
   // Our direct loops (conv3d-direct.cc) instead of a oneDNN primitive, with the shape they need.
   bool direct = false;
   Conv3dParams params{};
@@ -312,11 +317,45 @@ std::unique_ptr<Plan> directPlan(const Conv3dParams& p) {
   return plan;
 }
 
-Plan& autoPlan(Conv3dKind kind, const Conv3dParams& p, const float* a, const float* b, float* out) {
+// What a search result depends on besides the convolution: oneDNN's version, the ISA it dispatches to and
+// the thread count.
+std::string storeKeyOf(Conv3dKind kind, const Conv3dParams& p) {
+  const dnnl_version_t* v = dnnl_version();
+  std::string key = "onednn" + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                    std::to_string(v->patch) + "/isa" + std::to_string(static_cast<int>(dnnl::get_effective_cpu_isa())) +
+                    "/threads" + std::to_string(omp_get_max_threads()) + "/kind" + std::to_string(static_cast<int>(kind));
+  for (const long value : keyOf(kind, p, ConvMode::Auto)) key += "," + std::to_string(value);
+  return key;
+}
+
+// A choice stored by an earlier process, rebuilt; null when absent or when oneDNN no longer offers it.
+std::unique_ptr<Plan> storedPlan(Conv3dKind kind, const Conv3dParams& p, const std::string& storeKey) {
+  const std::optional<StoredChoice> stored = loadChoice(storeKey);
+  if (!stored) return nullptr;
+  std::unique_ptr<Plan> plan;
+  if (stored->layout == 2) {
+    if (kind == Conv3dKind::BackwardWeights && backwardWeightsDirectFits(p)) plan = directPlan(p);
+  } else {
+    plan = makePlan(kind, p, stored->layout == 1, stored->skip);
+  }
+  if (!plan || plan->impl != stored->impl) return nullptr;
+  plan->blocked = stored->layout == 1;
+  plan->skip = stored->skip;
+  return plan;
+}
+
+// `searched` tells the caller whether the search ran (and so already wrote `out`).
+Plan& autoPlan(Conv3dKind kind, const Conv3dParams& p, const float* a, const float* b, float* out, bool& searched) {
+  searched = false;
   const Key key = keyOf(kind, p, ConvMode::Auto);
   auto it = cache.find(key);
   if (it != cache.end()) return *it->second;
   makeRoom();
+  const std::string storeKey = storeKeyOf(kind, p);
+  if (std::unique_ptr<Plan> plan = storedPlan(kind, p, storeKey)) {
+    return *cache.emplace(key, std::move(plan)).first->second;
+  }
+  searched = true;
   struct Candidate {
     std::unique_ptr<Plan> plan;
     double seconds;
@@ -329,6 +368,7 @@ Plan& autoPlan(Conv3dKind kind, const Conv3dParams& p, const float* a, const flo
       if (!plan) break;
       if (plan->impl.rfind("ref", 0) == 0) continue;
       plan->blocked = blocked;
+      plan->skip = skip;
       // The first run pays for page faults in fresh scratch and staging buffers; time the second, unless
       // the first was already 3x slower than the best so far (gemm paths at 100-400 ms on the largest
       // layers), which keeps the search to about twice a step's convolutions.
@@ -348,7 +388,8 @@ Plan& autoPlan(Conv3dKind kind, const Conv3dParams& p, const float* a, const flo
     }
   }
   if (candidates.empty()) {
-    // Only reference implementations: use oneDNN's first choice in the plain layout.
+    // Only reference implementations: use oneDNN's first choice in the plain layout (not run yet).
+    searched = false;
     std::unique_ptr<Plan> plan = makePlan(kind, p, false);
     return *cache.emplace(key, std::move(plan)).first->second;
   }
@@ -368,6 +409,8 @@ Plan& autoPlan(Conv3dKind kind, const Conv3dParams& p, const float* a, const flo
     }
   }
   const size_t winner = finalists == 2 && candidates[1].seconds < candidates[0].seconds ? 1 : 0;
+  const Plan& chosen = *candidates[winner].plan;
+  saveChoice(storeKey, StoredChoice{chosen.direct ? 2 : chosen.blocked ? 1 : 0, chosen.skip, chosen.impl});
   return *cache.emplace(key, std::move(candidates[winner].plan)).first->second;
 }
 
@@ -376,9 +419,9 @@ Plan& autoPlan(Conv3dKind kind, const Conv3dParams& p, const float* a, const flo
 bool conv3d(Conv3dKind kind, const Conv3dParams& p, ConvMode mode, const float* a, const float* b, float* out) {
   std::lock_guard<std::mutex> lock(cacheMutex);
   if (mode == ConvMode::Auto) {
-    const bool known = cache.count(keyOf(kind, p, ConvMode::Auto)) > 0;
-    Plan& plan = autoPlan(kind, p, a, b, out);
-    if (known) {
+    bool searched = false;
+    Plan& plan = autoPlan(kind, p, a, b, out, searched);
+    if (!searched) {
       plan.seconds += secondsFor(plan, a, b, out);
       plan.calls += 1;
     }
