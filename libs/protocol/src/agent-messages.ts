@@ -149,4 +149,10 @@ export const AgentEvents = {
   secAggReply: 'secagg:reply',
   /** agent -> coordinator: the site refused a phase request, with why. */
   secAggDeclined: 'secagg:declined',
+  /** coordinator -> agent: a signed request for the site's data fingerprint (fingerprint.ts), before round 1. */
+  fingerprintRequest: 'fingerprint:request',
+  /** agent -> coordinator: the signed fingerprint report. */
+  fingerprintReport: 'fingerprint:report',
+  /** agent -> coordinator: the site will not send one, with why. */
+  fingerprintDeclined: 'fingerprint:declined',
 } as const;

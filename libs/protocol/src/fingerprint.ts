@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Signature64 } from './site-identity';
 
 /*
  * The federated data fingerprint (issue 18): what a site may send about its training data before round 1, what
@@ -123,3 +124,39 @@ export const DataPlan = z.strictObject({
   foregroundOversampling: z.number().min(0).max(1),
 });
 export type DataPlan = z.infer<typeof DataPlan>;
+
+/*
+ * The fingerprint phase on the wire (issue 18): before round 1 the coordinator asks each site that approved the
+ * study's plan for its data fingerprint, and the site answers with SiteFingerprint (fingerprint.ts) and nothing
+ * else. Both directions are signed: the request with the coordinator's key (domain fingerprintRequest), the
+ * report with the site's (domain fingerprintReport), bound to the study.
+ */
+
+/** coordinator -> agent: send your fingerprint for this study; the plan hash is the one the site approved. */
+export const FingerprintRequest = z.strictObject({
+  studyId: z.uuid(),
+  /** The study plan's hash (sha256 hex) that the site approved and the request is about. */
+  planHash: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in hex'),
+});
+export type FingerprintRequest = z.infer<typeof FingerprintRequest>;
+export const SignedFingerprintRequest = z.strictObject({
+  request: FingerprintRequest,
+  signature: Signature64,
+});
+export type SignedFingerprintRequest = z.infer<typeof SignedFingerprintRequest>;
+
+/** agent -> coordinator: exactly this object, strict at every level, so nothing else can ride along. */
+export const FingerprintReport = z.strictObject({
+  studyId: z.uuid(),
+  fingerprint: SiteFingerprint,
+});
+export type FingerprintReport = z.infer<typeof FingerprintReport>;
+export const SignedFingerprintReport = z.strictObject({ report: FingerprintReport, signature: Signature64 });
+export type SignedFingerprintReport = z.infer<typeof SignedFingerprintReport>;
+
+/** agent -> coordinator: the site will not send a fingerprint for the study, with why (no plan approved, ...). */
+export const FingerprintDeclined = z.strictObject({
+  studyId: z.uuid(),
+  reason: z.string().min(1).max(1000),
+});
+export type FingerprintDeclined = z.infer<typeof FingerprintDeclined>;

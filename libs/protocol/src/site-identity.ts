@@ -189,4 +189,6 @@ export const SignatureDomains = {
   planApproval: 'fedseg/plan-approval/v1',
   secAggRequest: 'fedseg/secagg-request/v1',
   secAggReply: 'fedseg/secagg-reply/v1',
+  fingerprintRequest: 'fedseg/fingerprint-request/v1',
+  fingerprintReport: 'fedseg/fingerprint-report/v1',
 } as const;

@@ -4,6 +4,35 @@ import { TrainingConfig } from './training-config';
 import { CompressionConfig, PrivacyConfig, StrategyConfig } from './strategy-config';
 import { StudyRequirements } from './study-plan';
 import { MEAN_BASED_STRATEGIES, SecureAggregationConfig } from './secure-aggregation';
+import { DataPlan } from './fingerprint';
+
+/**
+ * Issue 18: how the study plans the sites' data (target spacing, patch, network size, normalization). With
+ * `fingerprint` on (the default), the coordinator collects every approving site's data fingerprint before round 1
+ * (aggregate statistics only: fingerprint.ts), plans from it with nnU-Net's rules (planFromFingerprint in
+ * @fedseg/imaging), takes `overrides` as given, and writes the result to `plan`, which changes the plan hash: sites
+ * approve again before they train. With `fingerprint` off nothing leaves a site before training, and `plan` must
+ * be given in full.
+ */
+export const StudyDataConfig = z
+  .strictObject({
+    fingerprint: z.boolean().default(true),
+    /** Fields of the data plan taken as given; the rest are planned around them. */
+    overrides: DataPlan.partial().optional(),
+    /** How long the fingerprint phase waits for the approving sites before it plans with those that answered. */
+    fingerprintDeadlineMs: z
+      .int()
+      .min(1_000)
+      .max(7 * 24 * 3_600_000)
+      .default(10 * 60_000),
+    /** The data plan: written by the coordinator after the fingerprint phase, or given with fingerprint off. */
+    plan: DataPlan.optional(),
+  })
+  .refine((d) => d.fingerprint || d.plan !== undefined, {
+    path: ['plan'],
+    message: 'with fingerprint off, give the data plan in full (targetSpacingMm, patchSize, ...)',
+  });
+export type StudyDataConfig = z.infer<typeof StudyDataConfig>;
 
 /**
  * When a study may start training, given its sites' approvals of the current plan: `quorum` starts rounds
@@ -30,6 +59,8 @@ export const StudyConfig = z
     consent: ConsentPolicy.prefault({}),
     /** Sites mask their updates so that the coordinator learns only their sum (secure-aggregation.ts). */
     secureAggregation: SecureAggregationConfig.optional(),
+    /** Issue 18: a data plan (resampling, crop, normalization), from the federated fingerprint by default. */
+    data: StudyDataConfig.optional(),
     rounds: z.int().min(1).max(100_000),
     /** A round aggregates once this many sites answered and the deadline passed (or all selected answered). */
     minSites: z.int().min(1).max(10_000).default(1),
@@ -86,6 +117,44 @@ export const StudyConfig = z
   .refine((c) => c.consent.policy !== 'all-invited' || c.sites !== undefined, {
     path: ['consent', 'policy'],
     message: "'all-invited' needs the invited sites listed in `sites`",
+  })
+  .refine((c) => !c.data?.plan || dataPlanMatches(c), {
+    path: ['data', 'plan'],
+    message:
+      "the data plan's patchSize, batchSize, depth and baseFilters must equal training's and model's (withDataPlan sets them)",
+  })
+  .refine((c) => !c.data?.plan || c.data.plan.normalization.length === c.model.inChannels, {
+    path: ['data', 'plan', 'normalization'],
+    message: 'one normalization per input channel',
   });
 export type StudyConfig = z.infer<typeof StudyConfig>;
+
+type PlannedFields = {
+  model: { depth: number; baseFilters: number };
+  training: { patchSize: readonly number[]; batchSize: number };
+  data?: { plan?: DataPlan };
+};
+
+function dataPlanMatches(c: PlannedFields): boolean {
+  const p = c.data!.plan!;
+  return (
+    p.depth === c.model.depth &&
+    p.baseFilters === c.model.baseFilters &&
+    p.batchSize === c.training.batchSize &&
+    p.patchSize.every((n, a) => n === c.training.patchSize[a])
+  );
+}
+
+/**
+ * The config with a data plan in place: the plan itself under data.plan, and its network and patch sizes copied
+ * to model and training, which is what the sites build and train (one source of truth per task).
+ */
+export function withDataPlan(config: StudyConfig, plan: DataPlan): StudyConfig {
+  return {
+    ...config,
+    model: { ...config.model, depth: plan.depth, baseFilters: plan.baseFilters },
+    training: { ...config.training, patchSize: [...plan.patchSize], batchSize: plan.batchSize },
+    data: { ...(config.data ?? { fingerprint: false, fingerprintDeadlineMs: 10 * 60_000 }), plan },
+  };
+}
 export type StudyConfigInput = z.input<typeof StudyConfig>;

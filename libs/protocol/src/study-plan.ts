@@ -5,6 +5,7 @@ import { ModelConfig } from './model-config';
 import { TrainingConfig } from './training-config';
 import { CompressionConfig, PrivacyConfig, StrategyConfig } from './strategy-config';
 import { SecureAggregationConfig } from './secure-aggregation';
+import { DataPlan } from './fingerprint';
 
 /**
  * The privacy floor of a study: a site with fewer local training cases, or whose batches would be smaller,
@@ -31,6 +32,18 @@ export const StudyPlan = z.strictObject({
   requirements: StudyRequirements,
   /** Absent when updates are not masked: the hash of plans made before secure aggregation is unchanged. */
   secureAggregation: SecureAggregationConfig.optional(),
+  /**
+   * Issue 18: how sites resample, crop and normalize their cases (planned from the federated fingerprint, or
+   * given). Absent for studies without one: sites then train at native spacing with per-case z-scores, and the
+   * hash of such plans is unchanged. Its patch, batch, depth and filters equal `training` and `model`'s.
+   */
+  data: DataPlan.optional(),
+  /**
+   * Issue 18: before round 1 the coordinator asks this site for its data fingerprint (SiteFingerprint: per-case
+   * spacing and shapes, coarse foreground histograms, class fractions, the memory budget; no names, no voxels).
+   * Approving a plan with this set is the site's consent to send it. Absent: nothing is asked.
+   */
+  fingerprint: z.literal(true).optional(),
 });
 export type StudyPlan = z.infer<typeof StudyPlan>;
 
@@ -56,6 +69,16 @@ export function describePlan(plan: StudyPlan): string[] {
     plan.secureAggregation
       ? `secure agg  on: the update is masked so the coordinator sees only the sum over at least ${plan.secureAggregation.threshold} sites`
       : "secure agg  off: the coordinator can decrypt this site's update",
+    ...(plan.data
+      ? [
+          `data        resampled to ${plan.data.targetSpacingMm.map((x) => +x.toFixed(3)).join('x')} mm, cropped to the body, ${plan.data.normalization.map((n) => (n.scheme === 'ct' ? `CT clip [${+n.clipLo.toFixed(1)}, ${+n.clipHi.toFixed(1)}] then z-score` : 'per-case z-score')).join(' / ')}, foreground oversampling ${plan.data.foregroundOversampling.toFixed(2)}`,
+        ]
+      : []),
+    ...(plan.fingerprint
+      ? [
+          'fingerprint before round 1 this site sends aggregate statistics of its training cases (spacing, shapes, coarse foreground histograms, class fractions); never images or file names',
+        ]
+      : []),
     `floor       at least ${plan.requirements.minTrainingCases} training case(s) and batches of at least ${plan.requirements.minBatchSize}`,
   ];
 }
