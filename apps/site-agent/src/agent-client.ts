@@ -4,13 +4,16 @@ import { SecAggSite } from '@fedseg/aggregation';
 import {
   AgentEvents,
   SignatureDomains,
+  SignedFingerprintRequest,
   SignedSecAggRequest,
   sealUpdate,
+  signMessage,
   verifyMessage,
   type SecAggRequest,
   type Ack,
   type AgentHello,
   type BackendInfo,
+  type FingerprintReport,
   type MetricsReport,
   type Task,
 } from '@fedseg/protocol';
@@ -18,7 +21,8 @@ import { agentSocket } from './agent-socket';
 import type { AgentLog } from './console-log';
 import type { AgentHome, AgentIdentityFile } from './identity-store';
 import { checkTask } from './task-consent';
-import { TaskExecutor, TaskRefusedError, type MaskUpdate, type TrainResult } from './task-executor';
+import type { Compute } from './compute/compute-thread';
+import { TaskRefusedError, type MaskUpdate, type TrainResult } from './task-result';
 
 const AckReply = z.object({ ok: z.boolean() }).passthrough();
 const SUBMIT_TIMEOUT_MS = 120_000;
@@ -33,6 +37,8 @@ export interface AgentClientOptions {
   agentVersion: string;
   /** Plaintext bytes per sealed update chunk (each chunk is one socket message). */
   chunkBytes?: number;
+  /** Sent in the data fingerprint (issue 18): memory this site gives one training step, MiB. */
+  memoryMb?: number;
 }
 
 type Send = () => Promise<Ack<Record<string, unknown>>>;
@@ -50,17 +56,23 @@ export class AgentClient {
   private readonly unacked = new Map<string, Send>();
   private lastProgressSent = 0;
   private closed = false;
+  /** True between an acknowledged hello and the next disconnect: only then may results be sent. */
+  private identified = false;
   /** Secure aggregation: this site's secrets for the current round of each study, in memory only. */
   private readonly secAgg = new Map<string, { round: number; site: SecAggSite }>();
 
   constructor(
     private readonly options: AgentClientOptions,
-    private readonly executor: TaskExecutor,
+    /** Local training and evaluation, in the compute thread (compute-thread.ts), off this socket's event loop. */
+    private readonly executor: Compute,
     private readonly log: AgentLog,
   ) {
     this.socket = agentSocket(options.identity, options.coordinator);
-    this.socket.on('connect', () => void this.hello());
+    this.socket.on('connect', () =>
+      this.hello().catch((err: Error) => this.log.warn(`hello not acknowledged (${err.message})`)),
+    );
     this.socket.on('disconnect', (reason) => {
+      this.identified = false;
       if (!this.closed) this.log.warn(`connection lost (${reason}); reconnecting with backoff`);
       if (reason === 'io server disconnect' && !this.closed)
         this.log.error('the coordinator closed this connection (revoked?); not reconnecting');
@@ -72,6 +84,7 @@ export class AgentClient {
     );
     this.socket.on(AgentEvents.task, (payload: unknown, blob: unknown) => this.onTask(payload, blob));
     this.socket.on(AgentEvents.secAggRequest, (payload: unknown) => this.onSecAgg(payload));
+    this.socket.on(AgentEvents.fingerprintRequest, (payload: unknown) => this.onFingerprint(payload));
     this.socket.on(AgentEvents.protocolError, (e: unknown) =>
       this.log.warn(`coordinator refused a message: ${JSON.stringify(e)}`),
     );
@@ -105,6 +118,7 @@ export class AgentClient {
       return;
     }
     this.log.info(`connected to ${this.options.coordinator} as site ${this.site} (authenticated)`);
+    this.identified = true;
     for (const [key, send] of this.unacked) {
       this.log.info(`re-sending ${key} after reconnect`);
       void this.deliver(key, send);
@@ -123,15 +137,26 @@ export class AgentClient {
     return AckReply.parse(raw) as Ack<Record<string, unknown>>;
   }
 
-  /** Sends until acked (ok or a definite refusal); kept for re-sending after a reconnect. */
+  /**
+   * Sends until acked (ok or a definite refusal); kept for re-sending after a reconnect. Only after the
+   * coordinator acknowledged this connection's hello: before it, a result is refused as from an unidentified
+   * site (issue 18 lost an evaluation that way), so it waits for hello() to re-send it.
+   */
   private async deliver(key: string, send: Send): Promise<void> {
     this.unacked.set(key, send);
-    if (!this.socket.connected) return; // hello() re-sends on reconnect
+    if (!this.socket.connected || !this.identified) return; // hello() re-sends on reconnect
     try {
       const reply = await send();
+      if (!reply.ok && reply.error.code === 'SITE_NOT_IDENTIFIED') {
+        // The connection dropped and came back between the check above and the send: hello() re-sends it.
+        this.log.info(`${key}: the coordinator asks for a hello first; kept for re-sending`);
+        return;
+      }
       this.unacked.delete(key);
       if (!reply.ok) {
-        const benign = reply.error.code === 'DUPLICATE_UPDATE' || reply.error.code === 'DUPLICATE_METRICS';
+        const benign = ['DUPLICATE_UPDATE', 'DUPLICATE_METRICS', 'DUPLICATE_FINGERPRINT'].includes(
+          reply.error.code,
+        );
         if (benign) this.log.info(`${key}: the coordinator already had it`);
         else this.log.warn(`${key} refused: ${reply.error.message} (${reply.error.code})`);
       } else {
@@ -209,7 +234,12 @@ export class AgentClient {
         );
         await this.deliver(`update for ${label}`, this.sendUpdate(result));
       } else {
-        const report: MetricsReport = await this.executor.evaluate(task, weights);
+        this.log.info(`${label}: scoring the global model on this site's validation cases`);
+        const report: MetricsReport = await this.executor.evaluate(task, weights, (p) =>
+          this.log.progress(
+            `${label}: evaluation case ${p.caseIndex + 1}/${p.cases}, windows ${p.done}/${p.total}`,
+          ),
+        );
         const dice = report.metrics.dice;
         this.log.info(
           `${label}: global model Dice ${dice === undefined ? 'n/a' : dice.toFixed(4)} on ${report.samples} validation case(s)`,
@@ -261,6 +291,56 @@ export class AgentClient {
         reason,
       });
     }
+  }
+
+  /**
+   * Issue 18's fingerprint phase: for a request signed by the pinned coordinator about a plan this site approved
+   * (the plan says the fingerprint is asked for), the compute thread computes the training cases' aggregate
+   * statistics, which are signed with the site key and delivered until acknowledged. Exactly the SiteFingerprint
+   * schema leaves, the message `fedseg-agent fingerprint` prints; anything else is a decline with a reason.
+   */
+  private onFingerprint(payload: unknown): void {
+    const parsed = SignedFingerprintRequest.safeParse(payload);
+    const { identity, home } = this.options;
+    if (
+      !parsed.success ||
+      !verifyMessage(
+        SignatureDomains.fingerprintRequest,
+        parsed.data.request,
+        parsed.data.signature,
+        identity.coordinator.signingPublicKey,
+      )
+    ) {
+      this.log.error(
+        'ignored a fingerprint request that is malformed or not signed by the pinned coordinator',
+      );
+      return;
+    }
+    const { studyId, planHash } = parsed.data.request;
+    const label = `study ${studyId.slice(0, 8)} data fingerprint`;
+    if (!home.isApproved(studyId, planHash)) {
+      const reason = `this site has not approved plan ${planHash.slice(0, 12)} of the study`;
+      this.log.warn(`${label}: declined: ${reason}`);
+      this.socket.emit(AgentEvents.fingerprintDeclined, { studyId, reason });
+      return;
+    }
+    this.queue = this.queue
+      .then(async () => {
+        this.log.info(
+          `${label}: computing aggregate statistics of the training cases (nothing else is sent)`,
+        );
+        const fingerprint = await this.executor.fingerprint(this.options.memoryMb);
+        const report: FingerprintReport = { studyId, fingerprint };
+        const signed = {
+          report,
+          signature: signMessage(SignatureDomains.fingerprintReport, report, identity.keys.signingSecretKey),
+        };
+        await this.deliver(label, () => this.request(AgentEvents.fingerprintReport, signed));
+      })
+      .catch((err: Error) => {
+        this.log.error(`${label}: failed: ${err.message}`, err);
+        this.socket.emit(AgentEvents.fingerprintDeclined, { studyId, reason: `failed: ${err.message}` });
+      });
   }
 
   private answerSecAgg(request: SecAggRequest) {

@@ -19,6 +19,8 @@ export const RunOptions = z.strictObject({
   /** Testing aid: every update sent is also written here (it never leaves the site). */
   dumpUpdates: z.string().optional(),
   seed: z.coerce.number().int().min(0).default(0),
+  /** Memory this site gives one training step, MiB; sent in the data fingerprint so the plan fits here. */
+  memoryMb: z.coerce.number().positive().optional(),
   verbose: z.boolean().default(false),
   /** Plain log lines instead of a redrawn progress line (for files and CI). */
   plain: z.boolean().default(false),

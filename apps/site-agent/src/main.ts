@@ -2,7 +2,7 @@ const USAGE = `fedseg-agent: the fedseg site agent
 
   fedseg-agent enroll --coordinator URL --token fset_… --site NAME   register this site's keys (once)
   fedseg-agent approve --study ID [--yes | --plan-hash HASH]          review and approve a study's plan
-  fedseg-agent run --data DIR [--backend auto|tensorflow|webgpu|wasm|cpu]
+  fedseg-agent run --data DIR [--backend auto|tensorflow|webgpu|wasm|cpu] [--memory-mb N]
   fedseg-agent check-data DIR
   fedseg-agent fingerprint --data DIR [--memory-mb N]                 print this site's data fingerprint (JSON)
 

@@ -24,18 +24,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentLog } from './console-log';
 import type { SiteData } from './site-data';
-
-export class TaskRefusedError extends Error {}
-
-/** Secure aggregation: turns the site's weighted delta into its masked ring vector (SecAggSite.mask). */
-export type MaskUpdate = (delta: Float32Array, weight: number) => Uint32Array;
-
-export interface TrainResult {
-  meta: UpdateSubmit;
-  /** The encoded (not yet encrypted) update; sealed for the coordinator just before it is sent. */
-  blob: Uint8Array;
-  codec: string;
-}
+import { TaskRefusedError, type MaskUpdate, type TrainResult } from './task-result';
 
 /**
  * Runs tasks on local data with tfjs. One model per (study, architecture) is kept between rounds so its
@@ -88,14 +77,15 @@ export class TaskExecutor {
       throw new TaskRefusedError('the study uses secure aggregation but the task carries no masking context');
     if (!task.plan.secureAggregation && mask)
       throw new TaskRefusedError('the task asks for masking that the approved plan does not include');
-    if (this.data.train.length === 0) throw new TaskRefusedError('this site has no training cases');
+    const cases = this.data.trainCases;
+    if (cases === 0) throw new TaskRefusedError('this site has no training cases');
     // The study's privacy floor: tiny local datasets and batches make updates easier to invert.
     const floor = task.plan.requirements;
-    if (this.data.train.length < floor.minTrainingCases)
+    if (cases < floor.minTrainingCases)
       throw new TaskRefusedError(
-        `privacy floor: this site has ${this.data.train.length} training case(s); the study requires at least ${floor.minTrainingCases}`,
+        `privacy floor: this site has ${cases} training case(s); the study requires at least ${floor.minTrainingCases}`,
       );
-    const batch = Math.min(task.plan.training.batchSize, this.data.train.length);
+    const batch = Math.min(task.plan.training.batchSize, cases);
     if (batch < floor.minBatchSize)
       throw new TaskRefusedError(
         `privacy floor: batches here would hold ${batch} case(s); the study requires at least ${floor.minBatchSize}`,
@@ -105,7 +95,9 @@ export class TaskExecutor {
     const global = this.loadGlobal(task, blob, model, fedBn);
     // A fresh shuffle and crop order every round, still reproducible from the study's seed.
     const training = { ...task.plan.training, seed: task.plan.training.seed + task.round };
-    const result = await trainLocal(model, this.data.epochSampler(training, task.round), training, {
+    // The plan's grid (resampled, cropped, normalized) is prepared on the first task of a plan, then kept.
+    const view = this.data.forPlan(task.plan.data);
+    const result = await trainLocal(model, view.epochSampler(training, task.round), training, {
       globalWeights: global,
       onProgress,
     });
@@ -123,8 +115,8 @@ export class TaskExecutor {
       if ('updateNormBound' in strategy && strategy.updateNormBound !== undefined)
         clipUpdate(delta, strategy.updateNormBound);
       // Central DP weighs every site 1 (its noise is calibrated to the count); otherwise FedAvg's samples.
-      const weight = task.plan.privacy.mode === 'central' ? 1 : this.data.train.length;
-      const ring = mask(delta, weight);
+      const weight = task.plan.privacy.mode === 'central' ? 1 : cases;
+      const ring = await mask(delta, weight);
       // Testing aid (--dump-updates): the unmasked delta stays beside the masked one, so a test can check the
       // coordinator's unmasked sum. It never leaves the site.
       plainDelta = delta;
@@ -150,7 +142,7 @@ export class TaskExecutor {
       studyId: task.studyId,
       round: task.round,
       // FedAvg weights sites by their number of training cases (McMahan et al., 2017).
-      samples: this.data.train.length,
+      samples: cases,
       sha256: crypto.createHash('sha256').update(encoded).digest('hex'),
       trainLoss: result.meanLoss,
       steps: result.steps,
@@ -174,12 +166,16 @@ export class TaskExecutor {
     return { meta, blob: encoded, codec };
   }
 
-  async evaluate(task: EvaluateTask, blob: Uint8Array): Promise<MetricsReport> {
+  async evaluate(
+    task: EvaluateTask,
+    blob: Uint8Array,
+    onProgress?: (p: { caseIndex: number; cases: number; done: number; total: number }) => void,
+  ): Promise<MetricsReport> {
     const model = this.modelFor(task);
     this.loadGlobal(task, blob, model, task.excludeNormalization);
     // Full validation volumes by sliding-window inference; per foreground class and averaged: Dice, HD95 and
     // ASSD in mm at each case's spacing (evaluation-metrics.ts names them; NaN, i.e. undefined, is left out).
-    const cases: readonly EvaluationCase[] = this.data.val;
+    const cases: readonly EvaluationCase[] = this.data.forPlan(task.plan.data).val;
     if (cases.some((c) => c.spacingMm === undefined))
       this.log.warn('validation cases carry no voxel spacing: HD95 and ASSD are reported in voxels, not mm');
     // Testing aid (--dump-updates): each validation case's predicted label map is written beside the updates,
@@ -188,12 +184,25 @@ export class TaskExecutor {
     const dumpBase =
       dumpDir && path.join(dumpDir, `${task.studyId}-round-${task.round}-${this.options.site}`);
     if (dumpDir) await fs.mkdir(dumpDir, { recursive: true });
+    let caseIndex = 0;
     const metrics =
       cases.length > 0
         ? evaluationMetrics(
             await evaluateSegmentation(model, cases, {
               // Windows of the training patch size (nnU-Net): normalization sees the extent it trained on.
               patchSize: task.plan.training.patchSize,
+              // With a data plan the cases are raw and native: segmented on the plan's grid, scored back here.
+              planGrid: task.plan.data && {
+                targetSpacingMm: task.plan.data.targetSpacingMm,
+                normalization: task.plan.data.normalization,
+              },
+              // Window batches per case; a case's last batch has done === total, so the next one starts afresh.
+              onProgress: onProgress
+                ? ({ done, total }) => {
+                    onProgress({ caseIndex, cases: cases.length, done, total });
+                    if (done >= total) caseIndex++;
+                  }
+                : undefined,
               onPrediction: dumpBase
                 ? (index, predicted) => fs.writeFile(`${dumpBase}-val-${index}.labels`, predicted)
                 : undefined,
@@ -205,7 +214,7 @@ export class TaskExecutor {
       studyId: task.studyId,
       round: task.round,
       split: 'val',
-      samples: this.data.val.length,
+      samples: cases.length,
       metrics,
     };
   }

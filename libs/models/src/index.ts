@@ -38,10 +38,14 @@ export {
 } from './inference/evaluate-segmentation';
 export { evaluationMetrics, METRIC_NAME } from './inference/evaluation-metrics';
 export {
+  DEFAULT_BATCH_VOXELS,
   DEFAULT_MAX_WINDOW,
+  argmaxLabels,
   predictLabels,
   predictProbabilities,
+  windowStarts,
   type SlidingWindowOptions,
+  type SlidingWindowProgress,
 } from './inference/sliding-window';
 export {
   segmentationLoss,

@@ -1,14 +1,8 @@
-import {
-  caseStats,
-  loadCase,
-  loadDataset,
-  siteFingerprint,
-  splitCases,
-  type CaseStats,
-} from '@fedseg/imaging';
+import { loadCase, loadDataset, splitCases } from '@fedseg/imaging';
 import { parseOrThrow, type SiteFingerprint } from '@fedseg/protocol';
 import { z } from 'zod';
 import { parseFlags } from '../agent-options';
+import { dataFingerprint } from '../data-fingerprint';
 
 /**
  * `fedseg-agent fingerprint --data DIR [--memory-mb N] [--crop-threshold X] [--val-fraction 0.25] [--seed 0]`:
@@ -67,28 +61,11 @@ export async function fingerprintCommand(argv: string[], io: Io): Promise<number
 async function computeFingerprint(options: FingerprintOptions, io: Io): Promise<SiteFingerprint> {
   const dataset = await loadDataset(options.data);
   const { train } = splitCases(dataset, options.valFraction, options.seed);
-  // Declared classes bound the label values; undeclared, any 0..255 is read and the unused top is dropped.
-  const declared = dataset.labels ? Math.max(...dataset.labels.map((l) => l.value)) + 1 : 256;
-  const stats: CaseStats[] = [];
-  let channels = 0;
-  for (const [i, id] of train.entries()) {
-    // One case in memory at a time: a site's full-size volumes need not fit together.
-    const { image, label } = await loadCase(dataset, id);
-    channels = image.channels;
-    stats.push(caseStats(image, label, { numClasses: declared, cropThreshold: options.cropThreshold }));
-    io.err(`fingerprint: case ${i + 1}/${train.length}`);
-  }
-  const used = dataset.labels
-    ? declared
-    : Math.max(2, ...stats.map((s) => s.classVoxels.reduce((top, n, k) => (n > 0 ? k + 1 : top), 0)));
-  for (const s of stats) s.classVoxels = s.classVoxels.slice(0, used);
-  const modalities =
-    dataset.modalities.length === channels
-      ? dataset.modalities
-      : Array.from({ length: channels }, (_, c) => `channel-${c}`);
-  return siteFingerprint(stats, {
-    modalities,
-    numClasses: used,
-    ...(options.memoryMb !== undefined ? { memoryBudgetMb: options.memoryMb } : {}),
-  });
+  return dataFingerprint(
+    dataset,
+    train.length,
+    (i) => loadCase(dataset, train[i]!),
+    { memoryMb: options.memoryMb, cropThreshold: options.cropThreshold },
+    (i) => io.err(`fingerprint: case ${i + 1}/${train.length}`),
+  );
 }

@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import { describeKernels, initBackend } from '@fedseg/models';
 import { AgentClient } from '../agent-client';
 import { RunOptions, runOptionsFrom } from '../agent-options';
 import { consoleLog } from '../console-log';
-import { loadSiteData } from '../site-data';
-import { TaskExecutor } from '../task-executor';
+import { ComputeThread } from '../compute/compute-thread';
 import { AgentHome, defaultAgentHome } from '../identity-store';
 
 export const AGENT_VERSION = '0.1.0';
@@ -36,13 +34,22 @@ export async function runCommand(
     `fedseg-agent ${AGENT_VERSION}: site ${identity.siteName}, coordinator ${coordinator} (key ${identity.coordinatorFingerprint}), data ${options.data}, backend ${options.backend}, ` +
       `validation ${Math.round(options.valFraction * 100)}%, up to ${options.maxConcurrentStudies} studies at once`,
   );
-  const backend = await initBackend(options.backend);
+  // tfjs and the volumes live in a worker thread; this thread keeps the socket (heartbeats, acks) responsive.
+  const { thread, backend, kernels, trainCases, valCases } = await ComputeThread.start(
+    {
+      data: options.data,
+      valFraction: options.valFraction,
+      seed: options.seed,
+      backend: options.backend,
+      site: identity.siteName,
+      dumpUpdates: options.dumpUpdates,
+    },
+    log,
+  );
   log.info(`compute backend: ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ''}`);
-  log.info(`kernels: ${describeKernels()}`);
+  log.info(`kernels: ${kernels}`);
   for (const s of backend.skipped) log.info(`  skipped ${s.backend}: ${s.reason}`);
-  const data = await loadSiteData(options.data, { valFraction: options.valFraction, seed: options.seed });
-  log.info(`data: ${data.train.length} training and ${data.val.length} validation case(s)`);
-  const executor = new TaskExecutor(data, log, { site: identity.siteName, dumpUpdates: options.dumpUpdates });
+  log.info(`data: ${trainCases} training and ${valCases} validation case(s)`);
   const client = new AgentClient(
     {
       coordinator,
@@ -50,10 +57,11 @@ export async function runCommand(
       home,
       backend,
       maxConcurrentStudies: options.maxConcurrentStudies,
-      dataSummary: { trainCases: data.train.length, valCases: data.val.length },
+      dataSummary: { trainCases, valCases },
       agentVersion: AGENT_VERSION,
+      memoryMb: options.memoryMb,
     },
-    executor,
+    thread,
     log,
   );
   client.start();
@@ -66,6 +74,6 @@ export async function runCommand(
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   await client.close();
-  executor.dispose();
+  await thread.close();
   return 0;
 }
