@@ -10,6 +10,7 @@ import { HealthController } from './common/health.controller';
 import { AuthModule } from './auth/auth.module';
 import { EnrollmentModule } from './enrollment/enrollment.module';
 import { DashboardModule } from './dashboard/dashboard.module';
+import { OpsModule } from './ops/ops.module';
 
 @Module({})
 export class AppModule {
@@ -26,6 +27,7 @@ export class AppModule {
         StudiesModule,
         AgentModule,
         DashboardModule,
+        OpsModule,
       ],
       controllers: [HealthController],
     };

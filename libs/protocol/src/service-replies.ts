@@ -8,6 +8,21 @@ export const HealthReply = z.object({
 });
 export type HealthReply = z.infer<typeof HealthReply>;
 
+/** GET /ready: whether this coordinator takes work now (200) or not (503), and which check failed. */
+export const ReadyReply = z.object({
+  ready: z.boolean(),
+  checks: z.object({
+    /** The database answers a query. */
+    database: z.boolean(),
+    /** The process is not shutting down (SIGTERM received). */
+    accepting: z.boolean(),
+  }),
+});
+export type ReadyReply = z.infer<typeof ReadyReply>;
+
+/** GET /metrics: the Prometheus text exposition format (prom-client). */
+export const MetricsText = z.string().describe('Prometheus text exposition format 0.0.4');
+
 /** One entry of the append-only, hash-chained audit log (the coordinator's audit-chain.ts checks the chain). */
 export const AuditEntry = z.object({
   seq: z.int().min(1),

@@ -25,6 +25,7 @@ import {
   type SignedTask,
 } from '@fedseg/protocol';
 import { SecureAggregationService } from '../rounds/secure-aggregation.service';
+import { CoordinatorMetrics } from '../ops/coordinator-metrics.service';
 import { AuditRepository } from '../audit/audit.repository';
 import { SiteNotIdentifiedError } from '../common/errors';
 import { toErrorBody } from '../common/error-body';
@@ -78,6 +79,7 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly consent: ConsentService,
     private readonly studies: StudiesRepository,
     private readonly secureAggregation: SecureAggregationService,
+    private readonly metrics: CoordinatorMetrics,
     @Inject(COORDINATOR_IDENTITY) private readonly identity: CoordinatorIdentity,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
   ) {}
@@ -141,12 +143,14 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       });
       this.registry.connect(state.site.siteId, hello, {
         connectionId: socket.id,
-        sendTask: (signed: SignedTask, weights: Uint8Array) =>
+        sendTask: (signed: SignedTask, weights: Uint8Array) => {
+          this.metrics.bytesOut.inc(weights.byteLength);
           socket.emit(
             AgentEvents.task,
             signed,
             Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength),
-          ),
+          );
+        },
         sendSecAgg: (request: SignedSecAggRequest) => socket.emit(AgentEvents.secAggRequest, request),
         close: (reason: string) => {
           socket.emit(AgentEvents.protocolError, { code: 'SITE_REVOKED', message: reason });
@@ -325,6 +329,7 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
         (result) => ack?.({ ok: true, ...result }),
         (err: unknown) => {
           const error = toErrorBody(err, this.log);
+          this.metrics.refused.inc({ code: error.code });
           const site = (socket.data.state as SocketState | undefined)?.site.name;
           this.log.warn({ event, code: error.code, site }, error.message);
           void this.audit.refused({
@@ -341,6 +346,7 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   }
 
   private refuse(socket: Socket, args: unknown[], error: { code: string; message: string }): void {
+    this.metrics.refused.inc({ code: error.code });
     const ack = args[args.length - 1];
     if (typeof ack === 'function') (ack as AckFn)({ ok: false, error });
     else socket.emit(AgentEvents.protocolError, error);

@@ -27,6 +27,7 @@ export const POLICY = {
   'token.issue': ['admin'],
   'token.revoke': ['admin'],
   'audit.export': ['admin'],
+  'metrics.read': ['admin'],
   whoami: ['admin', 'researcher', 'site_admin'],
 } as const satisfies Record<string, readonly UserRole[]>;
 

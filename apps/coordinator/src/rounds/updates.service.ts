@@ -21,6 +21,7 @@ import { RoundEvents } from './round-events';
 import { RoundSchedulerService } from './round-scheduler.service';
 import { RoundsRepository } from './rounds.repository';
 import { taskIdFor } from './task-id';
+import { CoordinatorMetrics } from '../ops/coordinator-metrics.service';
 
 /** The tensors each update codec writes (libs/aggregation's update codec); anything else is refused. */
 const CODEC_TENSOR_PREFIX: Record<string, string> = {
@@ -49,6 +50,7 @@ export class UpdatesService {
     private readonly scheduler: RoundSchedulerService,
     private readonly events: RoundEvents,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    private readonly metrics: CoordinatorMetrics,
   ) {}
 
   /**
@@ -172,6 +174,7 @@ export class UpdatesService {
       }
       throw err;
     }
+    this.metrics.bytesIn.inc(blob.length);
     this.events.emit({
       type: 'update-received',
       studyId: study.id,
