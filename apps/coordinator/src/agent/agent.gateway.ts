@@ -21,9 +21,11 @@ import {
   UpdateOpener,
   parseOrThrow,
   type Ack,
+  type SignedFingerprintRequest,
   type SignedSecAggRequest,
   type SignedTask,
 } from '@fedseg/protocol';
+import { FingerprintService } from '../fingerprint/fingerprint.service';
 import { SecureAggregationService } from '../rounds/secure-aggregation.service';
 import { CoordinatorMetrics } from '../ops/coordinator-metrics.service';
 import { AuditRepository } from '../audit/audit.repository';
@@ -80,6 +82,7 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly studies: StudiesRepository,
     private readonly secureAggregation: SecureAggregationService,
     private readonly metrics: CoordinatorMetrics,
+    private readonly fingerprints: FingerprintService,
     @Inject(COORDINATOR_IDENTITY) private readonly identity: CoordinatorIdentity,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
   ) {}
@@ -152,6 +155,8 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
           );
         },
         sendSecAgg: (request: SignedSecAggRequest) => socket.emit(AgentEvents.secAggRequest, request),
+        sendFingerprintRequest: (request: SignedFingerprintRequest) =>
+          socket.emit(AgentEvents.fingerprintRequest, request),
         close: (reason: string) => {
           socket.emit(AgentEvents.protocolError, { code: 'SITE_REVOKED', message: reason });
           socket.disconnect(true);
@@ -293,6 +298,13 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       this.scheduler.declined(d.studyId, site.siteId, d.kind);
       return {};
     });
+    // Issue 18: the fingerprint phase's reports and declines (fingerprint.service.ts checks and stores them).
+    this.on(socket, AgentEvents.fingerprintReport, ([payload]) =>
+      this.fingerprints.accept(this.helloed(socket), payload),
+    );
+    this.on(socket, AgentEvents.fingerprintDeclined, ([payload]) =>
+      this.fingerprints.declined(this.helloed(socket), payload),
+    );
     socket.onAny((event: string, ...args: unknown[]) => {
       if (KNOWN_EVENTS.has(event)) return;
       this.refuse(socket, args, {

@@ -28,6 +28,9 @@ export function studyPlanOf(studyId: string, config: StudyConfig): StudyPlan {
     compression: config.compression,
     requirements: config.requirements,
     ...(config.secureAggregation ? { secureAggregation: config.secureAggregation } : {}),
+    // Issue 18: once planned, the data plan is part of what sites approve (absent before: hash unchanged).
+    ...(config.data?.plan ? { data: config.data.plan } : {}),
+    ...(config.data?.fingerprint ? { fingerprint: true as const } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import { GlobalModelService } from './global-model.service';
 import { RoundEvents } from './round-events';
 import { RoundsRepository } from './rounds.repository';
 import { StudyRunner } from './study-runner';
+import { FingerprintPhase } from '../fingerprint/fingerprint-phase';
 import { SignatureDomains, signMessage, type SecAggRequest, type Task } from '@fedseg/protocol';
 import { SitesRepository } from '../sites/sites.repository';
 import { SecureRound } from './secure-round';
@@ -33,6 +34,7 @@ export class RoundSchedulerService implements OnApplicationBootstrap, OnApplicat
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     private readonly consent: ConsentService,
     @Inject(COORDINATOR_IDENTITY) private readonly identity: CoordinatorIdentity,
+    private readonly fingerprint: FingerprintPhase,
     private readonly sites: SitesRepository,
   ) {
     this.secure = new SecureRound({
@@ -85,6 +87,7 @@ export class RoundSchedulerService implements OnApplicationBootstrap, OnApplicat
       }),
       consenting: (study, candidates) => this.consent.consenting(study, candidates),
       secure: this.secure,
+      fingerprint: this.fingerprint,
     });
     this.runners.set(studyId, runner);
     void runner.done.finally(() => {

@@ -9,6 +9,10 @@ import { UpdatesService } from './updates.service';
 import { SecureAggregationService } from './secure-aggregation.service';
 import { ApprovalsRepository } from '../consent/approvals.repository';
 import { ConsentService } from '../consent/consent.service';
+import { FingerprintPhase } from '../fingerprint/fingerprint-phase';
+import { FingerprintRepository } from '../fingerprint/fingerprint.repository';
+import { FingerprintService } from '../fingerprint/fingerprint.service';
+import { FingerprintWaiters } from '../fingerprint/fingerprint-waiters';
 
 @Module({
   imports: [SitesModule],
@@ -22,6 +26,10 @@ import { ConsentService } from '../consent/consent.service';
     SecureAggregationService,
     ApprovalsRepository,
     ConsentService,
+    FingerprintRepository,
+    FingerprintWaiters,
+    FingerprintService,
+    FingerprintPhase,
   ],
   exports: [
     ConsentService,
@@ -32,6 +40,7 @@ import { ConsentService } from '../consent/consent.service';
     RoundSchedulerService,
     UpdatesService,
     SecureAggregationService,
+    FingerprintService,
   ],
 })
 export class RoundsModule {}

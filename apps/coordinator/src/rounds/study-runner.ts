@@ -33,6 +33,7 @@ import type { SecureRound } from './secure-round';
 import { selectSites } from './site-selection';
 import { taskIdFor } from './task-id';
 import { Wakeup } from './wakeup';
+import { needsFingerprint, type FingerprintPhase } from '../fingerprint/fingerprint-phase';
 import { weightedMean } from './weighted-mean';
 
 export interface StudyRunnerDeps {
@@ -50,6 +51,8 @@ export interface StudyRunnerDeps {
   consenting(study: StudyRecord, candidates: readonly string[]): Promise<string[]>;
   /** Reads, requests and the unmasked sum of secure-aggregation rounds. */
   secure: SecureRound;
+  /** Issue 18: the data fingerprint phase before round 1 (absent: studies plan their data by hand). */
+  fingerprint?: FingerprintPhase;
 }
 
 /**
@@ -102,6 +105,17 @@ export class StudyRunner {
         const study = await this.deps.studies.get(this.studyId);
         if (study.status !== 'running') return;
         const round = await this.deps.rounds.latestRound(study.id);
+        if (!round && this.deps.fingerprint && needsFingerprint(study.config)) {
+          // Before round 1 (and before round 0's weights, whose network size the plan decides).
+          const pauseReason = await this.deps.fingerprint.run(study, {
+            eligibleSites: () => this.eligibleSites(study),
+            stopped: () => this.stopped,
+            wait: (ms) => this.wake.wait(ms),
+            notify: () => this.wake.notify(),
+          });
+          if (pauseReason) await this.pause(pauseReason);
+          continue;
+        }
         if (!round || round.status === 'completed' || round.status === 'failed') {
           if (study.roundsDone >= study.config.rounds) {
             await this.finishStudy(study, null);

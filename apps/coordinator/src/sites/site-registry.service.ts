@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Injectable } from '@nestjs/common';
-import type { AgentHello, SignedSecAggRequest, SignedTask } from '@fedseg/protocol';
+import type { AgentHello, SignedFingerprintRequest, SignedSecAggRequest, SignedTask } from '@fedseg/protocol';
 
 /** How the scheduler reaches a connected agent, without knowing about sockets. */
 export interface AgentConnection {
@@ -8,6 +8,8 @@ export interface AgentConnection {
   sendTask(task: SignedTask, weights: Uint8Array): void;
   /** A secure-aggregation phase request (advertise, share, unmask). */
   sendSecAgg(request: SignedSecAggRequest): void;
+  /** Issue 18: asks for the site's data fingerprint before round 1. */
+  sendFingerprintRequest?(request: SignedFingerprintRequest): void;
   /** Ends the connection at once (revocation), telling the agent why. */
   close(reason: string): void;
 }
