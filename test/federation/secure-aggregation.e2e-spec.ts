@@ -27,6 +27,7 @@ function studyFor(sites: number, threshold: number, roundDeadlineMs: number): St
     model,
     training: { epochs: 1, batchSize: 2, learningRate: 1e-2, patchSize: [16, 16, 16], seed: 5 },
     secureAggregation: { threshold, phaseDeadlineMs: 60_000 },
+    evaluationDeadlineMs: 10_000,
     rounds: 1,
     minSites: threshold,
     roundDeadlineMs,

@@ -73,6 +73,15 @@ export const StudyConfig = z
       .min(1_000)
       .max(7 * 24 * 3_600_000)
       .default(10 * 60_000),
+    /**
+     * How long a round waits for evaluation reports after aggregating. Sites that went offline count only if
+     * they return before it; shorter than roundDeadlineMs, since scoring a model is quicker than training one.
+     */
+    evaluationDeadlineMs: z
+      .int()
+      .min(1_000)
+      .max(7 * 24 * 3_600_000)
+      .default(5 * 60_000),
     /** How long the study waits for minSites to be connected before a round, before pausing. */
     siteWaitMs: z
       .int()

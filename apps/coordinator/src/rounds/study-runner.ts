@@ -559,10 +559,13 @@ export class StudyRunner {
 
   private async collectEvaluations(study: StudyRecord, round: Round): Promise<void> {
     const global = await this.deps.globalModels.latest(study);
-    const deadline = new Date((round.aggregatedAt ?? new Date()).getTime() + study.config.roundDeadlineMs);
+    const deadline = new Date(
+      (round.aggregatedAt ?? new Date()).getTime() +
+        Math.min(study.config.evaluationDeadlineMs, study.config.roundDeadlineMs),
+    );
     // Every connected site of the study scores the new global model, not only the ones that trained. The
-    // selected sites are waited for (until the deadline) even while offline, since they may reconnect, e.g.
-    // after a coordinator restart; other sites count while they are online.
+    // selected sites are waited for until the evaluation deadline even while offline, since they may
+    // reconnect, e.g. after a coordinator restart; other sites count while they are online.
     while (!this.stopped) {
       const reported = await this.deps.rounds.siteMetricKeys(study.id, round.index, 'val');
       const evaluators = new Set([...round.selectedSiteIds, ...(await this.eligibleSites(study))]);
