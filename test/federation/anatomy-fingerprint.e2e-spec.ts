@@ -7,13 +7,14 @@ import { startFederation, type Federation } from '../support/federation';
  * Issue 18 end to end on real anatomy: three sites built from Debian's Colin27 brain (scripts/anatomy, tiny CI
  * variant: 4, 5 and 6 mm, 8-bit / 12-bit-like / float intensities), real agent processes. Before round 1 the
  * coordinator collects each site's data fingerprint, plans from it (the researcher fixes the network size for CI
- * time, the rest is planned), the plan hash changes, the sites approve the planned study, and the federation
- * trains at the plan's spacing, scoring each site's validation case back on its native grid.
+ * time: 32^3 patches, depth 3, 8 filters; spacing, normalization and oversampling are planned), the plan hash
+ * changes, the sites approve the planned study, and the federation trains at the plan's spacing, scoring each
+ * site's validation case back on its native grid.
  */
 const SITES = ['site-1', 'site-2', 'site-3'];
 /** CI runs the tiny variant; FEDSEG_ANATOMY_VARIANT=full and FEDSEG_ANATOMY_ROUNDS run the note's figures. */
 const VARIANT = process.env.FEDSEG_ANATOMY_VARIANT === 'full' ? 'full' : 'tiny';
-const ROUNDS = Number(process.env.FEDSEG_ANATOMY_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.FEDSEG_ANATOMY_ROUNDS ?? 4);
 
 const study: StudyConfigInput = {
   name: 'e2e colin27 fingerprint',
@@ -32,7 +33,7 @@ const study: StudyConfigInput = {
   siteWaitMs: 120_000,
   data: {
     fingerprint: true,
-    overrides: { patchSize: [16, 16, 16], depth: 2, baseFilters: 4, batchSize: 2 },
+    overrides: { patchSize: [32, 32, 32], depth: 3, baseFilters: 8, batchSize: 2 },
     fingerprintDeadlineMs: 120_000,
   },
 };
@@ -148,7 +149,7 @@ describe('fingerprint -> plan -> federation on Colin27 (PostgreSQL)', () => {
     const plan = (planned!.plan ?? {}) as Record<string, unknown>;
     expect(plan.targetSpacingMm).toEqual(Array(3).fill(spacings[1]));
     expect(plan.normalization).toEqual([{ scheme: 'zscore' }]);
-    expect(plan.patchSize).toEqual([16, 16, 16]);
+    expect(plan.patchSize).toEqual([32, 32, 32]);
     const audit = await fed.prisma.auditEvent.findFirstOrThrow({
       where: { subject: studyId, action: 'study.data-planned' },
     });
@@ -183,10 +184,13 @@ describe('fingerprint -> plan -> federation on Colin27 (PostgreSQL)', () => {
           )
           .join('\n'),
     );
-    // Every site reported Dice, HD95 and ASSD (in mm, on its native grid) for the final model.
+    // Every site reported Dice, HD95 and ASSD (in mm, on its native grid) for the final model, and the mean
+    // validation Dice reaches the issue's 0.90 (measured here: 0.954, 0.959, 0.957 after 4 rounds).
     for (const r of table) {
-      expect(r.dice).toBeGreaterThan(0.5);
+      expect(r.dice).toBeGreaterThan(0.85);
       expect(Number.isFinite(r.hd95Mm)).toBe(true);
+      expect(Number.isFinite(r.assdMm)).toBe(true);
     }
+    expect(table.reduce((sum, r) => sum + r.dice!, 0) / table.length).toBeGreaterThanOrEqual(0.9);
   }, 1_000_000);
 });
