@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { Prisma as PrismaRuntime } from '@prisma/client';
 import type {
   Checkpoint,
   Metric,
@@ -20,6 +21,24 @@ export interface MetricInput {
   name: string;
   value: number;
   samples?: number | null;
+}
+
+/** A row with this unique key exists already; `fields` names the key's columns (Prisma stays in here). */
+export class DuplicateRowError extends Error {
+  constructor(readonly fields: string) {
+    super(`duplicate row (${fields})`);
+  }
+}
+
+/** Runs a write, turning a unique-key violation into DuplicateRowError. */
+async function uniquely<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (err) {
+    if (err instanceof PrismaRuntime.PrismaClientKnownRequestError && err.code === 'P2002')
+      throw new DuplicateRowError(JSON.stringify(err.meta ?? {}));
+    throw err;
+  }
 }
 
 /** Rounds, updates, checkpoints and metrics: the only place that queries them. */
@@ -95,7 +114,7 @@ export class RoundsRepository {
     data: Omit<Prisma.SiteUpdateUncheckedCreateInput, 'id' | 'status' | 'receivedAt'>,
     db: Db = this.prisma,
   ): Promise<SiteUpdate> {
-    return db.siteUpdate.create({ data: { ...data, status: 'received' } });
+    return uniquely(db.siteUpdate.create({ data: { ...data, status: 'received' } }));
   }
 
   async nonceUsed(nonce: string): Promise<boolean> {
@@ -121,7 +140,7 @@ export class RoundsRepository {
     },
     db: Db = this.prisma,
   ): Promise<void> {
-    await db.secAggMessage.create({ data });
+    await uniquely(db.secAggMessage.create({ data }));
   }
 
   secAggMessage(roundId: string, siteId: string, phase: string): Promise<SecAggMessage | null> {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma } from '@prisma/client';
+import type { Prisma } from '@prisma/client';
 import {
   FedsegError,
   SignatureDomains,
@@ -11,7 +11,7 @@ import {
 } from '@fedseg/protocol';
 import { StudiesRepository } from '../studies/studies.repository';
 import { RoundSchedulerService } from './round-scheduler.service';
-import { RoundsRepository } from './rounds.repository';
+import { DuplicateRowError, RoundsRepository } from './rounds.repository';
 import { PHASE_OF_STATUS, participantsOf } from './secure-aggregation-phase';
 
 export interface SecAggSender {
@@ -80,7 +80,7 @@ export class SecureAggregationService {
         );
       });
     } catch (err) {
-      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')
+      if (err instanceof DuplicateRowError)
         throw new FedsegError(
           'DUPLICATE_SECAGG',
           `Site ${site.name} already sent its ${reply.phase} message.`,

@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { Prisma } from '@prisma/client';
 import { decodeUpdate } from '@fedseg/aggregation';
 import {
   MASKED_UPDATE_TENSOR,
@@ -19,7 +18,7 @@ import { StudiesRepository } from '../studies/studies.repository';
 import { GlobalModelService } from './global-model.service';
 import { RoundEvents } from './round-events';
 import { RoundSchedulerService } from './round-scheduler.service';
-import { RoundsRepository } from './rounds.repository';
+import { DuplicateRowError, RoundsRepository } from './rounds.repository';
 import { taskIdFor } from './task-id';
 import { CoordinatorMetrics } from '../ops/coordinator-metrics.service';
 
@@ -158,15 +157,9 @@ export class UpdatesService {
       });
     } catch (err) {
       await this.blobs.delete(key);
-      const target =
-        err instanceof Prisma.PrismaClientKnownRequestError ? JSON.stringify(err.meta ?? {}) : '';
-      if (
-        err instanceof Prisma.PrismaClientKnownRequestError &&
-        err.code === 'P2002' &&
-        target.includes('nonce')
-      )
+      if (err instanceof DuplicateRowError && err.fields.includes('nonce'))
         throw new UpdateRejectedError('NONCE_REUSED', 'This update nonce was used before. Refused.');
-      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+      if (err instanceof DuplicateRowError) {
         throw new UpdateRejectedError(
           'DUPLICATE_UPDATE',
           `Site ${site.name} already sent its update for round ${meta.round}.`,
