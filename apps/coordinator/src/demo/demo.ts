@@ -17,7 +17,7 @@ import { demoStudyInput } from './demo-study';
  */
 const USAGE = `usage: npm run demo -- [--sites N] [--rounds N] [--backend auto|wasm|cpu|webgpu]
        [--strategy fedavg|fedavgm|fedadam|fedyogi|fedadagrad|median|trimmed-mean|krum|multi-krum]
-       [--compression none|fp16|int8|top-k] [--secure-aggregation] [--home DIR]`;
+       [--compression none|fp16|int8|top-k] [--secure-aggregation] [--no-dashboard] [--home DIR]`;
 
 async function main(): Promise<number> {
   const { values: flags } = parseArgs({
@@ -30,6 +30,7 @@ async function main(): Promise<number> {
       'secure-aggregation': { type: 'boolean', default: false },
       home: { type: 'string', default: '.fedseg/demo' },
       'timeout-s': { type: 'string', default: '900' },
+      'no-dashboard': { type: 'boolean', default: false },
     },
   });
   const sites = Number(flags.sites);
@@ -72,7 +73,13 @@ async function main(): Promise<number> {
     `coordinator on ${coordinator.url}, embedded PGlite database in ${path.relative(process.cwd(), home)}/db, key fingerprint ${coordinator.fingerprint}`,
   );
   say(`first start: admin API token written to ${path.relative(process.cwd(), home)}/admin.token (mode 600)`);
-  say(`dashboard: ${coordinator.url}/ (sign in with that token; it follows the rounds live)`);
+  // In a terminal the dashboard stays up after the rounds until Ctrl-C; piped or with --no-dashboard the demo
+  // ends with its rounds (CI, scripts).
+  const keepDashboard = !flags['no-dashboard'] && process.stdout.isTTY === true;
+  if (!flags['no-dashboard'])
+    say(
+      `dashboard: ${coordinator.url}/ (sign in with that token; it follows the rounds live${keepDashboard ? ' and stays up after them until Ctrl-C' : ''})`,
+    );
 
   // Trust: every hospital enrolls once with a one-time token, making keys that never leave it.
   const siteNames = siteDirs.map((_, i) => `hospital-${i + 1}`);
@@ -196,6 +203,12 @@ async function main(): Promise<number> {
     }
   }
   await Promise.all(agents.map((a) => stopAgent(a)));
+  if (keepDashboard) {
+    console.log(
+      `\nthe dashboard keeps serving at ${coordinator.url}/ — press Ctrl-C to stop the coordinator`,
+    );
+    await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  }
   await coordinator.close();
   const seconds = Math.round((Date.now() - started) / 1000);
   if (!secureChecked) return 1;
