@@ -16,19 +16,7 @@ export const MAX_ENCODED_MAGNITUDE = 2 ** 20;
 /** x * weight for every x, encoded. Throws (naming the index) on a value the ring cannot hold exactly. */
 export function encodeFixedPoint(values: ArrayLike<number>, weight = 1): Uint32Array {
   const out = new Uint32Array(values.length * 2);
-  for (let i = 0; i < values.length; i++) {
-    const x = values[i]! * weight;
-    if (!(Math.abs(x) < MAX_ENCODED_MAGNITUDE))
-      throw new AggregationError(
-        `Value ${x} at index ${i} is outside the fixed-point range (|x| < 2^20) or not finite; clip the update (strategy.updateNormBound or privacy.clipNorm).`,
-        'FIXED_POINT_RANGE',
-        { index: i },
-      );
-    const v = Math.round(x * SCALE);
-    const hi = Math.floor(v / TWO32);
-    out[2 * i] = v - hi * TWO32;
-    out[2 * i + 1] = hi; // a negative high limb wraps mod 2^32: two's complement
-  }
+  addFixedPoint(out, values, weight); // onto zeros: no carry, just the encoding
   return out;
 }
 
