@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { generateConsortium } from '@fedseg/imaging';
-import { decodeTensors, decodeWeights, type StudyConfigInput } from '@fedseg/protocol';
+import { decodeTensors, type StudyConfigInput } from '@fedseg/protocol';
 import { startFederation, type Federation } from '../support/federation';
 
 /**
@@ -75,16 +75,8 @@ describe.each([
     const final = await fed.waitForCompletion(studyId, 150_000);
     expect(final.status).toBe('completed');
 
-    const checkpoint = async (round: number) => {
-      const res = await fetch(`${fed.url}/studies/${studyId}/model?round=${round}`, {
-        headers: { authorization: `Bearer ${fed.adminToken}` },
-      });
-      expect(res.status).toBe(200);
-      expect(res.headers.get('x-fedseg-round')).toBe(String(round));
-      return decodeWeights(new Uint8Array(await res.arrayBuffer())).data;
-    };
     for (let round = 1; round <= ROUNDS; round++) {
-      const previous = await checkpoint(round - 1);
+      const previous = await fed.model(studyId, round - 1);
       const sent = fs
         .readdirSync(dumpDir)
         .filter((f) => f.startsWith(`${studyId}-round-${round}-`) && f.endsWith('.json'))
@@ -102,7 +94,7 @@ describe.each([
       for (const s of sent)
         for (let i = 0; i < expected.length; i++) expected[i]! += (s.samples / total) * s.delta[i]!;
 
-      const committed = await checkpoint(round);
+      const committed = await fed.model(studyId, round);
       expect(committed.length).toBe(expected.length);
       let maxError = 0;
       for (let i = 0; i < expected.length; i++)

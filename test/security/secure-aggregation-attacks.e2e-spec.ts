@@ -303,13 +303,7 @@ describe('attacks on secure aggregation (PostgreSQL)', () => {
       expect((await ack(sockets[i]!, AgentEvents.metricsReport, report)).ok).toBe(true);
     }
     await fed.waitForCompletion(studyId, 60_000);
-    const fetchModel = async (round: number) => {
-      const res = await fetch(`${fed.url}/studies/${studyId}/model?round=${round}`, {
-        headers: { authorization: `Bearer ${fed.adminToken}` },
-      });
-      return decodeWeights(new Uint8Array(await res.arrayBuffer())).data;
-    };
-    const [before, after] = [await fetchModel(0), await fetchModel(1)];
+    const [before, after] = [await fed.model(studyId, 0), await fed.model(studyId, 1)];
     // FedAvg of the two survivors, by hand: (3 * d1 + 5 * d2) / 8 with the float32 deltas they masked
     const step =
       (SAMPLES[0]! * Math.fround(1e-3) + SAMPLES[1]! * Math.fround(2e-3)) / (SAMPLES[0]! + SAMPLES[1]!);

@@ -14,6 +14,7 @@ import {
   type OpenDatabase,
   type RunningCoordinator,
 } from '@fedseg/coordinator';
+import { decodeWeights } from '@fedseg/protocol';
 import { createTestDatabase } from './postgres';
 import { getJson, postJson, waitForStudyCompletion, type StudyView } from './http';
 
@@ -39,6 +40,8 @@ export interface Federation {
   approve(studyId: string, sites: readonly string[]): Promise<void>;
   spawn(site: string, dataDir: string, extraArgs?: string[], env?: NodeJS.ProcessEnv): ChildProcess;
   waitForCompletion(studyId: string, timeoutMs: number): Promise<StudyView>;
+  /** The committed global model of a round (GET /studies/:id/model), checked to be that round's. */
+  model(studyId: string, round: number): Promise<Float32Array>;
   /** Stops and starts the coordinator on the same database, home and port. */
   restart(pauseMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -111,6 +114,16 @@ export async function startFederation(options: {
       return child;
     },
     waitForCompletion: (studyId, timeoutMs) => waitForStudyCompletion(url, studyId, timeoutMs, adminToken),
+    async model(studyId, round) {
+      const res = await fetch(`${url}/studies/${studyId}/model?round=${round}`, {
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+      if (res.status !== 200 || res.headers.get('x-fedseg-round') !== String(round))
+        throw new Error(
+          `model of round ${round}: HTTP ${res.status}, round ${res.headers.get('x-fedseg-round')}`,
+        );
+      return decodeWeights(new Uint8Array(await res.arrayBuffer())).data;
+    },
     async restart(pauseMs = 1_500) {
       const port = Number(new URL(url).port);
       await fed.coordinator.close();
