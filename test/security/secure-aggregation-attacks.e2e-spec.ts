@@ -18,7 +18,7 @@ import {
   type StudyConfigInput,
   type Task,
 } from '@fedseg/protocol';
-import { connectTestSite, enrollTestSite, helloFor, type TestSite } from '@fedseg/coordinator';
+import { RoundEvents, connectTestSite, enrollTestSite, helloFor, type TestSite } from '@fedseg/coordinator';
 import { startFederation, type Federation } from '../support/federation';
 import { waitFor } from '../support/http';
 import { ack, unchanged } from './security-harness';
@@ -39,6 +39,7 @@ describe('attacks on secure aggregation (PostgreSQL)', () => {
   const tasks = new Map<string, { task: Task; blob: Uint8Array }>();
   const state = new Map<string, SecAggSite>();
   const SAMPLES = [3, 5, 4];
+  const phases: string[] = [];
 
   const study: StudyConfigInput = {
     name: 'secure aggregation attacks',
@@ -140,6 +141,9 @@ describe('attacks on secure aggregation (PostgreSQL)', () => {
       sites.push(site);
       sockets.push(socket);
     }
+    fed.coordinator.app.get(RoundEvents).subscribe((e) => {
+      if (e.type === 'round-phase' && e.studyId === studyId) phases.push(e.phase);
+    });
     await fed.startStudy(studyId);
   });
 
@@ -312,5 +316,7 @@ describe('attacks on secure aggregation (PostgreSQL)', () => {
       maxError = Math.max(maxError, Math.abs(after[i]! - (before[i]! + step)));
     expect(maxError).toBeLessThan(1e-6);
     expect(step).toBeGreaterThan(1e-3); // so an unchanged model could not pass
+    // the live view heard every phase change, in order
+    expect(phases).toEqual(['sharing', 'training', 'unmasking', 'aggregating']);
   });
 });

@@ -49,6 +49,12 @@ export const RoundCompleted = z.object({
   valDice: z.number().nullable(),
 });
 export const RoundFailed = z.object({ type: z.literal('round-failed'), ...Base, reason: z.string() });
+/** A secure-aggregation round moved to its next phase (its status); round-started covers `advertising`. */
+export const RoundPhaseChanged = z.object({
+  type: z.literal('round-phase'),
+  ...Base,
+  phase: z.enum(['sharing', 'training', 'unmasking', 'aggregating']),
+});
 export const StudyStatusChanged = z.object({
   type: z.literal('study-status'),
   studyId: z.uuid(),
@@ -64,6 +70,7 @@ export const RoundEvent = z.discriminatedUnion('type', [
   MetricsReceived,
   RoundCompleted,
   RoundFailed,
+  RoundPhaseChanged,
   StudyStatusChanged,
 ]);
 export type RoundEvent = z.infer<typeof RoundEvent>;

@@ -156,6 +156,7 @@ async function main(): Promise<number> {
         if (e.type === 'round-completed')
           say(`round ${e.round} done: train loss ${fmt(e.trainLoss)}, validation Dice ${fmt(e.valDice)}`);
         if (e.type === 'round-failed') say(`round ${e.round} failed: ${e.reason}`);
+        if (e.type === 'round-phase') say(`round ${e.round}: secure aggregation, ${PHASE_LINES[e.phase]}`);
         if (e.type === 'study-status' && e.status !== 'running') resolve(e);
       })();
     });
@@ -269,6 +270,13 @@ async function checkSecureSums(
     if (!(worst < 1e-6)) throw new Error(`secure aggregation check failed in round ${round.index}`);
   }
 }
+
+const PHASE_LINES = {
+  sharing: 'every site advertised fresh keys; now they exchange encrypted key shares',
+  training: 'shares delivered; sites train and mask their updates',
+  unmasking: 'masked updates in; survivors send the shares that remove the masks',
+  aggregating: 'unmask shares in',
+} as const;
 
 function fmt(v: number | null): string {
   return v === null ? 'n/a' : v.toFixed(4);

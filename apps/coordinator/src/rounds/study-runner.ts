@@ -337,6 +337,7 @@ export class StudyRunner {
     else if (to === 'aggregating')
       await this.deps.rounds.setRoundStatus(round.id, to, { phaseDeadlineAt: null });
     else await this.deps.rounds.setRoundStatus(round.id, to, { phaseDeadlineAt });
+    this.deps.events.emit({ type: 'round-phase', studyId: study.id, round: round.index, phase: to });
     this.deps.log.info(
       { studyId: study.id, round: round.index, phase: to },
       'secure aggregation: next phase',
