@@ -45,6 +45,7 @@ import { SitesRepository } from '../sites/sites.repository';
 import { StudiesRepository } from '../studies/studies.repository';
 import { AgentAuthenticator, type AuthenticatedSite } from './agent-authenticator';
 import { ConnectChallenges } from './connect-challenges';
+import { faultPoint } from '../ops/fault-points';
 
 type AckFn = (reply: Ack<Record<string, unknown>>) => void;
 
@@ -207,7 +208,10 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
         state.transfers.delete(chunk.nonce); // a bad chunk ends the transfer: the agent starts over
         throw err;
       }
-      if (!opener.complete) return { received: chunk.index };
+      if (!opener.complete) {
+        faultPoint('mid-upload');
+        return { received: chunk.index };
+      }
       state.transfers.delete(chunk.nonce);
       const plaintext = opener.finish();
       const h = opener.header;

@@ -35,6 +35,7 @@ import { taskIdFor } from './task-id';
 import { Wakeup } from './wakeup';
 import { needsFingerprint, type FingerprintPhase } from '../fingerprint/fingerprint-phase';
 import { weightedMean } from './weighted-mean';
+import { faultPoint } from '../ops/fault-points';
 
 export interface StudyRunnerDeps {
   studies: StudiesRepository;
@@ -271,6 +272,7 @@ export class StudyRunner {
       };
       this.deps.registry.sendTask(siteId, this.deps.signTask(task), global.blob);
       this.sentOn.set(`${kind}:${siteId}`, online.connection.connectionId);
+      if (kind === 'train') faultPoint('dispatch');
     }
   }
 
@@ -429,6 +431,7 @@ export class StudyRunner {
       { manifest: global.weights.manifest, data: result.weights },
       result.state,
     );
+    faultPoint('mid-aggregation');
     const trainLoss = weightedMean(
       updates.map((u) => ({ value: u.trainLoss ?? Number.NaN, samples: u.samples })),
     );
@@ -574,6 +577,7 @@ export class StudyRunner {
         (id) => !reported.has(id) && !this.declined.has(`evaluate:${id}`),
       );
       if (pending.length === 0 || Date.now() >= deadline.getTime()) break;
+      if (reported.size > 0) faultPoint('mid-evaluation');
       await this.sendTasks(study, round, pending, 'evaluate', global, deadline);
       await this.wake.wait(Math.min(deadline.getTime() - Date.now(), 5_000));
     }

@@ -21,6 +21,7 @@ import { RoundSchedulerService } from './round-scheduler.service';
 import { DuplicateRowError, RoundsRepository } from './rounds.repository';
 import { taskIdFor } from './task-id';
 import { CoordinatorMetrics } from '../ops/coordinator-metrics.service';
+import { faultPoint } from '../ops/fault-points';
 
 /** The tensors each update codec writes (libs/aggregation's update codec); anything else is refused. */
 const CODEC_TENSOR_PREFIX: Record<string, string> = {
@@ -120,6 +121,7 @@ export class UpdatesService {
       : this.checkPlainUpdate(study.config.compression.codec, blob, expected);
     const key = `updates/${study.id}/round-${meta.round}/${site.siteId}-${crypto.randomUUID()}.fstn`;
     await this.blobs.put(key, blob);
+    faultPoint('before-record');
     let updateId: string;
     try {
       updateId = await this.rounds.transaction(async (tx) => {
