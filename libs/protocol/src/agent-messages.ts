@@ -5,8 +5,8 @@ import { SiteName } from './trust-messages';
 import { MaskingContext } from './secure-aggregation';
 
 /**
- * Messages on the coordinator's /agent socket.io namespace. Binary weights always travel as a separate
- * Uint8Array argument (a socket.io binary attachment) after the JSON part described here.
+ * Messages on the coordinator's /agent socket.io namespace. Binary bytes (update chunks, model chunks) always
+ * travel as a socket.io binary attachment beside the JSON part described here, one chunk per message.
  */
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -45,7 +45,7 @@ const TaskBase = z.strictObject({
   /** Everything the site approved; the agent runs nothing whose plan hash it has not approved. */
   plan: StudyPlan,
   planHash: PlanHash,
-  /** Digest of the global weights sent alongside. */
+  /** Digest of the global weights the task runs on (offered beside it and pulled in chunks: model-transfer.ts). */
   globalSha256: Sha256,
   deadlineAt: z.iso.datetime(),
   /** FedBN: the attached weights leave out normalization parameters, which stay at each site. */
@@ -136,6 +136,8 @@ export const AgentEvents = {
   task: 'task',
   updateBegin: 'update:begin',
   updateChunk: 'update:chunk',
+  /** agent -> coordinator: one chunk of an offered global model (model-transfer.ts); the ack carries the bytes. */
+  modelChunk: 'model:chunk',
   planGet: 'plan:get',
   planApprove: 'plan:approve',
   metricsReport: 'metrics:report',

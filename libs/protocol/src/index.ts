@@ -12,6 +12,8 @@ export * from './site-identity';
 export * from './study-plan';
 export * from './trust-messages';
 export * from './update-envelope';
+export * from './chunk-transfer';
+export * from './model-transfer';
 export * from './fingerprint';
 export * from './secure-aggregation';
 export * from './study-replies';

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { EnvelopeError, UpdateOpener, sealUpdate, type SealedUpdate } from './update-envelope';
+import { EnvelopeError, UpdateOpener, UpdateSealer, sealUpdate, type SealedUpdate } from './update-envelope';
 import { generateIdentity, toBase64 } from './site-identity';
 
 const coordinator = generateIdentity();
@@ -134,5 +134,32 @@ describe('the update envelope', () => {
     expect(headerNonces.size).toBe(500);
     expect(ephemeral.size).toBe(500);
     expect(chunkNonces.size).toBe(1500);
+  });
+});
+
+describe('an update sealed chunk by chunk (resumable)', () => {
+  const payload = new Uint8Array(crypto.randomBytes(4500));
+
+  it('keeps its header across re-sends, each re-sent chunk a new ciphertext that still opens to the same bytes', () => {
+    const sealer = new UpdateSealer(fields, payload, keys, 1024);
+    const opener = new UpdateOpener(sealer.begin, openerKeys);
+    const first = sealer.seal(2);
+    const again = sealer.seal(2);
+    expect(Buffer.from(first).equals(Buffer.from(again))).toBe(false);
+    const a = opener.open(2, first);
+    const b = opener.open(2, again);
+    expect(Buffer.from(a).equals(Buffer.from(payload.subarray(2048, 3072)))).toBe(true);
+    expect(Buffer.from(b).equals(Buffer.from(a))).toBe(true);
+    expect(code(() => opener.open(2, first))).toBe('NONCE_REUSED');
+  });
+
+  it('refuses an out-of-range chunk and a digest that is not the signed one', () => {
+    const sealer = new UpdateSealer(fields, payload, keys, 1024);
+    const opener = new UpdateOpener(sealer.begin, openerKeys);
+    expect(code(() => sealer.seal(5))).toBe('BAD_CHUNK');
+    expect(code(() => opener.open(5, sealer.seal(4)))).toBe('BAD_CHUNK');
+    expect(code(() => opener.checkDigest('0'.repeat(64)))).toBe('DIGEST_MISMATCH');
+    const whole = crypto.createHash('sha256').update(payload).digest('hex');
+    expect(() => opener.checkDigest(whole)).not.toThrow();
   });
 });

@@ -88,52 +88,91 @@ export interface SealedUpdate {
   chunks: Uint8Array[];
 }
 
-/** Site side: encrypts and signs one update for the coordinator whose agreement key the site pinned. */
+type SealFields = Omit<
+  UpdateHeader,
+  'v' | 'payloadSha256' | 'payloadBytes' | 'chunkBytes' | 'chunks' | 'nonce' | 'ephemeralPublicKey'
+>;
+
+/**
+ * Site side: one update for the coordinator whose agreement key the site pinned, signed once and sealed chunk
+ * by chunk on demand, so a transfer resumed after a reconnect keeps its header (and the coordinator its
+ * partial transfer) and only the chunks in flight exist sealed at any time. Each `seal` draws a fresh chunk
+ * nonce, so a chunk sent again is a new ciphertext under the same key, never a reused nonce.
+ */
+export class UpdateSealer {
+  readonly begin: UpdateBegin;
+  private readonly key: Buffer;
+  private readonly digest: Uint8Array;
+
+  constructor(
+    fields: SealFields,
+    private readonly payload: Uint8Array,
+    keys: { coordinatorAgreementPublicKey: string; siteSigningSecretKey: string },
+    chunkBytes = DEFAULT_CHUNK_BYTES,
+  ) {
+    if (payload.length === 0)
+      throw new EnvelopeError('EMPTY_UPDATE', 'An update must hold at least one byte.');
+    const ephemeral = ephemeralAgreementKeys();
+    const header: UpdateHeader = {
+      v: 1,
+      ...fields,
+      payloadSha256: crypto.createHash('sha256').update(payload).digest('hex'),
+      payloadBytes: payload.length,
+      chunkBytes,
+      chunks: Math.ceil(payload.length / chunkBytes),
+      nonce: toBase64(crypto.randomBytes(UPDATE_NONCE_BYTES)),
+      ephemeralPublicKey: toBase64(ephemeral.publicKey),
+    };
+    this.key = deriveKey(
+      agreeSecret(toBase64(ephemeral.secretKey), keys.coordinatorAgreementPublicKey),
+      header,
+    );
+    ephemeral.secretKey.fill(0);
+    this.digest = headerDigest(header);
+    this.begin = {
+      header,
+      signature: signMessage(SignatureDomains.updateHeader, header, keys.siteSigningSecretKey),
+    };
+  }
+
+  get chunks(): number {
+    return this.begin.header.chunks;
+  }
+
+  /** Chunk `index` on the wire: nonce (12) || ciphertext || tag (16). */
+  seal(index: number): Uint8Array {
+    const { chunkBytes, chunks } = this.begin.header;
+    if (!Number.isInteger(index) || index < 0 || index >= chunks)
+      throw new EnvelopeError('BAD_CHUNK', `Chunk ${index} is outside 0..${chunks - 1}.`);
+    const plain = this.payload.subarray(
+      index * chunkBytes,
+      Math.min(this.payload.length, (index + 1) * chunkBytes),
+    );
+    const nonce = crypto.randomBytes(CHUNK_NONCE_BYTES);
+    const cipher = crypto.createCipheriv('chacha20-poly1305', this.key, nonce, { authTagLength: TAG_BYTES });
+    cipher.setAAD(chunkAad(this.digest, index, chunks), { plaintextLength: plain.length });
+    const body = cipher.update(plain);
+    cipher.final();
+    return new Uint8Array(Buffer.concat([nonce, body, cipher.getAuthTag()]));
+  }
+
+  /** Forgets the key once the coordinator gave its verdict. */
+  dispose(): void {
+    this.key.fill(0);
+  }
+}
+
+/** Site side: encrypts and signs one update, every chunk at once (UpdateSealer seals them on demand). */
 export function sealUpdate(
-  fields: Omit<
-    UpdateHeader,
-    'v' | 'payloadSha256' | 'payloadBytes' | 'chunkBytes' | 'chunks' | 'nonce' | 'ephemeralPublicKey'
-  >,
+  fields: SealFields,
   payload: Uint8Array,
   keys: { coordinatorAgreementPublicKey: string; siteSigningSecretKey: string },
   chunkBytes = DEFAULT_CHUNK_BYTES,
 ): SealedUpdate {
-  if (payload.length === 0) throw new EnvelopeError('EMPTY_UPDATE', 'An update must hold at least one byte.');
-  const ephemeral = ephemeralAgreementKeys();
-  const header: UpdateHeader = {
-    v: 1,
-    ...fields,
-    payloadSha256: crypto.createHash('sha256').update(payload).digest('hex'),
-    payloadBytes: payload.length,
-    chunkBytes,
-    chunks: Math.ceil(payload.length / chunkBytes),
-    nonce: toBase64(crypto.randomBytes(UPDATE_NONCE_BYTES)),
-    ephemeralPublicKey: toBase64(ephemeral.publicKey),
-  };
-  const key = deriveKey(
-    agreeSecret(toBase64(ephemeral.secretKey), keys.coordinatorAgreementPublicKey),
-    header,
-  );
-  ephemeral.secretKey.fill(0);
-  const digest = headerDigest(header);
-  const chunks: Uint8Array[] = [];
-  for (let index = 0; index < header.chunks; index++) {
-    const plain = payload.subarray(index * chunkBytes, Math.min(payload.length, (index + 1) * chunkBytes));
-    const nonce = crypto.randomBytes(CHUNK_NONCE_BYTES);
-    const cipher = crypto.createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES });
-    cipher.setAAD(chunkAad(digest, index, header.chunks), { plaintextLength: plain.length });
-    const body = cipher.update(plain);
-    cipher.final();
-    chunks.push(new Uint8Array(Buffer.concat([nonce, body, cipher.getAuthTag()])));
-  }
-  key.fill(0);
-  return {
-    begin: {
-      header,
-      signature: signMessage(SignatureDomains.updateHeader, header, keys.siteSigningSecretKey),
-    },
-    chunks,
-  };
+  const sealer = new UpdateSealer(fields, payload, keys, chunkBytes);
+  const chunks = Array.from({ length: sealer.chunks }, (_, i) => sealer.seal(i));
+  sealer.dispose();
+  return { begin: sealer.begin, chunks };
 }
 
 /**
@@ -176,10 +215,21 @@ export class UpdateOpener {
   }
 
   addChunk(index: number, sealed: Uint8Array): void {
+    if (index >= 0 && index < this.header.chunks && this.parts[index])
+      throw new EnvelopeError('DUPLICATE_CHUNK', `Chunk ${index} arrived twice.`);
+    this.parts[index] = this.open(index, sealed);
+    this.received++;
+  }
+
+  /**
+   * Checks and decrypts chunk `index` without keeping it (the caller stores the plaintext where it belongs
+   * and tracks which chunks it has). Refuses an index out of range, a wrong length, a chunk nonce seen before
+   * and bytes that fail authentication.
+   */
+  open(index: number, sealed: Uint8Array): Uint8Array {
     const h = this.header;
-    if (index < 0 || index >= h.chunks)
+    if (!Number.isInteger(index) || index < 0 || index >= h.chunks)
       throw new EnvelopeError('BAD_CHUNK', `Chunk ${index} is outside 0..${h.chunks - 1}.`);
-    if (this.parts[index]) throw new EnvelopeError('DUPLICATE_CHUNK', `Chunk ${index} arrived twice.`);
     const expected = index === h.chunks - 1 ? h.payloadBytes - index * h.chunkBytes : h.chunkBytes;
     if (sealed.length !== CHUNK_NONCE_BYTES + expected + TAG_BYTES)
       throw new EnvelopeError(
@@ -205,8 +255,18 @@ export class UpdateOpener {
       );
     }
     this.chunkNonces.add(nonceKey);
-    this.parts[index] = new Uint8Array(body);
-    this.received++;
+    return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  }
+
+  /** The whole plaintext, assembled by the caller, must hash to the signed digest. */
+  checkDigest(sha256Hex: string): void {
+    if (sha256Hex !== this.header.payloadSha256)
+      throw new EnvelopeError('DIGEST_MISMATCH', 'The decrypted update does not match its signed sha256.');
+  }
+
+  /** Forgets the key (the transfer ended or expired). */
+  dispose(): void {
+    this.key.fill(0);
   }
 
   /** The plaintext, once every chunk arrived and the whole matches the signed digest. */
@@ -222,9 +282,7 @@ export class UpdateOpener {
       out.set(part!, at);
       at += part!.length;
     }
-    const digest = crypto.createHash('sha256').update(out).digest('hex');
-    if (digest !== this.header.payloadSha256)
-      throw new EnvelopeError('DIGEST_MISMATCH', 'The decrypted update does not match its signed sha256.');
+    this.checkDigest(crypto.createHash('sha256').update(out).digest('hex'));
     this.key.fill(0);
     return out;
   }
