@@ -26,6 +26,8 @@ module.exports = {
     ...Object.fromEntries(
       libs.map((lib) => [`^@fedseg/${lib}$`, path.join(root, 'libs', lib, 'src', 'index.ts')]),
     ),
+    // The tfjs-free entry of libs/models (the coordinator's only import of it).
+    '^@fedseg/models/initial-weights$': path.join(root, 'libs', 'models', 'src', 'initial-weights.ts'),
     '^@fedseg/coordinator$': path.join(root, 'apps', 'coordinator', 'src', 'index.ts'),
   },
 };

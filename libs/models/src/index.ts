@@ -21,6 +21,7 @@ export {
   weightManifest,
   type FlatWeightsOptions,
 } from './weights/flat-weights';
+export { initialFlatWeights, modelWeightManifest, type ModelPlanOptions } from './initial-weights';
 export { applyWeightsDelta, weightsDelta, type WeightsDelta } from './weights/weights-delta';
 export type { TrainingSample } from './data/training-sample';
 export {

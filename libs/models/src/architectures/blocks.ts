@@ -1,9 +1,9 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { ModelConfig } from '@fedseg/protocol';
-import { ModelConfigError } from '../errors';
 import { BatchNormalization3D } from '../layers/batch-normalization';
 import { GroupNormalization3D } from '../layers/group-normalization';
 import { InstanceNormalization3D } from '../layers/instance-normalization';
+import { assertGroupsDivide } from '../plan/model-plan';
 
 /** Building blocks shared by the U-Net family. Layer names are explicit so weight names are stable. */
 type Sym = tfl.SymbolicTensor;
@@ -22,13 +22,7 @@ export function normalization(
     case 'instance':
       return new InstanceNormalization3D({ name });
     case 'group':
-      if (channels % config.groupNormGroups !== 0) {
-        throw new ModelConfigError(
-          `groupNormGroups ${config.groupNormGroups} does not divide ${channels} channels (layer ${name}); ` +
-            'choose a group count that divides baseFilters.',
-          { field: 'groupNormGroups' },
-        );
-      }
+      assertGroupsDivide(config, channels, name);
       return new GroupNormalization3D({ name, groups: config.groupNormGroups });
     case 'batch':
       return new BatchNormalization3D({ name });
