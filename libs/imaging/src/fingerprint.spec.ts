@@ -255,7 +255,8 @@ describe('planFromFingerprint', () => {
     });
     // z: 5 > 3 * 0.8 and 40 * 3 < 400 -> the 10th percentile, 2.5 mm.
     expect(targetSpacingFromFingerprint(fp)).toEqual([0.8, 0.8, 2.5]);
-    const { plan, estimatedMemoryMb } = planFromFingerprint(fp);
+    // Full resolution: the low-resolution rule (plan-from-fingerprint.spec.ts) would coarsen x and y here.
+    const { plan, estimatedMemoryMb } = planFromFingerprint(fp, { lowResThreshold: 0 });
     expect(plan.targetSpacingMm).toEqual([0.8, 0.8, 2.5]);
     expect(plan.baseFilters).toBe(32);
     expect(plan.normalization).toEqual([{ scheme: 'ct', clipLo: -1000, clipHi: 1500, mean: 50, std: 200 }]);
