@@ -8,24 +8,11 @@ import {
   zScoreNormalize,
 } from '@fedseg/imaging';
 import { createSegmentationModel, initBackend, predictLabels, setFlatWeights } from '@fedseg/models';
-import { decodeWeights, type DemoCaseView, type ModelConfig, type TrainingConfig } from '@fedseg/protocol';
+import { decodeWeights } from '@fedseg/protocol';
+import type { DemoCaseRendered, DemoCaseRequest } from './demo-case-contract';
 
 /** Fixed, so every checkpoint of every study is shown on the same case. */
 const DEMO_SEED = 20_260_101;
-
-export interface DemoCaseInput {
-  model: ModelConfig;
-  training: TrainingConfig;
-  /** The checkpoint as stored (encodeWeights). */
-  weights: Uint8Array;
-}
-
-export interface DemoCaseOutput {
-  view: Omit<DemoCaseView, 'round' | 'checkpointSha256'>;
-  image: Uint8Array;
-  label: Uint8Array;
-  prediction: Uint8Array;
-}
 
 /**
  * The first phantom from DEMO_SEED on that has every foreground class (a case may draw no lesion: their
@@ -44,10 +31,10 @@ function demoPhantom(shape: [number, number, number], channels: number, numClass
 /**
  * A phantom the coordinator draws itself (REFERENCE_SITE scanner, the study's patch size as its shape, so one
  * window covers it as in training), z-score normalized as agents do, segmented by the checkpoint on the cpu
- * backend; the three volumes as NIfTI-1. No site data is involved: the coordinator holds none. With FedBN the
+ * backend (in demo-case-child.ts's process, never the coordinator's); the three volumes as NIfTI-1. No site data is involved: the coordinator holds none. With FedBN the
  * checkpoint has no normalization parameters, so the network's initial ones are used.
  */
-export async function renderDemoCase(input: DemoCaseInput): Promise<DemoCaseOutput> {
+export async function renderDemoCase(input: DemoCaseRequest): Promise<DemoCaseRendered> {
   const { model: modelConfig, training } = input;
   const shape = [...training.patchSize] as [number, number, number];
   const { image, label } = demoPhantom(shape, modelConfig.inChannels, modelConfig.numClasses);

@@ -1,35 +1,21 @@
+import { fork } from 'node:child_process';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { Injectable } from '@nestjs/common';
-import { z } from 'zod';
-import { DemoCaseView, type DemoCaseVolume } from '@fedseg/protocol';
+import type { DemoCaseView, DemoCaseVolume } from '@fedseg/protocol';
 import { StudyStateError } from '../common/errors';
 import { GlobalModelService } from '../rounds/global-model.service';
 import { RoundsRepository } from '../rounds/rounds.repository';
 import { StudiesRepository, type StudyRecord } from '../studies/studies.repository';
-import type { DemoCaseInput } from './demo-case-render';
+import { DemoCaseReply, type DemoCaseRequest } from './demo-case-contract';
 
 /** Results kept per (study, round); a few volumes of tens of kilobytes each. */
 const CACHE_ENTRIES = 16;
 
-/** Checked by tag, not instanceof: a structured clone may come from another realm (jest's vm sandbox). */
-const Bytes = z.custom<Uint8Array>((v) => Object.prototype.toString.call(v) === '[object Uint8Array]', {
-  message: 'expected a Uint8Array',
-});
+/** swc's settings for a child run from a checkout (the workspace's paths), as scripts/run-ts.js sets them. */
+const WORKSPACE_TSCONFIG = path.resolve(__dirname, '..', '..', '..', '..', 'tsconfig.json');
 
-/** What demo-case-worker.ts posts back (a thread boundary: parsed like any other input). */
-const WorkerReply = z.discriminatedUnion('ok', [
-  z.object({
-    ok: z.literal(true),
-    out: z.object({
-      view: DemoCaseView.omit({ round: true, checkpointSha256: true }),
-      image: Bytes,
-      label: Bytes,
-      prediction: Bytes,
-    }),
-  }),
-  z.object({ ok: z.literal(false), message: z.string() }),
-]);
+/** The child's stderr kept for the error when it dies without answering. */
+const STDERR_TAIL_BYTES = 4_096;
 
 interface RenderedCase {
   view: DemoCaseView;
@@ -37,33 +23,46 @@ interface RenderedCase {
 }
 
 /**
- * Runs renderDemoCase in a fresh worker thread, so the coordinator's sockets keep flowing through seconds
- * of tfjs work. From a checkout the worker registers swc first (a worker does not inherit require hooks);
- * compiled JavaScript runs as it is (the site agent's compute thread does the same).
+ * Runs renderDemoCase in a fresh child process (demo-case-child.ts), not in a worker thread: a worker would
+ * load tfjs into the coordinator's own process (its memory for as long as the process lives), which issue 19
+ * rules out; a child's memory is returned when it exits, and its seconds of cpu work never touch the
+ * coordinator's event loop. From a checkout the child registers swc first; compiled JavaScript runs as it is.
  */
-function renderInWorker(input: DemoCaseInput): Promise<z.infer<typeof WorkerReply>> {
-  const entry = path.join(__dirname, `demo-case-worker${path.extname(__filename)}`);
-  const bootstrap = `
-    const { workerData } = require('node:worker_threads');
-    if (workerData.entry.endsWith('.ts')) require('@swc-node/register');
-    require(workerData.entry);`;
-  const worker = new Worker(bootstrap, { eval: true, workerData: { entry } });
+function renderInChild(input: DemoCaseRequest): Promise<DemoCaseReply> {
+  const entry = path.join(__dirname, `demo-case-child${path.extname(__filename)}`);
+  const child = fork(entry, [], {
+    execArgv: entry.endsWith('.ts') ? ['--require', require.resolve('@swc-node/register')] : [],
+    env: entry.endsWith('.ts')
+      ? { ...process.env, TS_NODE_PROJECT: process.env['TS_NODE_PROJECT'] ?? WORKSPACE_TSCONFIG }
+      : process.env,
+    // Structured clone keeps the volumes and the checkpoint as bytes (JSON would inflate them).
+    serialization: 'advanced',
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-STDERR_TAIL_BYTES);
+  });
   return new Promise((resolve, reject) => {
-    worker.once('message', (raw: unknown) => {
-      const reply = WorkerReply.safeParse(raw);
+    child.once('message', (raw: unknown) => {
+      const reply = DemoCaseReply.safeParse(raw);
       if (reply.success) resolve(reply.data);
-      else reject(new Error(`the demo case worker answered off contract: ${reply.error.message}`));
-      void worker.terminate();
+      else reject(new Error(`the demo case process answered off contract: ${reply.error.message}`));
+      child.kill();
     });
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the demo case worker exited (code ${code})`)));
-    worker.postMessage(input);
+    child.once('error', reject);
+    child.once('exit', (code, signal) =>
+      reject(
+        new Error(`the demo case process exited (${signal ?? `code ${code}`}) without an answer: ${stderr}`),
+      ),
+    );
+    child.send(input);
   });
 }
 
 /**
  * The dashboard viewer's demo case: a checkpoint's prediction on a synthetic phantom the coordinator draws
- * itself (demo-case-render.ts), never site data. Rendered once per (study, round), off the main thread.
+ * itself (demo-case-render.ts), never site data. Rendered once per (study, round), in a child process.
  */
 @Injectable()
 export class DemoCaseService {
@@ -103,7 +102,7 @@ export class DemoCaseService {
   private async compute(study: StudyRecord, round: number): Promise<RenderedCase> {
     const found = await this.globalModels.blobOf(study.id, round);
     if (!found) throw new StudyStateError(`Study ${study.id} has no checkpoint for round ${round}.`);
-    const reply = await renderInWorker({
+    const reply = await renderInChild({
       model: study.config.model,
       training: study.config.training,
       weights: found.blob,

@@ -43,19 +43,10 @@ describe("the viewer's demo case", () => {
     const until = Date.now() + 20_000;
     while (!(await coordinator.prisma.checkpoint.count({ where: { studyId } })) && Date.now() < until)
       await new Promise((r) => setTimeout(r, 100));
-    // The inference runs in a worker thread: this thread (the coordinator's, in this test) stays responsive.
-    // Measured here: 88 ms worst gap with the worker, 2.1 s with the inference on this thread.
-    let last = performance.now();
-    let worstGapMs = 0;
-    const ticker = setInterval(() => {
-      const now = performance.now();
-      worstGapMs = Math.max(worstGapMs, now - last);
-      last = now;
-    }, 10);
+    // The inference runs in a child process (demo-case-child.ts); coordinator-process.spec.ts checks that
+    // the coordinator's own process loads no tfjs while serving it.
     const res = await get(`/studies/${studyId}/demo-case?round=0`);
-    clearInterval(ticker);
     expect(res.status).toBe(200);
-    expect(worstGapMs).toBeLessThan(1_000);
     const view = DemoCaseView.parse(await res.json());
     const checkpoint = await coordinator.prisma.checkpoint.findFirstOrThrow({
       where: { studyId, roundIndex: 0 },
