@@ -21,6 +21,7 @@ import {
   RoundEvents,
   connectTestSite,
   enrollTestSite,
+  fetchOfferedModel,
   helloFor,
   sendWithAck,
   startCoordinator,
@@ -79,14 +80,16 @@ async function simulatedSite(url: string, site: TestSite, stats: SiteStats): Pro
     );
     socket.emit(AgentEvents.secAggReply, reply, () => undefined);
   });
-  socket.on(AgentEvents.task, (payload: unknown, blob: Uint8Array) => {
+  socket.on(AgentEvents.task, async (payload: unknown, offer: unknown) => {
     const started = performance.now();
     const { task, signature } = SignedTask.parse(payload);
     if (!verifyMessage(SignatureDomains.task, task, signature, site.coordinator.signingPublicKey))
       throw new Error('task signature does not verify');
-    stats.downBytes += blob.byteLength;
     if (task.kind === 'train') {
-      const global = decodeWeights(new Uint8Array(blob));
+      // An evaluation needs no weights here; a training task pulls the model like an agent without a cache.
+      const blob = await fetchOfferedModel(socket, offer);
+      stats.downBytes += blob.byteLength;
+      const global = decodeWeights(blob);
       const delta = new Float32Array(global.data.length);
       for (let i = 0; i < delta.length; i++) delta[i] = (Math.random() - 0.5) * 1e-3;
       const masking = task.secureAggregation;

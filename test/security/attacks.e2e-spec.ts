@@ -26,6 +26,7 @@ import {
 import {
   connectTestSite,
   enrollTestSite,
+  fetchOfferedModel,
   helloFor,
   issueEnrollmentToken,
   type TestSite,
@@ -170,9 +171,8 @@ describe('attacks on a running federation (PostgreSQL)', () => {
     outsiderSocket = await connectAs(outsider);
     await approveOverSocket(insiderSocket, insider, studyId);
     const firstTrain = new Promise<Received>((resolve) => {
-      insiderSocket.on(AgentEvents.task, (payload: unknown, blob: Uint8Array) => {
+      insiderSocket.on(AgentEvents.task, async (payload: unknown, offer: unknown) => {
         const { task } = SignedTask.parse(payload);
-        const received = { task, blob: new Uint8Array(blob) };
         if (task.kind === 'evaluate') {
           void ack(insiderSocket, AgentEvents.metricsReport, {
             taskId: task.taskId,
@@ -182,7 +182,10 @@ describe('attacks on a running federation (PostgreSQL)', () => {
             samples: 1,
             metrics: { dice: 0.5 },
           });
-        } else if (autoTrain) {
+          return;
+        }
+        const received = { task, blob: await fetchOfferedModel(insiderSocket, offer) };
+        if (autoTrain) {
           void send(insiderSocket, seal(insider, task, honestPlaintext(received)));
         } else resolve(received);
       });

@@ -18,7 +18,14 @@ import {
   type StudyConfigInput,
   type Task,
 } from '@fedseg/protocol';
-import { RoundEvents, connectTestSite, enrollTestSite, helloFor, type TestSite } from '@fedseg/coordinator';
+import {
+  RoundEvents,
+  connectTestSite,
+  enrollTestSite,
+  fetchOfferedModel,
+  helloFor,
+  type TestSite,
+} from '@fedseg/coordinator';
 import { startFederation, type Federation } from '../support/federation';
 import { waitFor } from '../support/http';
 import { ack, unchanged } from './security-harness';
@@ -123,8 +130,9 @@ describe('attacks on secure aggregation (PostgreSQL)', () => {
         ).toBe(true);
         requests.set(name, [...(requests.get(name) ?? []), parsed.request]);
       });
-      socket.on(AgentEvents.task, (signed: unknown, blob: Uint8Array) => {
-        tasks.set(name, { task: SignedTask.parse(signed).task, blob: new Uint8Array(blob) });
+      socket.on(AgentEvents.task, async (signed: unknown, offer: unknown) => {
+        const task = SignedTask.parse(signed).task;
+        tasks.set(name, { task, blob: await fetchOfferedModel(socket, offer) });
       });
       expect((await ack(socket, AgentEvents.hello, helloFor(site))).ok).toBe(true);
       const plan = (await ack(socket, AgentEvents.planGet, { studyId })) as unknown as { planHash: string };

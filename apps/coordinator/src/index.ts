@@ -14,5 +14,6 @@ export {
   issueEnrollmentToken,
   helloFor,
   sendWithAck,
+  fetchOfferedModel,
   type TestSite,
 } from './testing/test-site';

@@ -1,12 +1,22 @@
 import type { Socket } from 'socket.io-client';
 import { z } from 'zod';
 import { SecAggSite } from '@fedseg/aggregation';
+import path from 'node:path';
 import {
   AgentEvents,
+  ChunkWindow,
+  DEFAULT_MODEL_CHUNK_BYTES,
+  MODEL_CHUNK_MAX_BYTES,
+  ModelChunkReply,
+  ModelOffer,
   SignatureDomains,
   SignedFingerprintRequest,
   SignedSecAggRequest,
-  sealUpdate,
+  UpdateBeginReply,
+  UpdateSealer,
+  chunkCount,
+  chunkRange,
+  runWindow,
   signMessage,
   verifyMessage,
   type SecAggRequest,
@@ -23,9 +33,24 @@ import type { AgentHome, AgentIdentityFile } from './identity-store';
 import { checkTask } from './task-consent';
 import type { Compute } from './compute/compute-thread';
 import { TaskRefusedError, type MaskUpdate, type TrainResult } from './task-result';
+import { ModelCache } from './model-cache';
 
 const AckReply = z.object({ ok: z.boolean() }).passthrough();
 const SUBMIT_TIMEOUT_MS = 120_000;
+/** Chunks in flight at once, each way: enough to keep a long link busy, few enough to bound memory. */
+const TRANSFER_WINDOW = 8;
+/** A download that keeps failing (coordinator gone, model no longer offered) gives up after this many tries. */
+const DOWNLOAD_ATTEMPTS = 20;
+const DOWNLOAD_RETRY_MS = 1_000;
+
+type ErrorAck = Extract<Ack<Record<string, unknown>>, { ok: false }>;
+
+/** A definite refusal inside a windowed transfer: it ends the transfer with the coordinator's answer. */
+class RefusedReply extends Error {
+  constructor(readonly reply: ErrorAck) {
+    super(`${reply.error.message} (${reply.error.code})`);
+  }
+}
 
 export interface AgentClientOptions {
   coordinator: string;
@@ -35,7 +60,7 @@ export interface AgentClientOptions {
   maxConcurrentStudies: number;
   dataSummary: { trainCases: number; valCases: number };
   agentVersion: string;
-  /** Plaintext bytes per sealed update chunk (each chunk is one socket message). */
+  /** Bytes per chunk of an update upload and of a model download (each chunk is one socket message). */
   chunkBytes?: number;
   /** Sent in the data fingerprint (issue 18): memory this site gives one training step, MiB. */
   memoryMb?: number;
@@ -60,6 +85,9 @@ export class AgentClient {
   private identified = false;
   /** Secure aggregation: this site's secrets for the current round of each study, in memory only. */
   private readonly secAgg = new Map<string, { round: number; site: SecAggSite }>();
+  /** Global models on this site's disk, by digest. */
+  private readonly models: ModelCache;
+  private identifiedWaiters: (() => void)[] = [];
 
   constructor(
     private readonly options: AgentClientOptions,
@@ -67,6 +95,7 @@ export class AgentClient {
     private readonly executor: Compute,
     private readonly log: AgentLog,
   ) {
+    this.models = new ModelCache(path.join(options.home.dir, 'models'));
     this.socket = agentSocket(options.identity, options.coordinator);
     this.socket.on('connect', () =>
       this.hello().catch((err: Error) => this.log.warn(`hello not acknowledged (${err.message})`)),
@@ -82,7 +111,7 @@ export class AgentClient {
         `cannot connect to ${options.coordinator}: ${err.message}${err.data?.code ? ` (${err.data.code})` : ''}; retrying`,
       ),
     );
-    this.socket.on(AgentEvents.task, (payload: unknown, blob: unknown) => this.onTask(payload, blob));
+    this.socket.on(AgentEvents.task, (payload: unknown, offer: unknown) => this.onTask(payload, offer));
     this.socket.on(AgentEvents.secAggRequest, (payload: unknown) => this.onSecAgg(payload));
     this.socket.on(AgentEvents.fingerprintRequest, (payload: unknown) => this.onFingerprint(payload));
     this.socket.on(AgentEvents.protocolError, (e: unknown) =>
@@ -96,6 +125,7 @@ export class AgentClient {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const wake of this.identifiedWaiters.splice(0)) wake();
     await this.queue.catch(() => undefined);
     this.socket.close();
   }
@@ -119,6 +149,7 @@ export class AgentClient {
     }
     this.log.info(`connected to ${this.options.coordinator} as site ${this.site} (authenticated)`);
     this.identified = true;
+    for (const wake of this.identifiedWaiters.splice(0)) wake();
     for (const [key, send] of this.unacked) {
       this.log.info(`re-sending ${key} after reconnect`);
       void this.deliver(key, send);
@@ -168,59 +199,160 @@ export class AgentClient {
   }
 
   /**
-   * Seals the update for the pinned coordinator key (a fresh key and nonce on every attempt) and sends the
-   * signed header, then each chunk; the last chunk's ack is the coordinator's verdict on the whole update.
+   * Seals the update for the pinned coordinator key (a fresh key and nonce per update) and sends the signed
+   * header, then its chunks with up to TRANSFER_WINDOW in flight; the ack of the last chunk stored is the
+   * coordinator's verdict on the whole update. Sent again after a reconnect, it keeps its header: the
+   * coordinator answers the header with the chunk it holds everything before, and only the rest is sent.
    */
-  private sendUpdate(result: TrainResult): Send {
+  private sendUpdate(result: TrainResult, label: string): Send {
+    const { identity } = this.options;
+    const { taskId, studyId, round, samples, trainLoss, steps } = result.meta;
+    const sealer = new UpdateSealer(
+      { taskId, studyId, round, siteId: identity.siteId, samples, trainLoss, steps, codec: result.codec },
+      result.blob,
+      {
+        coordinatorAgreementPublicKey: identity.coordinator.agreementPublicKey,
+        siteSigningSecretKey: identity.keys.signingSecretKey,
+      },
+      this.options.chunkBytes,
+    );
+    const nonce = sealer.begin.header.nonce;
+    let window: ChunkWindow | undefined;
+    let attempts = 0;
     return async () => {
-      const { identity } = this.options;
-      const { taskId, studyId, round, samples, trainLoss, steps } = result.meta;
-      const sealed = sealUpdate(
-        { taskId, studyId, round, siteId: identity.siteId, samples, trainLoss, steps, codec: result.codec },
-        result.blob,
-        {
-          coordinatorAgreementPublicKey: identity.coordinator.agreementPublicKey,
-          siteSigningSecretKey: identity.keys.signingSecretKey,
-        },
-        this.options.chunkBytes,
-      );
-      const begun = await this.request(AgentEvents.updateBegin, sealed.begin);
-      if (!begun.ok) return begun;
-      let last: Ack<Record<string, unknown>> = begun;
-      for (let index = 0; index < sealed.chunks.length; index++) {
-        last = await this.request(
-          AgentEvents.updateChunk,
-          { nonce: sealed.begin.header.nonce, index },
-          sealed.chunks[index],
-        );
-        if (!last.ok) return last;
+      const resumed = attempts++ > 0;
+      let begun = await this.request(AgentEvents.updateBegin, sealer.begin);
+      // Cut while the coordinator checked the whole: its verdict is moments away.
+      for (let i = 0; i < 30 && !begun.ok && begun.error.code === 'TRANSFER_FINISHING'; i++) {
+        await new Promise((r) => setTimeout(r, DOWNLOAD_RETRY_MS));
+        begun = await this.request(AgentEvents.updateBegin, sealer.begin);
       }
-      return last;
+      if (!begun.ok) {
+        // This header's nonce is known to the coordinator only through this site: after a cut during the
+        // coordinator's verdict, "used" means it stored this very update.
+        if (resumed && begun.error.code === 'NONCE_REUSED')
+          return { ok: false, error: { code: 'DUPLICATE_UPDATE', message: 'stored before the reconnect' } };
+        if (begun.error.code !== 'SITE_NOT_IDENTIFIED') sealer.dispose();
+        return begun;
+      }
+      const { chunks, resumeFrom } = UpdateBeginReply.parse(begun);
+      window ??= new ChunkWindow(chunks, TRANSFER_WINDOW);
+      window.resumeAt(resumeFrom);
+      if (resumed) this.log.info(`${label}: resuming the upload at chunk ${resumeFrom}/${chunks}`);
+      let verdict: Ack<Record<string, unknown>> | undefined;
+      try {
+        await runWindow(window, async (index) => {
+          const reply = await this.request(AgentEvents.updateChunk, { nonce, index }, sealer.seal(index));
+          if (!reply.ok) throw new RefusedReply(reply);
+          if (!('received' in reply)) verdict = reply;
+        });
+      } catch (err) {
+        if (!(err instanceof RefusedReply)) throw err; // connection trouble: re-sent after the reconnect
+        sealer.dispose();
+        return err.reply;
+      }
+      sealer.dispose();
+      return (
+        verdict ?? {
+          ok: false,
+          error: { code: 'NO_VERDICT', message: 'every chunk was acknowledged, but no verdict came' },
+        }
+      );
     };
   }
 
-  private onTask(payload: unknown, blob: unknown): void {
+  /** Resolves once this connection's hello was acknowledged (at once if it already is). */
+  private whenIdentified(): Promise<void> {
+    if (this.identified || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.identifiedWaiters.push(resolve));
+  }
+
+  /**
+   * The task's global model: from this site's disk when it holds the digest, otherwise pulled in chunks with
+   * up to TRANSFER_WINDOW in flight, written at their offsets, and kept only when the whole hashes to the
+   * digest the coordinator signed. A cut connection resumes after the reconnect from the chunks received.
+   */
+  private async globalModel(offer: ModelOffer, label: string): Promise<Uint8Array> {
+    const { sha256, bytes } = offer;
+    if (await this.models.has(sha256, bytes)) {
+      this.log.info(
+        `${label}: global model ${sha256.slice(0, 12)} already on this site's disk; not downloaded`,
+      );
+      return this.models.read(sha256);
+    }
+    const chunkBytes = Math.min(this.options.chunkBytes ?? DEFAULT_MODEL_CHUNK_BYTES, MODEL_CHUNK_MAX_BYTES);
+    const window = new ChunkWindow(chunkCount(bytes, chunkBytes), TRANSFER_WINDOW);
+    const part = await this.models.open(sha256, bytes);
+    this.log.info(
+      `${label}: downloading global model ${sha256.slice(0, 12)} (${bytes} bytes, ${window.chunks} chunks)`,
+    );
+    try {
+      for (let attempt = 1; ; attempt++) {
+        await this.whenIdentified();
+        if (this.closed) throw new Error('the agent is stopping');
+        if (attempt > 1)
+          this.log.info(
+            `${label}: resuming the download of global model ${sha256.slice(0, 12)} at chunk ${window.prefix}/${window.chunks} (${window.acknowledged} received)`,
+          );
+        try {
+          await runWindow(window, async (index) => {
+            const reply = await this.request(AgentEvents.modelChunk, { sha256, index, chunkBytes });
+            if (!reply.ok) throw new RefusedReply(reply);
+            const chunk = ModelChunkReply.parse(reply);
+            const { offset, length } = chunkRange(bytes, chunkBytes, index);
+            if (chunk.index !== index || chunk.bytes.length !== length)
+              throw new Error(
+                `chunk ${index} came back as chunk ${chunk.index} of ${chunk.bytes.length} bytes`,
+              );
+            await part.write(offset, chunk.bytes);
+          });
+          break;
+        } catch (err) {
+          // Refusals that a reconnect explains (the coordinator restarted and has not re-offered it yet) are retried.
+          const code = err instanceof RefusedReply ? err.reply.error.code : undefined;
+          if (code && code !== 'MODEL_NOT_OFFERED' && code !== 'SITE_NOT_IDENTIFIED') throw err;
+          if (attempt >= DOWNLOAD_ATTEMPTS)
+            throw new Error(`the global model could not be downloaded: ${(err as Error).message}`);
+          this.log.warn(`${label}: model download interrupted (${(err as Error).message}); will resume`);
+          await new Promise((r) => setTimeout(r, DOWNLOAD_RETRY_MS));
+        }
+      }
+      await part.finish();
+    } catch (err) {
+      await part.discard();
+      throw err;
+    }
+    this.log.info(`${label}: global model ${sha256.slice(0, 12)} downloaded and verified`);
+    return this.models.read(sha256);
+  }
+
+  private onTask(payload: unknown, rawOffer: unknown): void {
     const { identity, home } = this.options;
     const check = checkTask(payload, identity.coordinator.signingPublicKey, (studyId, hash) =>
       home.isApproved(studyId, hash),
     );
-    if (!(blob instanceof Uint8Array) || (!check.ok && !check.task)) {
+    const offer = ModelOffer.safeParse(rawOffer);
+    if (!check.ok && !check.task) {
       // Unsigned, forged or malformed: not from our coordinator, so nothing to answer.
-      this.log.error(`ignored a task: ${check.ok ? 'weights missing' : check.reason}`);
+      this.log.error(`ignored a task: ${check.reason}`);
       return;
     }
     const task = check.task!;
+    if (!offer.success || offer.data.sha256 !== task.globalSha256) {
+      this.log.error(`ignored a task: its model offer is missing or does not match the signed global sha256`);
+      return;
+    }
     if (this.seenTasks.has(task.taskId)) return; // already queued, running or done (coordinator re-sent after a reconnect)
     this.seenTasks.add(task.taskId);
-    const weights = new Uint8Array(blob); // own copy: the socket's buffer may be reused
     const refusal = check.ok ? null : check.reason;
-    this.queue = this.queue.then(() => this.runTask(task, weights, refusal)).catch(() => undefined);
+    this.queue = this.queue.then(() => this.runTask(task, offer.data, refusal)).catch(() => undefined);
   }
 
-  private async runTask(task: Task, weights: Uint8Array, refusal: string | null): Promise<void> {
+  private async runTask(task: Task, offer: ModelOffer, refusal: string | null): Promise<void> {
     const label = `study ${task.studyId.slice(0, 8)} round ${task.round}`;
     try {
       if (refusal) throw new TaskRefusedError(refusal);
+      const weights = await this.globalModel(offer, label);
       if (task.kind === 'train') {
         this.log.info(`${label}: training ${task.plan.training.epochs} epoch(s)`);
         const result = await this.executor.train(
@@ -232,7 +364,7 @@ export class AgentClient {
         this.log.info(
           `${label}: trained, mean loss ${result.meta.trainLoss.toFixed(4)} on ${result.meta.samples} case(s); sending the encrypted update`,
         );
-        await this.deliver(`update for ${label}`, this.sendUpdate(result));
+        await this.deliver(`update for ${label}`, this.sendUpdate(result, `update for ${label}`));
       } else {
         this.log.info(`${label}: scoring the global model on this site's validation cases`);
         const report: MetricsReport = await this.executor.evaluate(task, weights, (p) =>

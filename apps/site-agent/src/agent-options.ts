@@ -21,6 +21,13 @@ export const RunOptions = z.strictObject({
   seed: z.coerce.number().int().min(0).default(0),
   /** Memory this site gives one training step, MiB; sent in the data fingerprint so the plan fits here. */
   memoryMb: z.coerce.number().positive().optional(),
+  /** Bytes per chunk of update uploads and model downloads (one socket message each): smaller for slow links. */
+  chunkBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(512 * 1024)
+    .optional(),
   verbose: z.boolean().default(false),
   /** Plain log lines instead of a redrawn progress line (for files and CI). */
   plain: z.boolean().default(false),

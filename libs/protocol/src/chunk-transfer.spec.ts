@@ -1,4 +1,4 @@
-import { ChunkLedger, ChunkWindow, TransferError, chunkCount, chunkRange } from './chunk-transfer';
+import { ChunkLedger, ChunkWindow, TransferError, chunkCount, chunkRange, runWindow } from './chunk-transfer';
 
 function code(fn: () => unknown): string {
   try {
@@ -114,5 +114,32 @@ describe('the receiver ledger', () => {
     expect(code(() => l.claim(2))).toBe('DUPLICATE_CHUNK');
     expect(l.settle(2, again)).toBe(true);
     expect(l.prefix).toBe(3);
+  });
+});
+
+describe('running a window', () => {
+  it('keeps at most `window` requests in flight, stops at a failure, and resumes where it stopped', async () => {
+    const w = new ChunkWindow(8, 3);
+    const got = new Set<number>();
+    let active = 0;
+    let most = 0;
+    const send = (failAt: number | undefined) => async (i: number) => {
+      active++;
+      most = Math.max(most, active);
+      await new Promise((r) => setImmediate(r));
+      active--;
+      if (i === failAt) throw new Error('connection lost');
+      if (got.has(i)) throw new Error(`chunk ${i} sent twice`);
+      got.add(i);
+    };
+    await expect(runWindow(w, send(4))).rejects.toThrow('connection lost');
+    expect(most).toBe(3);
+    expect(w.pending).toBe(0);
+    const before = w.acknowledged;
+    expect(before).toBeGreaterThan(0);
+    expect(got.has(4)).toBe(false);
+    await runWindow(w, send(undefined));
+    expect(w.complete).toBe(true);
+    expect([...got].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 });

@@ -197,3 +197,40 @@ export class ChunkLedger {
     return this.cursor;
   }
 }
+
+/**
+ * Runs `window` until every chunk is acknowledged or a request fails: `send(index)` resolving acknowledges
+ * that chunk, rejecting releases it. After the first failure no new chunk starts; once the requests in flight
+ * settle, the failure is thrown and the window holds exactly what was acknowledged, so running it again
+ * (after a reconnect) goes on from there.
+ */
+export async function runWindow(window: ChunkWindow, send: (index: number) => Promise<void>): Promise<void> {
+  let failed = false;
+  let failure: unknown;
+  await new Promise<void>((resolve) => {
+    let active = 0;
+    const pump = (): void => {
+      if (!failed)
+        for (let index = window.take(); index !== undefined; index = window.take()) {
+          const i = index;
+          active++;
+          send(i)
+            .then(
+              () => window.ack(i),
+              (err: unknown) => {
+                window.release(i);
+                if (!failed) failure = err;
+                failed = true;
+              },
+            )
+            .finally(() => {
+              active--;
+              pump();
+            });
+        }
+      if (active === 0) resolve();
+    };
+    pump();
+  });
+  if (failed) throw failure;
+}

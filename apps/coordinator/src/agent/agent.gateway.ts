@@ -1,4 +1,4 @@
-import { Inject } from '@nestjs/common';
+import { Inject, type OnModuleDestroy } from '@nestjs/common';
 import {
   WebSocketGateway,
   type OnGatewayConnection,
@@ -12,6 +12,7 @@ import {
   AgentHello,
   FedsegError,
   MetricsReport,
+  ModelChunkRequest,
   PlanRequest,
   SecAggDeclined,
   TaskDeclined,
@@ -34,7 +35,7 @@ import { toErrorBody } from '../common/error-body';
 import { childLogger } from '../common/logger';
 import type { CoordinatorConfig } from '../config/coordinator-config';
 import { ConsentService } from '../consent/consent.service';
-import { COORDINATOR_CONFIG } from '../core/tokens';
+import { BLOB_STORE, COORDINATOR_CONFIG } from '../core/tokens';
 import type { CoordinatorIdentity } from '../identity/coordinator-identity';
 import { COORDINATOR_IDENTITY } from '../identity/identity.tokens';
 import { RoundEvents } from '../rounds/round-events';
@@ -46,18 +47,18 @@ import { StudiesRepository } from '../studies/studies.repository';
 import { AgentAuthenticator, type AuthenticatedSite } from './agent-authenticator';
 import { ConnectChallenges } from './connect-challenges';
 import { faultPoint } from '../ops/fault-points';
+import type { BlobStore } from '../storage/blob-store';
+import { ModelOffers } from './model-offers';
+import { UpdateTransfers } from './update-transfers';
 
 type AckFn = (reply: Ack<Record<string, unknown>>) => void;
 
 const Binary = z.instanceof(Uint8Array, { message: 'expected a binary attachment' });
 const KNOWN_EVENTS = new Set<string>(Object.values(AgentEvents));
-/** Transfers one socket may have open at once (one per study it trains for, with room for a retry). */
-const MAX_OPEN_TRANSFERS = 4;
 
 interface SocketState {
   site: AuthenticatedSite;
   hello?: AgentHello;
-  transfers: Map<string, UpdateOpener>;
 }
 
 /**
@@ -67,8 +68,14 @@ interface SocketState {
  * never takes the process down.
  */
 @WebSocketGateway({ namespace: '/agent' })
-export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+export class AgentGateway
+  implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy
+{
   private readonly log = childLogger('agent-gateway');
+  /** Global models pulled in chunks by the sites their tasks went to. */
+  private readonly models: ModelOffers;
+  /** Update uploads in progress, resumable across a site's connections. */
+  private readonly transfers: UpdateTransfers;
 
   constructor(
     private readonly sites: SitesRepository,
@@ -86,7 +93,15 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly fingerprints: FingerprintService,
     @Inject(COORDINATOR_IDENTITY) private readonly identity: CoordinatorIdentity,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
-  ) {}
+    @Inject(BLOB_STORE) blobs: BlobStore,
+  ) {
+    this.models = new ModelOffers(blobs);
+    this.transfers = new UpdateTransfers(blobs);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.transfers.close();
+  }
 
   afterInit(nsp: Namespace): void {
     nsp.use((socket, next) => {
@@ -95,7 +110,7 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
         .authenticate(socket.handshake.auth, source, (nonce) => this.challenges.consume(nonce))
         .then(
           (site) => {
-            socket.data.state = { site, transfers: new Map() } satisfies SocketState;
+            socket.data.state = { site } satisfies SocketState;
             next();
           },
           (err: unknown) => {
@@ -147,12 +162,15 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       });
       this.registry.connect(state.site.siteId, hello, {
         connectionId: socket.id,
+        // The task names the model by digest; the agent pulls the chunks it lacks (model:chunk), if any.
         sendTask: (signed: SignedTask, weights: Uint8Array) => {
-          this.metrics.bytesOut.inc(weights.byteLength);
-          socket.emit(
-            AgentEvents.task,
-            signed,
-            Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength),
+          this.models.offer(state.site.siteId, signed.task.globalSha256, weights).then(
+            (offer) => socket.emit(AgentEvents.task, signed, offer),
+            (err: unknown) =>
+              this.log.error(
+                { site: state.site.name, err: err instanceof Error ? err.message : String(err) },
+                'cannot offer the global model; the task was not sent',
+              ),
           );
         },
         sendSecAgg: (request: SignedSecAggRequest) => socket.emit(AgentEvents.secAggRequest, request),
@@ -161,6 +179,7 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
         close: (reason: string) => {
           socket.emit(AgentEvents.protocolError, { code: 'SITE_REVOKED', message: reason });
           socket.disconnect(true);
+          void this.models.forget(state.site.siteId);
         },
       });
       this.log.info(
@@ -168,6 +187,16 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
         'site connected',
       );
       return { siteId: state.site.siteId, coordinatorFingerprint: this.identity.fingerprint };
+    });
+    this.on(socket, AgentEvents.modelChunk, async ([payload]) => {
+      const site = this.helloed(socket);
+      const request = parseOrThrow(ModelChunkRequest, payload, `${AgentEvents.modelChunk} message`);
+      const bytes = await this.models.chunk(site.siteId, request);
+      this.metrics.bytesOut.inc(bytes.byteLength);
+      return {
+        index: request.index,
+        bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      };
     });
     this.on(socket, AgentEvents.updateBegin, async ([payload]) => {
       const site = this.helloed(socket);
@@ -177,44 +206,34 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
           'SITE_MISMATCH',
           `This connection is site ${site.name}; it cannot send another site's update.`,
         );
-      if (state.transfers.has(begin.header.nonce))
-        throw new FedsegError('NONCE_REUSED', 'An update with this nonce is already being received.');
-      if (state.transfers.size >= MAX_OPEN_TRANSFERS)
-        throw new FedsegError(
-          'TOO_MANY_TRANSFERS',
-          `At most ${MAX_OPEN_TRANSFERS} updates may be in flight per connection.`,
-        );
       const opener = new UpdateOpener(begin, {
         siteSigningPublicKey: site.signingPublicKey,
         coordinatorAgreementSecretKey: this.identity.secret.agreementSecretKey,
       });
-      await this.updates.precheck(site, opener.header, this.config.maxUpdateBytes);
-      state.transfers.set(begin.header.nonce, opener);
-      return { chunks: opener.header.chunks };
+      try {
+        await this.updates.precheck(site, opener.header, this.config.maxUpdateBytes);
+        const { resumeFrom } = await this.transfers.begin(site.siteId, socket.id, opener);
+        if (resumeFrom > 0)
+          this.log.info(
+            { site: site.name, resumeFrom, chunks: opener.header.chunks },
+            'update transfer resumed after a reconnect',
+          );
+        return { chunks: opener.header.chunks, resumeFrom };
+      } catch (err) {
+        opener.dispose();
+        throw err;
+      }
     });
     this.on(socket, AgentEvents.updateChunk, async ([payload, blob]) => {
       const site = this.helloed(socket);
       const chunk = parseOrThrow(UpdateChunk, payload, `${AgentEvents.updateChunk} message`);
       const bytes = parseOrThrow(Binary, blob, `${AgentEvents.updateChunk} bytes`);
-      const opener = state.transfers.get(chunk.nonce);
-      if (!opener)
-        throw new FedsegError(
-          'TRANSFER_NOT_FOUND',
-          'No update transfer with this nonce is open on this connection; send update:begin first.',
-        );
-      try {
-        opener.addChunk(chunk.index, bytes);
-      } catch (err) {
-        state.transfers.delete(chunk.nonce); // a bad chunk ends the transfer: the agent starts over
-        throw err;
-      }
-      if (!opener.complete) {
+      const outcome = await this.transfers.chunk(socket.id, chunk.nonce, chunk.index, bytes);
+      if (!outcome.done) {
         faultPoint('mid-upload');
-        return { received: chunk.index };
+        return { received: chunk.index, prefix: outcome.prefix };
       }
-      state.transfers.delete(chunk.nonce);
-      const plaintext = opener.finish();
-      const h = opener.header;
+      const h = outcome.header;
       return this.updates.submitUpdate(
         site,
         {
@@ -226,7 +245,7 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
           trainLoss: h.trainLoss,
           steps: h.steps,
         },
-        plaintext,
+        outcome.plaintext,
         h.nonce,
       );
     });

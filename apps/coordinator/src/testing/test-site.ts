@@ -2,6 +2,10 @@ import { io, type Socket } from 'socket.io-client';
 import {
   AgentEvents,
   ConnectChallenge,
+  DEFAULT_MODEL_CHUNK_BYTES,
+  ModelChunkReply,
+  ModelOffer,
+  chunkCount,
   EnrollReply,
   connectAuth,
   enrollRequest,
@@ -103,6 +107,30 @@ export function helloFor(site: { name: string }) {
     maxConcurrentStudies: 2,
     dataSummary: { trainCases: 3, valCases: 1 },
   };
+}
+
+/**
+ * Pulls the global model a task offers (its second argument), chunk after chunk, into memory, and checks
+ * nothing: what a test site then does with the bytes is the test's business.
+ */
+export async function fetchOfferedModel(
+  socket: Socket,
+  rawOffer: unknown,
+  chunkBytes = DEFAULT_MODEL_CHUNK_BYTES,
+): Promise<Uint8Array> {
+  const offer = ModelOffer.parse(rawOffer);
+  const out = new Uint8Array(offer.bytes);
+  for (let index = 0; index < chunkCount(offer.bytes, chunkBytes); index++) {
+    const reply = await sendWithAck(socket, AgentEvents.modelChunk, {
+      sha256: offer.sha256,
+      index,
+      chunkBytes,
+    });
+    if (!reply.ok)
+      throw new Error(`model chunk ${index} refused: ${reply.error.code} ${reply.error.message}`);
+    out.set(ModelChunkReply.parse(reply).bytes, index * chunkBytes);
+  }
+  return out;
 }
 
 export { AgentEvents };

@@ -60,6 +60,7 @@ export async function runCommand(
       dataSummary: { trainCases, valCases },
       agentVersion: AGENT_VERSION,
       memoryMb: options.memoryMb,
+      chunkBytes: options.chunkBytes,
     },
     thread,
     log,
