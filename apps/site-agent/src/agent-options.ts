@@ -4,6 +4,67 @@ import { EnrollmentTokenText, SiteName } from '@fedseg/protocol';
 const CoordinatorUrl = z.url({ message: 'must be a URL such as https://coordinator.example.org:4800' });
 const Home = z.string().min(1).optional();
 
+/**
+ * An HTTP(S) forward proxy: http://[user:password@]host:port or https://... (TLS to the proxy itself). Only a
+ * scheme, credentials, host and port: anything else is a typo that would otherwise send traffic elsewhere.
+ */
+export const ProxyUrl = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${text.replace(/\/\/[^@/]*@/, '//***@')}" is not a proxy URL; expected http://host:port or http://user:password@host:port`,
+      });
+      return z.NEVER;
+    }
+    if (
+      !['http:', 'https:'].includes(url.protocol) ||
+      !url.hostname ||
+      (url.pathname !== '/' && url.pathname !== '') ||
+      url.search ||
+      url.hash
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `proxy ${url.protocol}//${url.host}${url.pathname} is not supported; expected http://host:port or https://host:port (an HTTP CONNECT proxy, no path)`,
+      });
+      return z.NEVER;
+    }
+    return url;
+  });
+
+/** How the agent leaves the site's network: proxy variables as curl and most tools read them. */
+export const ProxySettings = z.strictObject({
+  /** --proxy / FEDSEG_PROXY: this proxy for every coordinator URL, whatever the scheme. */
+  proxy: ProxyUrl.optional(),
+  /** HTTPS_PROXY: for https:// coordinators. */
+  httpsProxy: ProxyUrl.optional(),
+  /** HTTP_PROXY: for http:// coordinators. */
+  httpProxy: ProxyUrl.optional(),
+  /** NO_PROXY: comma-separated hosts (example.org, .example.org, *.example.org, host:port, *) reached directly. */
+  noProxy: z.string().default(''),
+  /** How long a proxy may take to answer CONNECT. */
+  proxyConnectTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(20_000),
+});
+export type ProxySettings = z.infer<typeof ProxySettings>;
+
+/** The proxy environment, lower-case names first (as curl: upper-case HTTP_PROXY can be set by CGI headers). */
+export function proxySettingsFrom(env: NodeJS.ProcessEnv, flag?: string): Record<string, unknown> {
+  const pick = (name: string) => env[name.toLowerCase()] || env[name] || undefined;
+  return {
+    proxy: flag ?? (env.FEDSEG_PROXY || undefined),
+    httpsProxy: pick('HTTPS_PROXY'),
+    httpProxy: pick('HTTP_PROXY'),
+    noProxy: pick('NO_PROXY'),
+    proxyConnectTimeoutMs: env.FEDSEG_PROXY_CONNECT_TIMEOUT_MS || undefined,
+  };
+}
+
 /** `fedseg-agent run` options: flags first, then FEDSEG_* environment variables, then defaults. */
 export const RunOptions = z.strictObject({
   /** Defaults to the coordinator the site enrolled with. */
@@ -31,6 +92,8 @@ export const RunOptions = z.strictObject({
   verbose: z.boolean().default(false),
   /** Plain log lines instead of a redrawn progress line (for files and CI). */
   plain: z.boolean().default(false),
+  /** An HTTP(S) proxy for the coordinator connection; overrides HTTPS_PROXY/HTTP_PROXY (see ProxySettings). */
+  proxy: ProxyUrl.optional(),
 });
 export type RunOptions = z.infer<typeof RunOptions>;
 
@@ -95,6 +158,7 @@ export function runOptionsFrom(argv: readonly string[], env: NodeJS.ProcessEnv):
     home: env.FEDSEG_AGENT_HOME,
     data: env.FEDSEG_DATA,
     backend: env.FEDSEG_BACKEND,
+    proxy: env.FEDSEG_PROXY || undefined,
     ...flags,
   };
 }

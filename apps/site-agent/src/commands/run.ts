@@ -4,6 +4,8 @@ import { RunOptions, runOptionsFrom } from '../agent-options';
 import { consoleLog } from '../console-log';
 import { ComputeThread } from '../compute/compute-thread';
 import { AgentHome, defaultAgentHome } from '../identity-store';
+import { describeRoute } from '../agent-socket';
+import { parseProxySettings } from '../proxy-route';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -28,12 +30,22 @@ export async function runCommand(
     return 2;
   }
   const coordinator = options.coordinator ?? identity.coordinatorUrl;
+  // --proxy travels as FEDSEG_PROXY, the variable agentSocket reads (AgentClient builds the socket).
+  if (options.proxy) process.env.FEDSEG_PROXY = options.proxy.href;
+  let route: string;
+  try {
+    route = describeRoute(coordinator, parseProxySettings(process.env));
+  } catch (err) {
+    io.err(`fedseg-agent run: ${(err as Error).message}`);
+    return 2;
+  }
   const log = consoleLog(identity.siteName, options);
   // Echo the configuration (nothing here is secret; file names stay local).
   log.info(
     `fedseg-agent ${AGENT_VERSION}: site ${identity.siteName}, coordinator ${coordinator} (key ${identity.coordinatorFingerprint}), data ${options.data}, backend ${options.backend}, ` +
       `validation ${Math.round(options.valFraction * 100)}%, up to ${options.maxConcurrentStudies} studies at once`,
   );
+  log.info(`network: ${route}`);
   // tfjs and the volumes live in a worker thread; this thread keeps the socket (heartbeats, acks) responsive.
   const { thread, backend, kernels, trainCases, valCases } = await ComputeThread.start(
     {

@@ -1,0 +1,2 @@
+/** What other projects may use of the agent (the end-to-end tests): its authenticated, proxy-aware socket. */
+export { agentSocket, connected, type SocketIdentity } from './agent-socket';
