@@ -38,7 +38,7 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Runni
         }
       : {}),
   });
-  app.useWebSocketAdapter(new CoordinatorIoAdapter(app, config.maxMessageBytes));
+  app.useWebSocketAdapter(new CoordinatorIoAdapter(app, config.maxMessageBytes, config));
   app.useGlobalFilters(new FedsegErrorFilter());
   app.enableShutdownHooks();
   const bootstrapAdminToken = await app.get(UsersService).bootstrapAdmin();

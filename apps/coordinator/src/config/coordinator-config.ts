@@ -29,6 +29,15 @@ export const CoordinatorConfig = z
     /** Per remote address and minute: failed authentications, enrollment attempts, socket connection attempts. */
     authAttemptsPerMinute: z.coerce.number().int().min(1).default(30),
     connectAttemptsPerMinute: z.coerce.number().int().min(1).default(120),
+    /**
+     * socket.io heartbeat: the coordinator pings every agent this often and the agent answers, so both
+     * directions carry a packet at least this often however long local training runs. Hospital proxies and NATs
+     * drop flows idle for a minute or more (peers see idle disconnects after 4-10 min of local work); 25 s
+     * stays under those.
+     */
+    pingIntervalMs: z.coerce.number().int().min(1_000).max(300_000).default(25_000),
+    /** How long an agent may take to answer a ping before its connection counts as lost. */
+    pingTimeoutMs: z.coerce.number().int().min(1_000).max(600_000).default(60_000),
   })
   .refine((c) => (c.tlsCertFile === undefined) === (c.tlsKeyFile === undefined), {
     path: ['tlsKeyFile'],
@@ -52,6 +61,8 @@ export function coordinatorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
       tlsKeyFile: env.FEDSEG_TLS_KEY || undefined,
       authAttemptsPerMinute: env.FEDSEG_AUTH_ATTEMPTS_PER_MINUTE,
       connectAttemptsPerMinute: env.FEDSEG_CONNECT_ATTEMPTS_PER_MINUTE,
+      pingIntervalMs: env.FEDSEG_PING_INTERVAL_MS,
+      pingTimeoutMs: env.FEDSEG_PING_TIMEOUT_MS,
     },
     'coordinator environment',
   );
