@@ -82,6 +82,11 @@ export const StudyConfig = z
       .min(1_000)
       .max(7 * 24 * 3_600_000)
       .default(5 * 60_000),
+    /**
+     * Rounds that may fail in a row (too few updates by the deadline, an aggregation error, masks that cannot
+     * be removed) before the study pauses; each retry is a new round from the unchanged model. 0: pause at once.
+     */
+    roundRetries: z.int().min(0).max(1_000).default(0),
     /** How long the study waits for minSites to be connected before a round, before pausing. */
     siteWaitMs: z
       .int()

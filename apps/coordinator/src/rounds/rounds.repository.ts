@@ -23,6 +23,10 @@ export interface MetricInput {
   samples?: number | null;
 }
 
+/** The repository's row types, so that callers need not know Prisma. */
+export type RoundRecord = Round;
+export type UpdateRecord = SiteUpdate;
+
 /** A row with this unique key exists already; `fields` names the key's columns (Prisma stays in here). */
 export class DuplicateRowError extends Error {
   constructor(readonly fields: string) {
@@ -108,6 +112,25 @@ export class RoundsRepository {
 
   updatesOf(roundId: string, db: Db = this.prisma): Promise<SiteUpdate[]> {
     return db.siteUpdate.findMany({ where: { roundId }, orderBy: { receivedAt: 'asc' } });
+  }
+
+  /** Sites with an accepted (not rejected) update in the round: a small query, for every wakeup of a round. */
+  async answeredSites(roundId: string): Promise<Set<string>> {
+    const rows = await this.prisma.siteUpdate.findMany({
+      where: { roundId, status: { not: 'rejected' } },
+      select: { siteId: true },
+    });
+    return new Set(rows.map((r) => r.siteId));
+  }
+
+  /** How many of the study's latest rounds failed in a row (0 when the latest did not fail). */
+  async trailingFailures(studyId: string, db: Db = this.prisma): Promise<number> {
+    const latest = await db.round.findFirst({
+      where: { studyId, status: { not: 'failed' } },
+      orderBy: { index: 'desc' },
+      select: { index: true },
+    });
+    return db.round.count({ where: { studyId, status: 'failed', index: { gt: latest?.index ?? 0 } } });
   }
 
   createUpdate(

@@ -1,4 +1,3 @@
-import type { Round, SiteUpdate } from '@prisma/client';
 import {
   AggregationError,
   StreamingAggregator,
@@ -22,7 +21,14 @@ import type { SiteRegistry } from '../sites/site-registry.service';
 import type { StudiesRepository, StudyRecord } from '../studies/studies.repository';
 import type { GlobalModel, GlobalModelService } from './global-model.service';
 import type { RoundEvents } from './round-events';
-import type { MetricInput, RoundsRepository } from './rounds.repository';
+import type { MetricInput, RoundRecord as Round, RoundsRepository, UpdateRecord } from './rounds.repository';
+import {
+  RECONNECT_GRACE_MS,
+  afterRoundFailure,
+  decideRound,
+  stepRound,
+  type RoundState,
+} from './round-engine';
 import {
   PHASE_OF_STATUS,
   decidePhase,
@@ -68,6 +74,7 @@ export class StudyRunner {
   private sentOn = new Map<string, string>();
   private declined = new Set<string>();
   private readonly offRegistry: () => void;
+  private readonly startedAt = Date.now();
   readonly done: Promise<void>;
 
   constructor(
@@ -136,9 +143,7 @@ export class StudyRunner {
         }
         if (study.config.secureAggregation && isSecAggStatus(round.status))
           await this.secureAggregationPhase(study, round, round.status);
-        else if (round.status === 'training') await this.collectUpdates(study, round);
-        else if (round.status === 'aggregating') await this.aggregate(study, round);
-        else if (round.status === 'evaluating') await this.collectEvaluations(study, round);
+        else await this.driveRound(study, round);
       }
     } catch (err) {
       log.error({ err, studyId: this.studyId }, 'study runner failed; the study is paused');
@@ -346,63 +351,137 @@ export class StudyRunner {
     );
   }
 
-  private async collectUpdates(study: StudyRecord, round: Round): Promise<void> {
-    const cfg = study.config;
+  /**
+   * A plain round (and a masked one from `aggregating` on), driven by the round engine: the state is read
+   * from the database and this runner's memory, decideRound says what to do, and this method does it.
+   */
+  private async driveRound(study: StudyRecord, round: Round): Promise<void> {
     this.deps.registry.markBusy(round.selectedSiteIds, study.id); // after a restart, busy marks are rebuilt here
     const global = await this.deps.globalModels.latest(study);
     while (!this.stopped) {
-      const updates = await this.deps.rounds.updatesOf(round.id);
-      const answered = new Set(updates.map((u) => u.siteId));
-      const pending = round.selectedSiteIds.filter(
-        (id) => !answered.has(id) && !this.declined.has(`train:${id}`),
-      );
-      const now = Date.now();
-      if (pending.length === 0 && updates.length >= cfg.minSites)
-        return this.transition(round, 'aggregating');
-      if (now >= round.deadlineAt.getTime() || pending.length === 0) {
-        if (updates.length >= cfg.minSites) return this.transition(round, 'aggregating');
-        return this.failRound(
-          study,
-          round,
-          `round ${round.index} got ${updates.length} update(s) before its deadline; minSites is ${cfg.minSites}`,
-        );
+      const fresh = await this.deps.studies.get(study.id);
+      let { state, effects } = decideRound(await this.roundState(fresh, round), Date.now());
+      for (let i = 0; i < effects.length; i++) {
+        const effect = effects[i]!;
+        switch (effect.type) {
+          case 'halt':
+            return;
+          case 'send-tasks': {
+            const deadline =
+              effect.kind === 'train' ? round.deadlineAt : new Date(state.evaluationDeadline ?? Date.now());
+            await this.sendTasks(study, round, effect.siteIds, effect.kind, global, deadline);
+            if (effect.kind === 'evaluate' && state.reported.size > 0) faultPoint('mid-evaluation');
+            break;
+          }
+          case 'persist-status':
+            await this.deps.rounds.setRoundStatus(round.id, effect.status);
+            break;
+          case 'aggregate': {
+            const failure = await this.aggregate(study, round, global, effect.siteIds);
+            if (!failure) return;
+            ({ state, effects } = stepRound(
+              state,
+              { type: 'aggregation-failed', reason: failure },
+              Date.now(),
+            ));
+            i = -1;
+            break;
+          }
+          case 'complete':
+            return this.completeRound(study, round);
+          case 'fail':
+            return this.failRound(study, round, effect.reason);
+          case 'wait':
+            await this.wake.wait(Math.max(0, Math.min(effect.until - Date.now(), 5_000)));
+            break;
+        }
       }
-      await this.sendTasks(study, round, pending, 'train', global, round.deadlineAt);
-      await this.wake.wait(Math.min(round.deadlineAt.getTime() - now, 5_000));
-      if ((await this.deps.studies.get(study.id)).status !== 'running') return;
     }
   }
 
-  private async transition(round: Round, status: 'aggregating'): Promise<void> {
-    await this.deps.rounds.setRoundStatus(round.id, status);
+  /** The engine's view of a round: its row, the answers recorded so far, and who is connected now. */
+  private async roundState(study: StudyRecord, round: Round): Promise<RoundState> {
+    const cfg = study.config;
+    const status =
+      round.status === 'evaluating' || round.status === 'aggregating' ? round.status : 'training';
+    const updates = await this.deps.rounds.answeredSites(round.id);
+    const evaluating = status === 'evaluating';
+    const aggregatedAt = (round.aggregatedAt ?? new Date()).getTime();
+    const evaluationMs = Math.min(cfg.evaluationDeadlineMs, cfg.roundDeadlineMs);
+    const online = new Set(round.selectedSiteIds.filter((id) => this.deps.registry.get(id)));
+    const extraEvaluators = evaluating ? new Set(await this.eligibleSites(study)) : new Set<string>();
+    for (const id of extraEvaluators) online.add(id);
+    return {
+      index: round.index,
+      status,
+      selected: round.selectedSiteIds,
+      minSites: cfg.minSites,
+      trainingDeadline: round.deadlineAt.getTime(),
+      evaluationDeadline: evaluating ? aggregatedAt + evaluationMs : null,
+      // After a coordinator restart every site is offline for a moment: the grace counts from this runner's start.
+      reconnectGraceUntil: evaluating
+        ? Math.max(aggregatedAt, this.startedAt) + Math.min(RECONNECT_GRACE_MS, evaluationMs)
+        : null,
+      updates,
+      reported: evaluating
+        ? await this.deps.rounds.siteMetricKeys(study.id, round.index, 'val')
+        : new Set<string>(),
+      declinedTraining: new Set(round.selectedSiteIds.filter((id) => this.declined.has(`train:${id}`))),
+      declinedEvaluation: new Set(
+        [...round.selectedSiteIds, ...extraEvaluators].filter((id) => this.declined.has(`evaluate:${id}`)),
+      ),
+      online,
+      extraEvaluators,
+      studyRunning: study.status === 'running',
+      failureReason: null,
+    };
   }
 
+  /**
+   * Marks the round FAILED with its reason (the model stays as it was). The study then retries with a new
+   * round while its roundRetries last, or pauses for a person to look.
+   */
   private async failRound(study: StudyRecord, round: Round, reason: string): Promise<void> {
-    await this.deps.rounds.transaction(async (tx) => {
+    const decision = await this.deps.rounds.transaction(async (tx) => {
       await this.deps.rounds.setRoundStatus(round.id, 'failed', { failureReason: reason }, tx);
-      await this.deps.studies.setStatus(study.id, 'paused', reason, tx);
+      const decision = afterRoundFailure(
+        study.config.roundRetries,
+        await this.deps.rounds.trailingFailures(study.id, tx),
+      );
+      if (decision.action === 'pause') await this.deps.studies.setStatus(study.id, 'paused', reason, tx);
       await this.deps.audit.record(
         {
           actor: 'system',
           action: 'round.failed',
           subject: study.id,
-          details: { round: round.index, reason },
+          details: { round: round.index, reason, next: decision.action },
         },
         tx,
       );
+      return decision;
     });
     this.deps.registry.release(round.selectedSiteIds, study.id);
     this.deps.events.emit({ type: 'round-failed', studyId: study.id, round: round.index, reason });
-    this.deps.events.emit({ type: 'study-status', studyId: study.id, status: 'paused', reason });
-    this.deps.log.warn({ studyId: study.id, round: round.index, reason }, 'round failed');
+    if (decision.action === 'pause')
+      this.deps.events.emit({ type: 'study-status', studyId: study.id, status: 'paused', reason });
+    this.deps.log.warn(
+      { studyId: study.id, round: round.index, reason, next: decision.action },
+      'round failed',
+    );
   }
 
-  private async aggregate(study: StudyRecord, round: Round): Promise<void> {
-    const global = await this.deps.globalModels.latest(study);
+  /** Aggregates exactly the given sites' updates and commits the model; returns why it could not, if so. */
+  private async aggregate(
+    study: StudyRecord,
+    round: Round,
+    global: GlobalModel,
+    siteIds: readonly string[],
+  ): Promise<string | null> {
     // In site order, not arrival order: float32 sums depend on their order, and a round must give the same
     // model however the network ordered the updates (a plain run's rounds then repeat bit for bit).
+    const chosen = new Set(siteIds);
     const updates = (await this.deps.rounds.updatesOf(round.id))
-      .filter((u) => u.status !== 'rejected')
+      .filter((u) => u.status !== 'rejected' && chosen.has(u.siteId))
       .sort((a, b) => (a.siteId < b.siteId ? -1 : a.siteId > b.siteId ? 1 : 0));
     let result: { weights: Float32Array; state: StrategyState | null };
     if (study.config.secureAggregation) {
@@ -410,11 +489,7 @@ export class StudyRunner {
         result = await this.deps.secure.aggregate(study, round, global, updates);
       } catch (err) {
         if (!(err instanceof AggregationError)) throw err;
-        return this.failRound(
-          study,
-          round,
-          `secure aggregation could not unmask round ${round.index}: ${err.message}`,
-        );
+        return `secure aggregation could not unmask round ${round.index}: ${err.message}`;
       }
     } else {
       try {
@@ -422,7 +497,7 @@ export class StudyRunner {
       } catch (err) {
         // A strategy that cannot aggregate these updates fails the round; retrying would fail the same way.
         if (!(err instanceof AggregationError)) throw err;
-        return this.failRound(study, round, `round ${round.index} could not be aggregated: ${err.message}`);
+        return `round ${round.index} could not be aggregated: ${err.message}`;
       }
     }
     const stored = await this.deps.globalModels.store(
@@ -499,6 +574,7 @@ export class StudyRunner {
       { studyId: study.id, round: round.index, updates: updates.length, trainLoss },
       'round aggregated',
     );
+    return null;
   }
 
   /**
@@ -511,7 +587,7 @@ export class StudyRunner {
   private async aggregatePlain(
     study: StudyRecord,
     global: GlobalModel,
-    updates: readonly SiteUpdate[],
+    updates: readonly UpdateRecord[],
   ): Promise<{ weights: Float32Array; state: StrategyState | null }> {
     const { strategy, privacy } = study.config;
     const aggregator = createAggregator(strategy, {
@@ -559,30 +635,6 @@ export class StudyRunner {
       });
     }
     return aggregator.finish();
-  }
-
-  private async collectEvaluations(study: StudyRecord, round: Round): Promise<void> {
-    const global = await this.deps.globalModels.latest(study);
-    const deadline = new Date(
-      (round.aggregatedAt ?? new Date()).getTime() +
-        Math.min(study.config.evaluationDeadlineMs, study.config.roundDeadlineMs),
-    );
-    // Every connected site of the study scores the new global model, not only the ones that trained. The
-    // selected sites are waited for until the evaluation deadline even while offline, since they may
-    // reconnect, e.g. after a coordinator restart; other sites count while they are online.
-    while (!this.stopped) {
-      const reported = await this.deps.rounds.siteMetricKeys(study.id, round.index, 'val');
-      const evaluators = new Set([...round.selectedSiteIds, ...(await this.eligibleSites(study))]);
-      const pending = [...evaluators].filter(
-        (id) => !reported.has(id) && !this.declined.has(`evaluate:${id}`),
-      );
-      if (pending.length === 0 || Date.now() >= deadline.getTime()) break;
-      if (reported.size > 0) faultPoint('mid-evaluation');
-      await this.sendTasks(study, round, pending, 'evaluate', global, deadline);
-      await this.wake.wait(Math.min(deadline.getTime() - Date.now(), 5_000));
-    }
-    if (this.stopped) return;
-    await this.completeRound(study, round);
   }
 
   private async completeRound(study: StudyRecord, round: Round): Promise<void> {

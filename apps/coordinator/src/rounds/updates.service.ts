@@ -20,6 +20,7 @@ import { RoundEvents } from './round-events';
 import { RoundSchedulerService } from './round-scheduler.service';
 import { DuplicateRowError, RoundsRepository } from './rounds.repository';
 import { taskIdFor } from './task-id';
+import { admitMetrics, admitUpdate } from './round-engine';
 import { CoordinatorMetrics } from '../ops/coordinator-metrics.service';
 import { faultPoint } from '../ops/fault-points';
 
@@ -86,16 +87,7 @@ export class UpdatesService {
   private async openRoundFor(site: SubmittingSite, studyId: string, index: number) {
     const round = await this.rounds.getRound(studyId, index);
     if (!round) throw new UpdateRejectedError('ROUND_NOT_FOUND', `Study ${studyId} has no round ${index}.`);
-    if (round.status !== 'training')
-      throw new UpdateRejectedError(
-        'ROUND_CLOSED',
-        `Round ${index} is ${round.status}; it no longer accepts updates.`,
-      );
-    if (!round.selectedSiteIds.includes(site.siteId))
-      throw new UpdateRejectedError(
-        'SITE_NOT_SELECTED',
-        `Site ${site.name} was not selected for round ${index}.`,
-      );
+    refuse(admitUpdate({ index, status: round.status, selected: round.selectedSiteIds }, site, false));
     return round;
   }
 
@@ -127,11 +119,7 @@ export class UpdatesService {
       updateId = await this.rounds.transaction(async (tx) => {
         // Under the round row's lock: an update racing the round's close is stored before it, or refused.
         const status = await this.rounds.lockRoundStatus(round.id, tx);
-        if (status !== 'training')
-          throw new UpdateRejectedError(
-            'ROUND_CLOSED',
-            `Round ${meta.round} is ${status}; it no longer accepts updates.`,
-          );
+        refuse(admitUpdate({ index: meta.round, status, selected: round.selectedSiteIds }, site, false));
         const row = await this.rounds.createUpdate(
           {
             roundId: round.id,
@@ -161,12 +149,8 @@ export class UpdatesService {
       await this.blobs.delete(key);
       if (err instanceof DuplicateRowError && err.fields.includes('nonce'))
         throw new UpdateRejectedError('NONCE_REUSED', 'This update nonce was used before. Refused.');
-      if (err instanceof DuplicateRowError) {
-        throw new UpdateRejectedError(
-          'DUPLICATE_UPDATE',
-          `Site ${site.name} already sent its update for round ${meta.round}.`,
-        );
-      }
+      if (err instanceof DuplicateRowError)
+        refuse(admitUpdate({ index: meta.round, status: 'training', selected: [site.siteId] }, site, true));
       throw err;
     }
     this.metrics.bytesIn.inc(blob.length);
@@ -255,19 +239,16 @@ export class UpdatesService {
         'ROUND_NOT_FOUND',
         `Study ${report.studyId} has no round ${report.round}.`,
       );
-    if (report.split === 'val' && round.status !== 'evaluating') {
-      throw new UpdateRejectedError(
-        'ROUND_CLOSED',
-        `Round ${report.round} is ${round.status}; it is not collecting evaluations.`,
-      );
-    }
+    refuse(admitMetrics({ index: report.round, status: round.status }, site, report.split, false));
     const already = await this.rounds.siteMetricKeys(report.studyId, report.round, report.split);
-    if (already.has(site.siteId)) {
-      throw new UpdateRejectedError(
-        'DUPLICATE_METRICS',
-        `Site ${site.name} already reported ${report.split} metrics for round ${report.round}.`,
-      );
-    }
+    refuse(
+      admitMetrics(
+        { index: report.round, status: round.status },
+        site,
+        report.split,
+        already.has(site.siteId),
+      ),
+    );
     // `cases` is always written, so a site whose metrics are all undefined (NaN: empty masks) still counts as reported.
     const rows = Object.entries({ ...report.metrics, cases: report.samples })
       .filter(([, value]) => Number.isFinite(value))
@@ -290,4 +271,9 @@ export class UpdatesService {
     });
     this.scheduler.notify(report.studyId);
   }
+}
+
+/** Throws the round engine's refusal, if it has one. */
+function refuse(refusal: { code: string; message: string } | null): void {
+  if (refusal) throw new UpdateRejectedError(refusal.code, refusal.message);
 }
