@@ -1,4 +1,5 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { z } from 'zod';
 import { describeKernels, initBackend } from '@fedseg/models';
 import type { AgentLog } from '../console-log';
 import { loadSiteData, type SiteData } from '../site-data';
@@ -16,6 +17,10 @@ import type { ComputeReply, ComputeRequest } from './compute-messages';
  * long CPU-bound evaluation would block it) before each evaluation, so an end-to-end test can show that the
  * connection survives a slow evaluation without computing for minutes. Read only here; never set it in
  * production.
+ *
+ * Test-only knob: FEDSEG_TEST_COMPUTE_EXIT=train|evaluate|fingerprint makes the agent's first compute thread exit
+ * (code 70, as a crash would end it) when that request arrives, so a test can show the socket thread declines
+ * the task and restarts the thread; a restarted thread ignores it. Never set it in production.
  */
 const port = parentPort;
 if (!port) throw new Error('compute-worker.ts runs only as a worker thread (see compute-thread.ts)');
@@ -34,12 +39,26 @@ let executor: TaskExecutor | undefined;
 let siteData: SiteData | undefined;
 const pendingMasks = new Map<number, { resolve(ring: Uint32Array): void; reject(err: Error): void }>();
 
+const TestComputeExit = z.enum(['train', 'evaluate', 'fingerprint']).optional();
+const testExitAt = ((): z.infer<typeof TestComputeExit> => {
+  const raw = process.env.FEDSEG_TEST_COMPUTE_EXIT || undefined;
+  const parsed = TestComputeExit.safeParse(raw);
+  if (!parsed.success)
+    throw new Error(`FEDSEG_TEST_COMPUTE_EXIT=${raw} is not one of train, evaluate, fingerprint (test only)`);
+  const restarts = z.object({ restarts: z.int().min(0) }).parse(workerData).restarts;
+  return restarts === 0 ? parsed.data : undefined;
+})();
+
 function testEvaluationDelayMs(): number {
   const ms = Number(process.env.FEDSEG_TEST_EVALUATION_DELAY_MS ?? 0);
   return Number.isFinite(ms) && ms > 0 ? ms : 0;
 }
 
 async function handle(request: ComputeRequest): Promise<void> {
+  if (testExitAt !== undefined && request.type === testExitAt) {
+    log.warn(`FEDSEG_TEST_COMPUTE_EXIT: the compute thread exits on ${request.type} (test only)`);
+    process.exit(70);
+  }
   switch (request.type) {
     case 'init': {
       try {
