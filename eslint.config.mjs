@@ -35,7 +35,11 @@ export default tseslint.config(
               onlyDependOnLibsWithTags: ['scope:protocol'],
               bannedExternalImports: pureTs,
             },
-            { sourceTag: 'scope:models', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:imaging'] },
+            // models loads the optional addon at run time; it imports only the addon's types.
+            {
+              sourceTag: 'scope:models',
+              onlyDependOnLibsWithTags: ['scope:protocol', 'scope:imaging', 'scope:native'],
+            },
           ],
         },
       ],
