@@ -16,7 +16,7 @@ import type { ComputeReply, ComputeRequest } from './compute-messages';
  * Test-only knob: FEDSEG_TEST_EVALUATION_DELAY_MS blocks this thread for that long (Atomics.wait, the way a
  * long CPU-bound evaluation would block it) before each evaluation, so an end-to-end test can show that the
  * connection survives a slow evaluation without computing for minutes. Read only here; never set it in
- * production.
+ * production. FEDSEG_TEST_TRAINING_DELAY_MS does the same before each local training (`npm run soak:long-local`).
  *
  * Test-only knob: FEDSEG_TEST_COMPUTE_EXIT=train|evaluate|fingerprint makes the agent's first compute thread exit
  * (code 70, as a crash would end it) when that request arrives, so a test can show the socket thread declines
@@ -108,6 +108,13 @@ async function runTask(request: Extract<ComputeRequest, { type: 'train' | 'evalu
   try {
     if (!executor) throw new Error('the compute thread has not loaded the site data');
     if (request.type === 'train') {
+      const trainDelayMs = Number(process.env.FEDSEG_TEST_TRAINING_DELAY_MS ?? 0);
+      if (Number.isFinite(trainDelayMs) && trainDelayMs > 0) {
+        log.warn(
+          `FEDSEG_TEST_TRAINING_DELAY_MS: blocking the compute thread for ${trainDelayMs} ms (test only)`,
+        );
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, trainDelayMs);
+      }
       const mask = request.masked
         ? (delta: Float32Array, weight: number) =>
             new Promise<Uint32Array>((resolve, reject) => {
