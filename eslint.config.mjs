@@ -45,4 +45,29 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Issue 19: Prisma's client, types and error codes stay inside repositories and database/.
+    files: ['apps/coordinator/src/**/*.ts'],
+    ignores: [
+      'apps/coordinator/src/**/*.repository.ts',
+      'apps/coordinator/src/database/**',
+      // Until the round engine's refactor moves them behind RoundsRepository.
+      'apps/coordinator/src/rounds/global-model.service.ts',
+      'apps/coordinator/src/rounds/secure-aggregation.service.ts',
+      'apps/coordinator/src/rounds/secure-round.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@prisma/client', message: 'Query through a repository (*.repository.ts).' }] },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'Literal[value=/^P[0-9]{4}$/]',
+          message: "A Prisma error code: map it to the repository's own error (DuplicateRowError, ...).",
+        },
+      ],
+    },
+  },
 );

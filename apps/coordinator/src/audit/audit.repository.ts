@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, type PrismaClient } from '@prisma/client';
 import { PRISMA } from '../core/tokens';
+import { dbOf, type Db, type Tx } from '../database/transactions';
 import { GENESIS_HASH, auditEntryHash, type AuditEntry } from './audit-chain';
 
-export type Db = PrismaClient | Prisma.TransactionClient;
+export type { Db } from '../database/transactions';
 
 export interface AuditInput {
   actor: string;
@@ -25,8 +26,9 @@ const AUDIT_LOCK_KEY = 0x6665_6473; // "feds"
 export class AuditRepository {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
 
-  async record(event: AuditInput, db?: Db): Promise<void> {
-    if (db && db !== this.prisma) return this.append(event, db as Prisma.TransactionClient);
+  async record(event: AuditInput, db?: Db | Tx): Promise<void> {
+    if (db && db !== this.prisma)
+      return this.append(event, dbOf(db, this.prisma) as Prisma.TransactionClient);
     await this.prisma.$transaction((tx) => this.append(event, tx));
   }
 
@@ -86,5 +88,17 @@ export class AuditRepository {
       prevHash: r.prevHash!,
       hash: r.hash!,
     }));
+  }
+
+  /** Events of one action about one subject, oldest first (a study's declined tasks, for instance). */
+  async eventsAbout(
+    action: string,
+    subject: string,
+  ): Promise<{ at: Date; actor: string; details: unknown }[]> {
+    return this.prisma.auditEvent.findMany({
+      where: { action, subject },
+      orderBy: { seq: 'asc' },
+      select: { at: true, actor: true, details: true },
+    });
   }
 }

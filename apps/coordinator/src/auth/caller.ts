@@ -1,4 +1,4 @@
-import type { UserRole } from '@prisma/client';
+import type { UserRoleName as UserRole } from '@fedseg/protocol';
 
 /** Who is calling a REST route, as the auth guard established it. */
 export interface Caller {

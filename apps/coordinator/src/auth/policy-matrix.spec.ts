@@ -1,5 +1,5 @@
 import { ModulesContainer } from '@nestjs/core';
-import type { UserRole } from '@prisma/client';
+import type { UserRoleName as UserRole } from '@fedseg/protocol';
 import { startTestCoordinator } from '../testing/test-coordinator';
 import { enrollTestSite } from '../testing/test-site';
 import { routeTable } from '../dashboard/route-table';

@@ -1,4 +1,4 @@
-import type { UserRole } from '@prisma/client';
+import type { UserRoleName as UserRole } from '@fedseg/protocol';
 
 /**
  * Who may do what, in one place. Every REST route names one action (or is public); the guard checks the

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ApiToken, PrismaClient, User, UserRole } from '@prisma/client';
-import type { Db } from '../audit/audit.repository';
+import { dbOf, type Db, type Tx } from '../database/transactions';
 import { PRISMA } from '../core/tokens';
 
 export type UserWithToken = ApiToken & { user: User };
@@ -25,15 +25,15 @@ export class UsersRepository {
     });
   }
 
-  create(data: { name: string; role: UserRole; siteId: string | null }, db: Db = this.prisma): Promise<User> {
-    return db.user.create({ data });
+  create(data: { name: string; role: UserRole; siteId: string | null }, db?: Db | Tx): Promise<User> {
+    return dbOf(db, this.prisma).user.create({ data });
   }
 
   createToken(
     data: { userId: string; tokenHash: string; label: string | null },
-    db: Db = this.prisma,
+    db?: Db | Tx,
   ): Promise<ApiToken> {
-    return db.apiToken.create({ data });
+    return dbOf(db, this.prisma).apiToken.create({ data });
   }
 
   tokenByHash(tokenHash: string): Promise<UserWithToken | null> {
@@ -44,8 +44,8 @@ export class UsersRepository {
     return this.prisma.apiToken.findUnique({ where: { id }, include: { user: true } });
   }
 
-  revokeToken(id: string, db: Db = this.prisma): Promise<ApiToken> {
-    return db.apiToken.update({ where: { id }, data: { revokedAt: new Date() } });
+  revokeToken(id: string, db?: Db | Tx): Promise<ApiToken> {
+    return dbOf(db, this.prisma).apiToken.update({ where: { id }, data: { revokedAt: new Date() } });
   }
 
   touchToken(id: string): Promise<unknown> {

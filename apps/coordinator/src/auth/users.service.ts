@@ -7,8 +7,9 @@ import { AuditRepository } from '../audit/audit.repository';
 import { FedsegError } from '@fedseg/protocol';
 import { childLogger } from '../common/logger';
 import type { CoordinatorConfig } from '../config/coordinator-config';
-import { COORDINATOR_CONFIG, PRISMA } from '../core/tokens';
-import type { PrismaClient } from '@prisma/client';
+import { COORDINATOR_CONFIG } from '../core/tokens';
+import { Transactions } from '../database/transactions';
+import { SitesRepository } from '../sites/sites.repository';
 import { newSecretToken, tokenHash } from './api-token';
 import { UnauthenticatedError } from './auth.errors';
 import type { Caller } from './caller';
@@ -41,7 +42,8 @@ export class UsersService {
   constructor(
     private readonly users: UsersRepository,
     private readonly audit: AuditRepository,
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    private readonly sites: SitesRepository,
+    private readonly transactions: Transactions,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
   ) {}
 
@@ -74,13 +76,13 @@ export class UsersService {
       );
     let siteId: string | null = null;
     if (req.siteName) {
-      const site = await this.prisma.site.findUnique({ where: { name: req.siteName } });
+      const site = await this.sites.byName(req.siteName);
       if (!site || !site.publicKey)
         throw new FedsegError('SITE_NOT_FOUND', `No enrolled site named ${req.siteName}; enroll it first.`);
       siteId = site.id;
     }
     const token = newSecretToken('fsat');
-    return this.prisma.$transaction(async (tx) => {
+    return this.transactions.run(async (tx) => {
       const user = await this.users.create({ name: req.name, role: req.role, siteId }, tx);
       const row = await this.users.createToken(
         { userId: user.id, tokenHash: tokenHash(token), label: req.tokenLabel ?? null },
@@ -112,7 +114,7 @@ export class UsersService {
     const user = await this.users.byName(userName);
     if (!user) throw new FedsegError('USER_NOT_FOUND', `No user named ${userName}; GET /users lists them.`);
     const token = newSecretToken('fsat');
-    return this.prisma.$transaction(async (tx) => {
+    return this.transactions.run(async (tx) => {
       const row = await this.users.createToken(
         { userId: user.id, tokenHash: tokenHash(token), label: req.label ?? null },
         tx,
@@ -129,7 +131,7 @@ export class UsersService {
     const row = await this.users.tokenById(tokenId);
     if (!row) throw new FedsegError('TOKEN_NOT_FOUND', `No API token ${tokenId}.`);
     if (row.revokedAt) return { id: row.id, revokedAt: row.revokedAt.toISOString() };
-    return this.prisma.$transaction(async (tx) => {
+    return this.transactions.run(async (tx) => {
       const revoked = await this.users.revokeToken(tokenId, tx);
       await this.audit.record(
         { actor, action: 'token.revoked', subject: row.userId, details: { tokenId } },

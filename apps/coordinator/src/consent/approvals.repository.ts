@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { PrismaClient, StudyApproval } from '@prisma/client';
-import type { Db } from '../audit/audit.repository';
+import { dbOf, type Db, type Tx } from '../database/transactions';
 import { PRISMA } from '../core/tokens';
 
 /** The only place that queries plan approvals. */
@@ -32,8 +32,8 @@ export class ApprovalsRepository {
 
   create(
     data: { studyId: string; siteId: string; planHash: string; signature: string; approvedAt: Date },
-    db: Db,
+    db: Db | Tx,
   ): Promise<StudyApproval> {
-    return db.studyApproval.create({ data });
+    return dbOf(db, this.prisma).studyApproval.create({ data });
   }
 }

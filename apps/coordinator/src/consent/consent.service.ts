@@ -1,5 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { PrismaClient } from '@prisma/client';
+import { Injectable } from '@nestjs/common';
 import {
   FedsegError,
   PlanApprove,
@@ -12,7 +11,7 @@ import {
   type StudyPlan,
 } from '@fedseg/protocol';
 import { AuditRepository } from '../audit/audit.repository';
-import { PRISMA } from '../core/tokens';
+import { Transactions } from '../database/transactions';
 import type { StudiesRepository, StudyRecord } from '../studies/studies.repository';
 import { ApprovalsRepository } from './approvals.repository';
 
@@ -51,7 +50,7 @@ export class ConsentService {
   constructor(
     private readonly approvals: ApprovalsRepository,
     private readonly audit: AuditRepository,
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    private readonly transactions: Transactions,
   ) {}
 
   planOf(study: StudyRecord): PlanReply {
@@ -93,7 +92,7 @@ export class ConsentService {
       );
     const existing = await this.approvals.find(study.id, site.siteId, a.planHash);
     if (existing) return { planHash: existing.planHash, approvedAt: existing.approvedAt.toISOString() };
-    await this.prisma.$transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       await this.approvals.create(
         {
           studyId: study.id,

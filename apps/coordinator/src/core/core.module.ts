@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { CoordinatorConfig } from '../config/coordinator-config';
 import { openDatabase, resolveDatabaseTarget, type OpenDatabase } from '../database/database-adapter';
+import { Transactions } from '../database/transactions';
 import { FileBlobStore } from '../storage/blob-store';
 import { childLogger } from '../common/logger';
 import { BLOB_STORE, COORDINATOR_CONFIG, DATABASE, PRISMA } from './tokens';
@@ -30,6 +31,7 @@ export class CoreModule implements OnApplicationShutdown {
           },
         },
         { provide: PRISMA, useFactory: (db: OpenDatabase) => db.prisma, inject: [DATABASE] },
+        Transactions,
         { provide: BLOB_STORE, useValue: new FileBlobStore(path.resolve(config.homeDir, 'blobs')) },
         {
           provide: COORDINATOR_IDENTITY,
@@ -39,7 +41,7 @@ export class CoreModule implements OnApplicationShutdown {
             ),
         },
       ],
-      exports: [COORDINATOR_CONFIG, DATABASE, PRISMA, BLOB_STORE, COORDINATOR_IDENTITY],
+      exports: [COORDINATOR_CONFIG, DATABASE, PRISMA, BLOB_STORE, COORDINATOR_IDENTITY, Transactions],
     };
   }
 

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PrismaClient } from '@prisma/client';
 import {
   EnrollRequest,
   EnrollmentTokenRequest,
@@ -15,10 +14,11 @@ import {
 import { AuditRepository } from '../audit/audit.repository';
 import { newSecretToken, tokenHash } from '../auth/api-token';
 import { EnrollmentRefusedError } from '../auth/auth.errors';
-import { PRISMA } from '../core/tokens';
+import { Transactions } from '../database/transactions';
 import { COORDINATOR_IDENTITY } from '../identity/identity.tokens';
 import type { CoordinatorIdentity } from '../identity/coordinator-identity';
 import { SitesRepository } from '../sites/sites.repository';
+import { EnrollmentRepository } from './enrollment.repository';
 
 /**
  * A site joins with a one-time, expiring token an admin issued for its name: it registers the public halves
@@ -27,7 +27,8 @@ import { SitesRepository } from '../sites/sites.repository';
 @Injectable()
 export class EnrollmentService {
   constructor(
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    private readonly tokens: EnrollmentRepository,
+    private readonly transactions: Transactions,
     private readonly sites: SitesRepository,
     private readonly audit: AuditRepository,
     @Inject(COORDINATOR_IDENTITY) private readonly identity: CoordinatorIdentity,
@@ -43,10 +44,8 @@ export class EnrollmentService {
       );
     const token = newSecretToken('fset');
     const expiresAt = new Date(Date.now() + req.ttlMs);
-    await this.prisma.$transaction(async (tx) => {
-      await tx.enrollmentToken.create({
-        data: { tokenHash: tokenHash(token), siteName: req.siteName, expiresAt },
-      });
+    await this.transactions.run(async (tx) => {
+      await this.tokens.create({ tokenHash: tokenHash(token), siteName: req.siteName, expiresAt }, tx);
       await this.audit.record(
         {
           actor,
@@ -61,7 +60,7 @@ export class EnrollmentService {
 
   /** Issued tokens with their state; the coordinator holds only their hashes, so none can be shown again. */
   async listTokens(now = new Date()): Promise<EnrollmentTokenList> {
-    const rows = await this.prisma.enrollmentToken.findMany({ orderBy: { createdAt: 'desc' } });
+    const rows = await this.tokens.list();
     return rows.map((r) => ({
       id: r.id,
       siteName: r.siteName,
@@ -76,7 +75,7 @@ export class EnrollmentService {
     const req = parseOrThrow(EnrollRequest, input, 'enrollment request');
     const hash = tokenHash(req.token);
     try {
-      const row = await this.prisma.enrollmentToken.findUnique({ where: { tokenHash: hash } });
+      const row = await this.tokens.byHash(hash);
       if (!row || row.siteName !== req.siteName)
         throw new EnrollmentRefusedError(
           'ENROLLMENT_TOKEN_INVALID',
@@ -103,13 +102,8 @@ export class EnrollmentService {
           'BAD_SIGNATURE',
           'The enrollment proof does not verify with the key it registers.',
         );
-      const site = await this.prisma.$transaction(async (tx) => {
-        // Guarded update: of two concurrent uses of one token, exactly one wins.
-        const claimed = await tx.enrollmentToken.updateMany({
-          where: { id: row.id, usedAt: null },
-          data: { usedAt: new Date() },
-        });
-        if (claimed.count !== 1)
+      const site = await this.transactions.run(async (tx) => {
+        if (!(await this.tokens.claim(row.id, tx)))
           throw new EnrollmentRefusedError(
             'ENROLLMENT_TOKEN_USED',
             'This enrollment token was used already; ask for a new one.',
@@ -125,7 +119,7 @@ export class EnrollmentService {
           },
           tx,
         );
-        await tx.enrollmentToken.update({ where: { id: row.id }, data: { siteId: enrolled.id } });
+        await this.tokens.attachSite(row.id, enrolled.id, tx);
         await this.audit.record(
           { actor: `site:${req.siteName}`, action: 'site.enrolled', subject: enrolled.id, source },
           tx,

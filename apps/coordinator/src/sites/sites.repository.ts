@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Prisma, PrismaClient, Site } from '@prisma/client';
 import type { AgentHello } from '@fedseg/protocol';
-import type { Db } from '../audit/audit.repository';
+import { dbOf, type Db, type Tx } from '../database/transactions';
 import { PRISMA } from '../core/tokens';
 
 /** The only place that queries sites. Sites exist only through enrollment; a hello never creates one. */
@@ -13,14 +13,14 @@ export class SitesRepository {
     return this.prisma.site.findUnique({ where: { id } });
   }
 
-  byName(name: string, db: Db = this.prisma): Promise<Site | null> {
-    return db.site.findUnique({ where: { name } });
+  byName(name: string, db?: Db | Tx): Promise<Site | null> {
+    return dbOf(db, this.prisma).site.findUnique({ where: { name } });
   }
 
   /** Registers (or, after a revocation, re-registers) a site's public keys. */
   enroll(
     data: { name: string; signingPublicKey: string; agreementPublicKey: string },
-    db: Db,
+    db: Db | Tx,
   ): Promise<Site> {
     const keys = {
       publicKey: data.signingPublicKey,
@@ -28,11 +28,15 @@ export class SitesRepository {
       enrolledAt: new Date(),
       revokedAt: null,
     };
-    return db.site.upsert({ where: { name: data.name }, create: { name: data.name, ...keys }, update: keys });
+    return dbOf(db, this.prisma).site.upsert({
+      where: { name: data.name },
+      create: { name: data.name, ...keys },
+      update: keys,
+    });
   }
 
-  revoke(id: string, db: Db): Promise<Site> {
-    return db.site.update({ where: { id }, data: { revokedAt: new Date() } });
+  revoke(id: string, db: Db | Tx): Promise<Site> {
+    return dbOf(db, this.prisma).site.update({ where: { id }, data: { revokedAt: new Date() } });
   }
 
   recordHello(siteId: string, hello: AgentHello): Promise<Site> {

@@ -1,5 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { PrismaClient } from '@prisma/client';
+import { Injectable } from '@nestjs/common';
 import {
   FedsegError,
   SiteBackend,
@@ -8,7 +7,7 @@ import {
   type SiteRevoked,
 } from '@fedseg/protocol';
 import { AuditRepository } from '../audit/audit.repository';
-import { PRISMA } from '../core/tokens';
+import { Transactions } from '../database/transactions';
 import { SiteRegistry } from './site-registry.service';
 import { SitesRepository } from './sites.repository';
 
@@ -18,7 +17,7 @@ export class SitesService {
     private readonly sites: SitesRepository,
     private readonly registry: SiteRegistry,
     private readonly audit: AuditRepository,
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    private readonly transactions: Transactions,
   ) {}
 
   async list(): Promise<SiteList> {
@@ -52,7 +51,7 @@ export class SitesService {
     if (!site) throw new FedsegError('SITE_NOT_FOUND', `No site ${id}; GET /sites lists them.`);
     if (site.revokedAt)
       return { id, name: site.name, revokedAt: site.revokedAt.toISOString(), disconnected: false };
-    const revoked = await this.prisma.$transaction(async (tx) => {
+    const revoked = await this.transactions.run(async (tx) => {
       const row = await this.sites.revoke(id, tx);
       await this.audit.record(
         { actor, action: 'site.revoked', subject: id, details: { name: site.name }, source },

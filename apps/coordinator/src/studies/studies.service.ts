@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { Metric } from '@prisma/client';
 import { checkStrategyPrivacy } from '@fedseg/aggregation';
 import { StudyConfig, parseOrThrow, type CheckpointList, type RoundSummary } from '@fedseg/protocol';
 import { AuditRepository } from '../audit/audit.repository';
@@ -9,10 +8,8 @@ import { RoundEvents } from '../rounds/round-events';
 import { RoundsRepository } from '../rounds/rounds.repository';
 import { GlobalModelService } from '../rounds/global-model.service';
 import { StudiesRepository, type StudyRecord } from './studies.repository';
+import type { MetricRecord } from './study-view';
 import { ConsentService } from '../consent/consent.service';
-import type { PrismaClient } from '@prisma/client';
-import { Inject } from '@nestjs/common';
-import { PRISMA } from '../core/tokens';
 
 /** Study rules shared by REST, the CLI and (later) the dashboard. */
 @Injectable()
@@ -25,7 +22,6 @@ export class StudiesService {
     private readonly events: RoundEvents,
     private readonly globalModels: GlobalModelService,
     private readonly consent: ConsentService,
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
   ) {}
 
   async create(input: unknown, actor: string): Promise<StudyRecord> {
@@ -134,7 +130,7 @@ export class StudiesService {
   async metrics(
     id: string,
     filter: { roundIndex?: number; split?: string; onlySiteId?: string },
-  ): Promise<Metric[]> {
+  ): Promise<MetricRecord[]> {
     await this.studies.get(id);
     const rows = await this.rounds.metricsOf(id, { roundIndex: filter.roundIndex, split: filter.split });
     if (filter.onlySiteId === undefined) return rows;
@@ -173,10 +169,7 @@ export class StudiesService {
 
   async declines(id: string) {
     await this.studies.get(id);
-    const rows = await this.prisma.auditEvent.findMany({
-      where: { action: 'task.declined', subject: id },
-      orderBy: { seq: 'asc' },
-    });
+    const rows = await this.audit.eventsAbout('task.declined', id);
     return rows.map((r) => ({
       at: r.at.toISOString(),
       site: r.actor.replace(/^site:/, ''),

@@ -1,4 +1,3 @@
-import type { Metric } from '@prisma/client';
 import type { MetricRow, StudyView } from '@fedseg/protocol';
 import type { StudyRecord } from './studies.repository';
 
@@ -17,8 +16,21 @@ export function studyView(s: StudyRecord): StudyView {
   };
 }
 
+/** A stored metric, as the rounds repository returns it. */
+export interface MetricRecord {
+  id: string;
+  studyId: string;
+  roundIndex: number;
+  siteId: string | null;
+  split: string;
+  name: string;
+  value: number;
+  samples: number | null;
+  createdAt: Date;
+}
+
 /** A metric as it travels; a NaN (an empty mask's Dice) or infinite value is null, as JSON would write it. */
-export function metricRow(m: Metric): MetricRow {
+export function metricRow(m: MetricRecord): MetricRow {
   return {
     id: m.id,
     studyId: m.studyId,

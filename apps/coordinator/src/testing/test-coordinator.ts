@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { PrismaClient } from '@prisma/client';
 import { CoordinatorConfig } from '../config/coordinator-config';
 import { startCoordinator, type RunningCoordinator } from '../coordinator';
 import { DATABASE } from '../core/tokens';
@@ -9,7 +8,7 @@ import type { OpenDatabase } from '../database/database-adapter';
 
 /** A real coordinator on a throwaway embedded database, for integration specs. */
 export async function startTestCoordinator(): Promise<
-  RunningCoordinator & { prisma: PrismaClient; home: string; adminToken: string }
+  RunningCoordinator & { prisma: OpenDatabase['prisma']; home: string; adminToken: string }
 > {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'fedseg-coordinator-'));
   const coordinator = await startCoordinator(
