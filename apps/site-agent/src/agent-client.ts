@@ -228,10 +228,16 @@ export class AgentClient {
         begun = await this.request(AgentEvents.updateBegin, sealer.begin);
       }
       if (!begun.ok) {
-        // This header's nonce is known to the coordinator only through this site: after a cut during the
-        // coordinator's verdict, "used" means it stored this very update.
+        // This header's nonce is known to the coordinator only through this site, and a transfer is resumed
+        // only from a new connection: "used" then means the coordinator stored this very update before the cut.
         if (resumed && begun.error.code === 'NONCE_REUSED')
-          return { ok: false, error: { code: 'DUPLICATE_UPDATE', message: 'stored before the reconnect' } };
+          return {
+            ok: false,
+            error: {
+              code: 'DUPLICATE_UPDATE',
+              message: 'the coordinator stored it before the connection dropped',
+            },
+          };
         if (begun.error.code !== 'SITE_NOT_IDENTIFIED') sealer.dispose();
         return begun;
       }

@@ -75,4 +75,16 @@ describe('the /agent gateway', () => {
     expect(await coordinator.prisma.siteUpdate.count()).toBe(0);
     expect(await coordinator.prisma.site.count()).toBe(1);
   });
+
+  it('serves no model chunk that was not offered to the site, nor one above the chunk cap', async () => {
+    expect((await send(AgentEvents.hello, helloFor(site))).ok).toBe(true);
+    const sha256 = 'ab'.repeat(32);
+    const stranger = await send(AgentEvents.modelChunk, { sha256, index: 0, chunkBytes: 1024 });
+    expect(stranger).toMatchObject({ ok: false, error: { code: 'MODEL_NOT_OFFERED' } });
+    const huge = await send(AgentEvents.modelChunk, { sha256, index: 0, chunkBytes: 4 * 1024 * 1024 });
+    expect(huge).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+    expect(huge.error?.details?.fields).toContain('chunkBytes');
+    const negative = await send(AgentEvents.modelChunk, { sha256, index: -1, chunkBytes: 1024 });
+    expect(negative.error?.details?.fields).toContain('index');
+  });
 });

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { Inject, type OnModuleDestroy } from '@nestjs/common';
 import {
   WebSocketGateway,
@@ -59,6 +60,11 @@ const KNOWN_EVENTS = new Set<string>(Object.values(AgentEvents));
 interface SocketState {
   site: AuthenticatedSite;
   hello?: AgentHello;
+  /**
+   * This connection, new on every connect: socket.id survives socket.io's connection-state recovery, but a
+   * transfer resumed after a reconnect must tell the new connection from the old.
+   */
+  connection: string;
 }
 
 /**
@@ -110,7 +116,7 @@ export class AgentGateway
         .authenticate(socket.handshake.auth, source, (nonce) => this.challenges.consume(nonce))
         .then(
           (site) => {
-            socket.data.state = { site } satisfies SocketState;
+            socket.data.state = { site, connection: crypto.randomUUID() } satisfies SocketState;
             next();
           },
           (err: unknown) => {
@@ -212,7 +218,7 @@ export class AgentGateway
       });
       try {
         await this.updates.precheck(site, opener.header, this.config.maxUpdateBytes);
-        const { resumeFrom } = await this.transfers.begin(site.siteId, socket.id, opener);
+        const { resumeFrom } = await this.transfers.begin(site.siteId, state.connection, opener);
         if (resumeFrom > 0)
           this.log.info(
             { site: site.name, resumeFrom, chunks: opener.header.chunks },
@@ -228,7 +234,7 @@ export class AgentGateway
       const site = this.helloed(socket);
       const chunk = parseOrThrow(UpdateChunk, payload, `${AgentEvents.updateChunk} message`);
       const bytes = parseOrThrow(Binary, blob, `${AgentEvents.updateChunk} bytes`);
-      const outcome = await this.transfers.chunk(socket.id, chunk.nonce, chunk.index, bytes);
+      const outcome = await this.transfers.chunk(state.connection, chunk.nonce, chunk.index, bytes);
       if (!outcome.done) {
         faultPoint('mid-upload');
         return { received: chunk.index, prefix: outcome.prefix };
