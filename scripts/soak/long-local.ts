@@ -106,6 +106,7 @@ async function main(): Promise<number> {
     }),
   );
   const agents: ChildProcess[] = [];
+  let passed = false;
   let proxy: ConnectProxy | undefined;
   try {
     const adminToken =
@@ -305,13 +306,15 @@ async function main(): Promise<number> {
         wall_min: Number(((Date.now() - startedAt) / 60_000).toFixed(1)),
       }),
     );
-    if (ok) fs.rmSync(work, { recursive: true, force: true });
+    passed = ok;
     return ok ? 0 : 1;
   } finally {
     await Promise.all(agents.map((a) => stopAgent(a)));
     await proxy?.close();
     await coordinator.close();
     Server.prototype.of = of;
+    // Only after the coordinator closed: its embedded database lives under `work`.
+    if (passed) fs.rmSync(work, { recursive: true, force: true });
   }
 }
 

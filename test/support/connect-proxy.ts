@@ -14,6 +14,8 @@ export interface ConnectProxy {
   port: number;
   tunnels: TunnelRecord[];
   idleCuts: TunnelRecord[];
+  /** Ends every open tunnel on the agent side only; returns how many. */
+  cutClients(): number;
   close(): Promise<void>;
 }
 
@@ -24,6 +26,9 @@ export interface ConnectProxy {
  * - `refuse` answers every CONNECT with that status (407 wants credentials, 403 forbids the destination).
  * - `blockWebsocket` cuts a tunnel whose first request asks for a websocket upgrade, as inspecting proxies do to
  *   plain-HTTP websockets; HTTP requests in the tunnel (long-polling) pass.
+ * - `cutClients()` drops every open tunnel on the agents' side only: each agent sees its connection end, while
+ *   the coordinator's side stays open and silent (half-open, as after a NAT or proxy restart) until the
+ *   coordinator's heartbeat gives up on it.
  * - `idleTimeoutMs` cuts a tunnel with no bytes either way for that long, as proxies and NATs drop idle flows
  *   (the cut is recorded in `idleCuts`).
  */
@@ -38,6 +43,7 @@ export async function startConnectProxy(
   const tunnels: TunnelRecord[] = [];
   const idleCuts: TunnelRecord[] = [];
   const open = new Set<net.Socket>();
+  const pairs = new Set<{ client: net.Socket; upstream: net.Socket; halfOpen: boolean }>();
   const server = net.createServer((client) => {
     open.add(client);
     client.on('close', () => open.delete(client));
@@ -64,8 +70,13 @@ export async function startConnectProxy(
       const address = options.hosts?.[host];
       if (!address) return reply(502, 'Bad Gateway');
       const upstream = net.connect({ host: address, port: Number(target.slice(colon + 1)) });
+      const pair = { client, upstream, halfOpen: false };
+      pairs.add(pair);
       open.add(upstream);
-      upstream.on('close', () => open.delete(upstream));
+      upstream.on('close', () => {
+        open.delete(upstream);
+        pairs.delete(pair);
+      });
       upstream.once('error', () => {
         upstream.destroy();
         client.destroy();
@@ -110,7 +121,9 @@ export async function startConnectProxy(
         });
         client.resume();
       });
-      client.on('close', () => upstream.destroy());
+      client.on('close', () => {
+        if (!pair.halfOpen) upstream.destroy();
+      });
       upstream.on('close', () => client.destroy());
     };
     client.on('data', onData);
@@ -122,6 +135,19 @@ export async function startConnectProxy(
     port,
     tunnels,
     idleCuts,
+    cutClients() {
+      let cut = 0;
+      for (const pair of pairs) {
+        if (pair.halfOpen || pair.client.destroyed) continue;
+        pair.halfOpen = true;
+        pair.client.unpipe(pair.upstream);
+        pair.upstream.unpipe(pair.client);
+        pair.client.destroy();
+        pair.upstream.resume(); // the coordinator's pings now go nowhere, unanswered
+        cut++;
+      }
+      return cut;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of open) socket.destroy();

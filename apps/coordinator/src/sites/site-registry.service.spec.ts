@@ -54,4 +54,21 @@ describe('SiteRegistry', () => {
     expect(registry.isOnline('a')).toBe(false);
     expect(registry.sendTask('a', {} as SignedTask, new Uint8Array())).toBe(false);
   });
+
+  it('closes the connection a reconnect replaces, so a site has one session', () => {
+    const registry = new SiteRegistry();
+    const closed: string[] = [];
+    const tracked = (id: string) => ({
+      ...connection(id),
+      close: (reason: string) => void closed.push(`${id}: ${reason}`),
+    });
+    registry.connect('a', hello('a', 1), tracked('old'));
+    registry.connect('a', hello('a', 1), tracked('new'));
+    expect(closed).toEqual(['old: replaced by a newer connection of this site']);
+    expect(registry.get('a')?.connection.connectionId).toBe('new');
+    // The same connection saying hello again is not a replacement.
+    registry.connect('a', hello('a', 1), tracked('new'));
+    expect(closed).toHaveLength(1);
+    expect(registry.list()).toHaveLength(1);
+  });
 });

@@ -33,10 +33,18 @@ export class SiteRegistry {
   private readonly busy = new Map<string, Set<string>>();
   readonly events = new EventEmitter();
 
+  /**
+   * A site has one session. A reconnect whose previous connection still looks open here (half-open behind a
+   * NAT or proxy that dropped it, until its ping times out) replaces it: the old one is closed, and its late
+   * disconnect is ignored (see disconnect).
+   */
   connect(siteId: string, hello: AgentHello, connection: AgentConnection): void {
+    const previous = this.online.get(siteId);
     const busyStudies = this.busy.get(siteId) ?? new Set<string>();
     this.busy.set(siteId, busyStudies);
     this.online.set(siteId, { siteId, name: hello.siteName, hello, connection, busyStudies });
+    if (previous && previous.connection.connectionId !== connection.connectionId)
+      previous.connection.close('replaced by a newer connection of this site');
     this.events.emit('online', siteId);
   }
 
