@@ -12,9 +12,14 @@ import { startFederation, type Federation } from '../support/federation';
  * site's validation case back on its native grid.
  */
 const SITES = ['site-1', 'site-2', 'site-3'];
-/** CI runs the tiny variant; FEDSEG_ANATOMY_VARIANT=full and FEDSEG_ANATOMY_ROUNDS run the note's figures. */
+/**
+ * CI runs the tiny variant. The full-size figures (scripts/anatomy/README.md): FEDSEG_ANATOMY_VARIANT=full
+ * FEDSEG_ANATOMY_ROUNDS=10 FEDSEG_ANATOMY_EPOCHS=12 (about 10 minutes on two cores).
+ */
 const VARIANT = process.env.FEDSEG_ANATOMY_VARIANT === 'full' ? 'full' : 'tiny';
 const ROUNDS = Number(process.env.FEDSEG_ANATOMY_ROUNDS ?? 4);
+/** Local epochs per round (one patch per training case each). */
+const EPOCHS = Number(process.env.FEDSEG_ANATOMY_EPOCHS ?? 4);
 
 const study: StudyConfigInput = {
   name: 'e2e colin27 fingerprint',
@@ -26,7 +31,7 @@ const study: StudyConfigInput = {
     depth: 2,
     normalization: 'instance',
   },
-  training: { epochs: 4, batchSize: 2, learningRate: 1e-2, patchSize: [16, 16, 16], seed: 7 },
+  training: { epochs: EPOCHS, batchSize: 2, learningRate: 1e-2, patchSize: [16, 16, 16], seed: 7 },
   rounds: ROUNDS,
   minSites: SITES.length,
   roundDeadlineMs: 300_000,
@@ -145,9 +150,23 @@ describe('fingerprint -> plan -> federation on Colin27 (PostgreSQL)', () => {
     }
 
     // The plan: median spacing of the nine training cases (three at each site's spacing) is the middle site's;
-    // T1 is MR, so per-case z-score; the researcher's network size is kept.
+    // T1 is MR, so per-case z-score; the researcher's network size is kept. At full size a 32^3 patch covers
+    // under a quarter of the median head there, so the plan coarsens the spacing (nnU-Net's 3d_lowres rule)
+    // until it covers a quarter: checked here from the stored fingerprints, not the planner's own numbers.
     const plan = (planned!.plan ?? {}) as Record<string, unknown>;
-    expect(plan.targetSpacingMm).toEqual(Array(3).fill(spacings[1]));
+    const spacing = plan.targetSpacingMm as number[];
+    if (VARIANT === 'tiny') expect(spacing).toEqual(Array(3).fill(spacings[1]));
+    else {
+      const extents = rows.flatMap((r) =>
+        SiteFingerprint.parse(r.fingerprint).cases.map((c) => c.bodyShape.map((n, a) => n * c.spacingMm[a]!)),
+      );
+      const medianMm = [0, 1, 2].map((a) => extents.map((e) => e[a]!).sort((x, y) => x - y)[4]!);
+      const coverage = (s: number[]) => 32 ** 3 / medianMm.reduce((p, mm, a) => p * (mm / s[a]!), 1);
+      expect(coverage(Array(3).fill(spacings[1]))).toBeLessThan(0.25);
+      expect(coverage(spacing)).toBeGreaterThanOrEqual(0.25);
+      expect(coverage(spacing.map((s) => s / 1.03))).toBeLessThan(0.25);
+      console.log(`colin27 full: planned ${spacing.join('x')} mm, ${(planned!.reasons as string[])[0]}`);
+    }
     expect(plan.normalization).toEqual([{ scheme: 'zscore' }]);
     expect(plan.patchSize).toEqual([32, 32, 32]);
     const audit = await fed.prisma.auditEvent.findFirstOrThrow({
@@ -176,7 +195,7 @@ describe('fingerprint -> plan -> federation on Colin27 (PostgreSQL)', () => {
       assdMm: byName(s, 'assd'),
     }));
     console.log(
-      `colin27 ${VARIANT}: ${ROUNDS} rounds in ${minutes.toFixed(1)} min (incl. build and fingerprint)\n` +
+      `colin27 ${VARIANT}: ${ROUNDS} rounds of ${EPOCHS} epochs in ${minutes.toFixed(1)} min (incl. build and fingerprint)\n` +
         table
           .map(
             (r) =>
@@ -185,7 +204,8 @@ describe('fingerprint -> plan -> federation on Colin27 (PostgreSQL)', () => {
           .join('\n'),
     );
     // Every site reported Dice, HD95 and ASSD (in mm, on its native grid) for the final model, and the mean
-    // validation Dice reaches the issue's 0.90 (measured here: 0.954, 0.959, 0.957 after 4 rounds).
+    // validation Dice reaches the issue's 0.90 (measured here: 0.954, 0.959, 0.957 after 4 rounds; full size at
+    // the planned 3.535 mm, 10 rounds of 12 epochs: 0.956, 0.954, 0.948).
     for (const r of table) {
       expect(r.dice).toBeGreaterThan(0.85);
       expect(Number.isFinite(r.hd95Mm)).toBe(true);
