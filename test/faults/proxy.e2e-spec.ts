@@ -1,5 +1,8 @@
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { runAgentCommand, stopAgent } from '@fedseg/coordinator';
 import { generateConsortium } from '@fedseg/imaging';
 import { SiteList, type StudyConfigInput } from '@fedseg/protocol';
@@ -191,4 +194,85 @@ describe('an agent behind a hospital proxy', () => {
     const site = await fed.prisma.site.findFirstOrThrow({ where: { name: 'site-5' } });
     expect(site.lastSeenAt).toBeNull();
   }, 60_000);
+});
+
+/**
+ * An https:// coordinator behind the proxy: the agent's TLS runs inside the CONNECT tunnel, checked against the
+ * coordinator's name (not the proxy's), for the websocket and the challenge alike. `fedseg-agent approve` opens
+ * the same authenticated socket as `run`, without the compute thread.
+ */
+describe('an agent behind a proxy, coordinator on HTTPS', () => {
+  let fed: Federation;
+  let certDir: string;
+  let proxy: ConnectProxy;
+
+  beforeAll(async () => {
+    certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedseg-proxy-tls-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        `/CN=${HOST}`,
+        '-addext',
+        `subjectAltName=DNS:${HOST},IP:127.0.0.1`,
+        '-keyout',
+        path.join(certDir, 'key.pem'),
+        '-out',
+        path.join(certDir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    fed = await startFederation({
+      postgres: true,
+      prefix: 'fedseg-e2e-proxy-tls',
+      config: { tlsCertFile: path.join(certDir, 'cert.pem'), tlsKeyFile: path.join(certDir, 'key.pem') },
+    });
+    proxy = await startConnectProxy({ hosts: { [HOST]: '127.0.0.1' } });
+  });
+
+  afterAll(async () => {
+    await fed?.close();
+    await proxy?.close();
+    fs.rmSync(certDir, { recursive: true, force: true });
+  });
+
+  it('approves a plan over WSS through the tunnel (HTTPS_PROXY)', async () => {
+    const trust = { NODE_EXTRA_CA_CERTS: path.join(certDir, 'cert.pem') };
+    // REST as the admin from a child process that trusts the test's certificate (this process does not).
+    const post = async (pathname: string, body: unknown): Promise<unknown> => {
+      const script = `fetch(${JSON.stringify(fed.url + pathname)}, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ${fed.adminToken}' }, body: ${JSON.stringify(JSON.stringify(body))} }).then((r) => r.text()).then((t) => process.stdout.write(t))`;
+      const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], {
+        env: { ...process.env, ...trust },
+      });
+      return JSON.parse(stdout);
+    };
+    const home = path.join(fed.work, 'agents', 'tls-site');
+    const { token } = (await post('/enrollment-tokens', { siteName: 'tls-site' })) as { token: string };
+    const enrolled = await runAgentCommand(
+      ['enroll', '--coordinator', fed.url, '--token', token, '--site', 'tls-site', '--home', home],
+      { env: trust },
+    );
+    expect(enrolled.code).toBe(0);
+    const { id: studyId } = (await post('/studies', { name: 'tls via proxy', rounds: 1 })) as { id: string };
+
+    const behindProxy = `https://${HOST}:${new URL(fed.url).port}`;
+    const env = { ...trust, HTTPS_PROXY: proxy.url, https_proxy: proxy.url, NO_PROXY: '', no_proxy: '' };
+    const approved = await runAgentCommand(
+      ['approve', '--study', studyId, '--yes', '--home', home, '--coordinator', behindProxy],
+      { env },
+    );
+    expect(approved.stderr).toBe('');
+    expect(approved.code).toBe(0);
+    expect(await fed.prisma.studyApproval.count({ where: { studyId } })).toBe(1);
+    const target = `${HOST}:${new URL(fed.url).port}`;
+    expect(proxy.tunnels.length).toBeGreaterThanOrEqual(2); // the socket and its challenge
+    expect(proxy.tunnels.every((t) => t.target === target && t.status === 200)).toBe(true);
+  }, 90_000);
 });
