@@ -36,8 +36,7 @@ describe('the coordinator killed at a fault point and restarted', () => {
     'at %s: the study completes and every checkpoint recomputes exactly',
     async (point, model) => {
       fed = await startChildFederation({ prefix: 'fedseg-kill', first: { faultKillAt: point } });
-      const config = faultStudyConfig({ rounds: ROUNDS, minSites: SITES });
-      if (model) config.model = { ...config.model, ...model };
+      const config = faultStudyConfig({ rounds: ROUNDS, minSites: SITES, model: model ?? {} });
       const study = await startFaultStudy(fed, { sites: SITES, config });
 
       // The fault point fires by itself; nothing else stops this coordinator.

@@ -13,21 +13,28 @@ import { acksFromAgentLog, type AckedUpdate } from './recompute-checkpoints';
  * with the same weights bit for bit.
  */
 export function faultStudyConfig(
-  overrides: Partial<StudyConfigInput> & { rounds: number; minSites: number },
+  overrides: Omit<Partial<StudyConfigInput>, 'model' | 'training'> & {
+    rounds: number;
+    minSites: number;
+    /** Merged into the tiny model (a bigger one for multi-chunk updates). */
+    model?: { baseFilters?: number; depth?: number };
+    training?: { epochs?: number };
+  },
 ): StudyConfigInput {
+  const { model, training, ...rest } = overrides;
   return {
     name: 'fault suite',
-    model: { architecture: 'unet3d', numClasses: 3, baseFilters: 2, depth: 2 },
-    training: { epochs: 1, batchSize: 2, patchSize: [16, 16, 16], seed: 9 },
     roundDeadlineMs: 60_000,
     evaluationDeadlineMs: 30_000,
     siteWaitMs: 120_000,
-    ...overrides,
+    ...rest,
+    model: { architecture: 'unet3d', numClasses: 3, baseFilters: 2, depth: 2, ...model },
+    training: { epochs: 1, batchSize: 2, patchSize: [16, 16, 16], seed: 9, ...training },
   };
 }
 
-export interface FaultStudy {
-  studyId: string;
+/** Enrolled sites with phantom data, and their agents as child processes (by pid). */
+export interface FaultSites {
   sites: string[];
   /** The running agent of each site (the latest spawn). */
   agents: Map<string, ChildProcess>;
@@ -35,7 +42,13 @@ export interface FaultStudy {
   spawn(site: string): ChildProcess;
   /** SIGKILL by pid; resolves once it is gone. */
   killAgent(site: string): Promise<void>;
-  /** What every site's log says the coordinator acknowledged. */
+  /** Waits until a site's log has a line matching `pattern`; returns the log so far. */
+  waitForLog(site: string, pattern: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+export interface FaultStudy extends FaultSites {
+  studyId: string;
+  /** What every site's log says the coordinator acknowledged for this study. */
   acks(): AckedUpdate[];
   /** Polls the study until `probe` says yes (GET /studies/:id); a paused or failed study it does not accept fails the wait. */
   waitForStudy(what: string, probe: (s: StudyState) => boolean, timeoutMs?: number): Promise<StudyState>;
@@ -47,17 +60,16 @@ export interface StudyState {
   roundsDone: number;
 }
 
-export async function startFaultStudy(
+export async function startFaultSites(
   fed: FederationClient,
   options: {
     sites: number;
-    config: StudyConfigInput;
-    /** Sites whose agents are not started here. */
-    hold?: readonly string[];
     prefix?: string;
     dataSeed?: number;
+    /** More `fedseg-agent run` flags for a site (a later --coordinator wins: a proxy in front of it, say). */
+    agentArgs?: (site: string) => string[];
   },
-): Promise<FaultStudy> {
+): Promise<FaultSites> {
   const { siteDirs } = await generateConsortium({
     outDir: path.join(fed.work, 'sites'),
     sites: options.sites,
@@ -68,16 +80,16 @@ export async function startFaultStudy(
   const sites = siteDirs.map((_, i) => `${options.prefix ?? 'fault'}-${String(i + 1).padStart(2, '0')}`);
   const dirOf = new Map(sites.map((s, i) => [s, siteDirs[i]!]));
   await fed.enroll(sites);
-  const studyId = await fed.createStudy(options.config);
-  await fed.approve(studyId, sites);
-  await fed.startStudy(studyId);
   const agents = new Map<string, ChildProcess>();
-  const study: FaultStudy = {
-    studyId,
+  return {
     sites,
     agents,
     spawn(site) {
-      const child = fed.spawn(site, dirOf.get(site)!, ['--backend', 'cpu']);
+      const child = fed.spawn(site, dirOf.get(site)!, [
+        '--backend',
+        'cpu',
+        ...(options.agentArgs?.(site) ?? []),
+      ]);
       agents.set(site, child);
       return child;
     },
@@ -88,8 +100,33 @@ export async function startFaultStudy(
       process.kill(child.pid!, 'SIGKILL');
       await gone;
     },
+    waitForLog: (site, pattern, timeoutMs = 120_000) =>
+      waitFor(
+        `${site}'s log to match ${pattern}`,
+        async () => {
+          const log = fs.existsSync(fed.logOf(site)) ? fs.readFileSync(fed.logOf(site), 'utf8') : '';
+          return pattern.test(log) ? log : undefined;
+        },
+        timeoutMs,
+        20,
+      ),
+  };
+}
+
+/** Creates, approves (every site) and starts a study on enrolled sites. */
+export async function createFaultStudy(
+  fed: FederationClient,
+  sites: FaultSites,
+  config: StudyConfigInput,
+): Promise<FaultStudy> {
+  const studyId = await fed.createStudy(config);
+  await fed.approve(studyId, sites.sites);
+  await fed.startStudy(studyId);
+  return {
+    ...sites,
+    studyId,
     acks: () =>
-      sites.flatMap((site) =>
+      sites.sites.flatMap((site) =>
         fs.existsSync(fed.logOf(site))
           ? acksFromAgentLog(site, fs.readFileSync(fed.logOf(site), 'utf8'), studyId)
           : [],
@@ -110,6 +147,15 @@ export async function startFaultStudy(
         200,
       ),
   };
-  for (const site of sites) if (!options.hold?.includes(site)) study.spawn(site);
+}
+
+/** Enrolls sites, starts a study on them and every agent. */
+export async function startFaultStudy(
+  fed: FederationClient,
+  options: Parameters<typeof startFaultSites>[1] & { config: StudyConfigInput },
+): Promise<FaultStudy> {
+  const sites = await startFaultSites(fed, options);
+  const study = await createFaultStudy(fed, sites, options.config);
+  for (const site of sites.sites) sites.spawn(site);
   return study;
 }
