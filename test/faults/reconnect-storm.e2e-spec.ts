@@ -25,10 +25,6 @@ import { startFederation, type Federation } from '../support/federation';
 const SITES = 100;
 const REJOIN_WITHIN_MS = 60_000;
 const HOST = 'coordinator.fedseg.test';
-// Short enough that the half-open connections' own timeout falls inside the test (ping every 5 s, 10 s to answer).
-const PING_INTERVAL_MS = 5_000;
-const PING_TIMEOUT_MS = 10_000;
-
 const SocketSite = z.object({ state: z.object({ site: z.object({ name: z.string() }) }) });
 const HelloAck = z.object({ ok: z.literal(true) });
 
@@ -65,8 +61,6 @@ describe('a hundred sites dropped at once', () => {
       config: {
         authAttemptsPerMinute: 100_000,
         connectAttemptsPerMinute: 100_000,
-        pingIntervalMs: PING_INTERVAL_MS,
-        pingTimeoutMs: PING_TIMEOUT_MS,
       },
     });
     // One at a time: each enrollment appends to the audit chain under one lock.
@@ -190,14 +184,9 @@ describe('a hundred sites dropped at once', () => {
     expect(proxy.cutClients()).toBeGreaterThanOrEqual(SITES);
     const backMs = await rejoin(droppedAt);
     console.log(describeDrop('proxy drop, half-open', backMs, droppedAt));
-    // Without replacement the old sessions would linger until the heartbeat gives up on them (up to 15 s here).
+    // Without replacement the old sessions would linger until the heartbeat gives up on them (25 s + 60 s).
     expectOneSessionEach();
     expectJitter(firstAttemptDelays());
-
-    // Once the heartbeat would have reaped any leftover, still one session each, and no site knocked offline.
-    await new Promise((r) => setTimeout(r, PING_INTERVAL_MS + PING_TIMEOUT_MS + 1_000));
-    expect((await onlineSites()).length).toBe(SITES);
-    expectOneSessionEach();
   }, 240_000);
 
   async function onlineSites(): Promise<string[]> {
