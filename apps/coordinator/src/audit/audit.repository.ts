@@ -37,27 +37,44 @@ export class AuditRepository {
     await this.record(event).catch(() => undefined);
   }
 
-  private async append(event: AuditInput, tx: Prisma.TransactionClient): Promise<void> {
+  private append(event: AuditInput, tx: Prisma.TransactionClient): Promise<void> {
+    return this.appendAll([event], tx);
+  }
+
+  /**
+   * Several entries in one transaction, chained in the given order: one lock and one read of the chain's end
+   * for all of them (a round's burst of updates is recorded in one go).
+   */
+  async recordAll(events: readonly AuditInput[], tx: Db | Tx): Promise<void> {
+    if (events.length === 0) return;
+    await this.appendAll(events, dbOf(tx, this.prisma) as Prisma.TransactionClient);
+  }
+
+  private async appendAll(events: readonly AuditInput[], tx: Prisma.TransactionClient): Promise<void> {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`;
     const last = await tx.auditEvent.findFirst({
       where: { seq: { not: null } },
       orderBy: { seq: 'desc' },
       select: { seq: true, hash: true },
     });
-    const entry = {
-      seq: Number(last?.seq ?? 0n) + 1,
-      // Millisecond precision, as the column stores it, so the hash can be recomputed from the row.
-      at: new Date().toISOString(),
-      actor: event.actor,
-      action: event.action,
-      subject: event.subject ?? null,
-      details: (event.details ?? null) as unknown,
-      source: event.source ?? null,
-      prevHash: last?.hash ?? GENESIS_HASH,
-    };
-    const hash = auditEntryHash(entry);
-    await tx.auditEvent.create({
-      data: {
+    let seq = Number(last?.seq ?? 0n);
+    let prevHash = last?.hash ?? GENESIS_HASH;
+    // Millisecond precision, as the column stores it, so the hash can be recomputed from the row.
+    const at = new Date().toISOString();
+    const rows = events.map((event) => {
+      const entry = {
+        seq: ++seq,
+        at,
+        actor: event.actor,
+        action: event.action,
+        subject: event.subject ?? null,
+        details: (event.details ?? null) as unknown,
+        source: event.source ?? null,
+        prevHash,
+      };
+      const hash = auditEntryHash(entry);
+      prevHash = hash;
+      return {
         seq: BigInt(entry.seq),
         at: new Date(entry.at),
         actor: entry.actor,
@@ -67,8 +84,10 @@ export class AuditRepository {
         source: entry.source,
         prevHash: entry.prevHash,
         hash,
-      },
+      };
     });
+    if (rows.length === 1) await tx.auditEvent.create({ data: rows[0]! });
+    else await tx.auditEvent.createMany({ data: rows });
   }
 
   /** The hashed part of the log in chain order, as `fedseg audit export` writes it. */

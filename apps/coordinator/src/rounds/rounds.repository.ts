@@ -133,6 +133,37 @@ export class RoundsRepository {
     return db.round.count({ where: { studyId, status: 'failed', index: { gt: latest?.index ?? 0 } } });
   }
 
+  /** Of these sites and nonces, those that already have an update in the round / anywhere. */
+  async existingUpdates(
+    roundId: string,
+    siteIds: readonly string[],
+    nonces: readonly string[],
+    db: Db,
+  ): Promise<{ sites: Set<string>; nonces: Set<string> }> {
+    const rows = await db.siteUpdate.findMany({
+      where: {
+        OR: [{ roundId, siteId: { in: [...siteIds] } }, { nonce: { in: [...nonces] } }],
+      },
+      select: { roundId: true, siteId: true, nonce: true },
+    });
+    return {
+      sites: new Set(rows.filter((r) => r.roundId === roundId).map((r) => r.siteId)),
+      nonces: new Set(rows.flatMap((r) => (r.nonce ? [r.nonce] : []))),
+    };
+  }
+
+  /** Inserts several updates of one round in one statement; ids are chosen here so callers learn them. */
+  async createUpdates(
+    rows: ReadonlyArray<
+      Omit<Prisma.SiteUpdateUncheckedCreateInput, 'status' | 'receivedAt'> & { id: string }
+    >,
+    db: Db,
+  ): Promise<void> {
+    await uniquely(
+      db.siteUpdate.createMany({ data: rows.map((r) => ({ ...r, status: 'received' as const })) }),
+    );
+  }
+
   createUpdate(
     data: Omit<Prisma.SiteUpdateUncheckedCreateInput, 'id' | 'status' | 'receivedAt'>,
     db: Db = this.prisma,

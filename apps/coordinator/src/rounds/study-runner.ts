@@ -39,9 +39,13 @@ import type { SecureRound } from './secure-round';
 import { selectSites } from './site-selection';
 import { taskIdFor } from './task-id';
 import { Wakeup } from './wakeup';
+import { setTimeout as delay } from 'node:timers/promises';
 import { needsFingerprint, type FingerprintPhase } from '../fingerprint/fingerprint-phase';
 import { weightedMean } from './weighted-mean';
 import { faultPoint } from '../ops/fault-points';
+
+/** How long a woken round waits for more answers before re-reading its state. */
+const WAKE_COALESCE_MS = 25;
 
 export interface StudyRunnerDeps {
   studies: StudiesRepository;
@@ -118,7 +122,7 @@ export class StudyRunner {
           const pauseReason = await this.deps.fingerprint.run(study, {
             eligibleSites: () => this.eligibleSites(study),
             stopped: () => this.stopped,
-            wait: (ms) => this.wake.wait(ms),
+            wait: async (ms) => void (await this.wake.wait(ms)),
             notify: () => this.wake.notify(),
           });
           if (pauseReason) await this.pause(pauseReason);
@@ -392,7 +396,10 @@ export class StudyRunner {
           case 'fail':
             return this.failRound(study, round, effect.reason);
           case 'wait':
-            await this.wake.wait(Math.max(0, Math.min(effect.until - Date.now(), 5_000)));
+            // A round's answers come in bursts (one per site): a short pause after a wakeup lets one re-read
+            // of the round count many of them.
+            if (await this.wake.wait(Math.max(0, Math.min(effect.until - Date.now(), 5_000))))
+              await delay(Math.min(WAKE_COALESCE_MS, Math.max(0, effect.until - Date.now())));
             break;
         }
       }

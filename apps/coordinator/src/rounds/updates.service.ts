@@ -21,6 +21,7 @@ import { RoundSchedulerService } from './round-scheduler.service';
 import { DuplicateRowError, RoundsRepository } from './rounds.repository';
 import { taskIdFor } from './task-id';
 import { admitMetrics, admitUpdate } from './round-engine';
+import { UpdateRecorder } from './update-recorder';
 import { CoordinatorMetrics } from '../ops/coordinator-metrics.service';
 import { faultPoint } from '../ops/fault-points';
 
@@ -52,7 +53,12 @@ export class UpdatesService {
     private readonly events: RoundEvents,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     private readonly metrics: CoordinatorMetrics,
-  ) {}
+  ) {
+    this.recorder = new UpdateRecorder(rounds, audit);
+  }
+
+  /** Accepted updates are recorded in group commits (one transaction per burst, not per update). */
+  private readonly recorder: UpdateRecorder;
 
   /**
    * Checks a signed update header before any of its bytes are taken: the round is open and selected this
@@ -116,34 +122,17 @@ export class UpdatesService {
     faultPoint('before-record');
     let updateId: string;
     try {
-      updateId = await this.rounds.transaction(async (tx) => {
-        // Under the round row's lock: an update racing the round's close is stored before it, or refused.
-        const status = await this.rounds.lockRoundStatus(round.id, tx);
-        refuse(admitUpdate({ index: meta.round, status, selected: round.selectedSiteIds }, site, false));
-        const row = await this.rounds.createUpdate(
-          {
-            roundId: round.id,
-            siteId: site.siteId,
-            samples: meta.samples,
-            wireBytes: blob.length,
-            bytes: decodedBytes,
-            sha256: digest,
-            storageKey: key,
-            nonce,
-            trainLoss: meta.trainLoss,
-          },
-          tx,
-        );
-        await this.audit.record(
-          {
-            actor: `site:${site.name}`,
-            action: 'update.received',
-            subject: study.id,
-            details: { round: meta.round, samples: meta.samples, sha256: digest },
-          },
-          tx,
-        );
-        return row.id;
+      updateId = await this.recorder.record({
+        studyId: study.id,
+        round,
+        site,
+        samples: meta.samples,
+        wireBytes: blob.length,
+        bytes: decodedBytes,
+        sha256: digest,
+        storageKey: key,
+        nonce,
+        trainLoss: meta.trainLoss ?? null,
       });
     } catch (err) {
       await this.blobs.delete(key);

@@ -10,24 +10,27 @@ export class Wakeup {
     resolve?.();
   }
 
-  /** Resolves at the next notify() (or at once if one came since the last wait), or after timeoutMs. */
-  wait(timeoutMs: number): Promise<void> {
+  /**
+   * Resolves at the next notify() (or at once if one came since the last wait), or after timeoutMs; true when
+   * a notify() woke it.
+   */
+  wait(timeoutMs: number): Promise<boolean> {
     if (this.signalled) {
       this.signalled = false;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
     return new Promise((resolve) => {
       const timer = setTimeout(
         () => {
           this.pending = null;
-          resolve();
+          resolve(false);
         },
         Math.max(0, Math.min(timeoutMs, 2 ** 31 - 1)),
       );
       this.pending = () => {
         clearTimeout(timer);
         this.signalled = false;
-        resolve();
+        resolve(true);
       };
     });
   }
