@@ -55,6 +55,7 @@ describe('attacks on a running federation (PostgreSQL)', () => {
   let studyId: string;
   let insider: TestSite;
   let outsider: TestSite;
+  let bystander: TestSite;
   let insiderSocket: Socket;
   let outsiderSocket: Socket;
   let trainTask: Received;
@@ -164,6 +165,8 @@ describe('attacks on a running federation (PostgreSQL)', () => {
     await fed.enroll(['honest-1', 'honest-2']);
     insider = await enrollTestSite(fed.url, fed.adminToken, 'insider');
     outsider = await enrollTestSite(fed.url, fed.adminToken, 'outsider');
+    // A site's newer session replaces its older one: tests that need a throwaway connection use this site.
+    bystander = await enrollTestSite(fed.url, fed.adminToken, 'bystander');
     studyId = await fed.createStudy(study);
     await fed.approve(studyId, ['honest-1', 'honest-2']);
 
@@ -306,7 +309,7 @@ describe('attacks on a running federation (PostgreSQL)', () => {
     });
 
     it('closes only the socket whose frame is too large, and keeps serving the others', async () => {
-      const socket = await connectAs(outsider);
+      const socket = await connectAs(bystander);
       const closed = new Promise<string>((resolve) => socket.once('disconnect', resolve));
       await unchanged(fed.prisma, async () => {
         socket.emit(
@@ -397,8 +400,9 @@ describe('attacks on a running federation (PostgreSQL)', () => {
 
     it('refuses an update from a site the round did not select', async () => {
       const s = seal(outsider, trainTask.task, honestPlaintext(trainTask));
-      const socket = await connectAs(outsider);
-      expect(await unchanged(fed.prisma, () => send(socket, s))).toEqual(refused('SITE_NOT_SELECTED'));
+      expect(await unchanged(fed.prisma, () => send(outsiderSocket, s))).toEqual(
+        refused('SITE_NOT_SELECTED'),
+      );
     });
 
     it('refuses an update whose codec is not the study’s', async () => {
