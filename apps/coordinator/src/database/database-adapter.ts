@@ -8,6 +8,9 @@ import pg from 'pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { applyPendingMigrations, readMigrations, type SqlExecutor } from './migrate';
 import { asFactory, type DatabaseTarget } from './database-target';
+import { childLogger } from '../common/logger';
+
+const log = childLogger('database');
 
 export { resolveDatabaseTarget, type DatabaseTarget } from './database-target';
 
@@ -57,6 +60,11 @@ interface Driver {
 async function openDriver(target: DatabaseTarget): Promise<Driver> {
   if (target.kind === 'postgres') {
     const pool = new pg.Pool({ connectionString: target.url, max: 10 });
+    // An idle connection the server dropped (restart, failover) emits 'error' on the pool; unhandled, it would
+    // end the process. The pool discards that connection and the next query opens a new one.
+    pool.on('error', (err) =>
+      log.warn({ err: err.message }, 'database connection lost; the next query reconnects'),
+    );
     return {
       withExecutor: async (work) => {
         const client = await pool.connect();

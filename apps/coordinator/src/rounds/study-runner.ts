@@ -43,6 +43,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { needsFingerprint, type FingerprintPhase } from '../fingerprint/fingerprint-phase';
 import { weightedMean } from './weighted-mean';
 import { faultPoint } from '../ops/fault-points';
+import { isDatabaseUnavailable } from '../database/unavailable';
 
 /** How long a woken round waits for more answers before re-reading its state. */
 const WAKE_COALESCE_MS = 25;
@@ -79,6 +80,8 @@ export class StudyRunner {
   private declined = new Set<string>();
   private readonly offRegistry: () => void;
   private readonly startedAt = Date.now();
+  /** Consecutive attempts that found the database unreachable (backoff). */
+  private unavailableFor = 0;
   readonly done: Promise<void>;
 
   constructor(
@@ -114,46 +117,67 @@ export class StudyRunner {
     const { log } = this.deps;
     try {
       while (!this.stopped) {
-        const study = await this.deps.studies.get(this.studyId);
-        if (study.status !== 'running') return;
-        const round = await this.deps.rounds.latestRound(study.id);
-        if (!round && this.deps.fingerprint && needsFingerprint(study.config)) {
-          // Before round 1 (and before round 0's weights, whose network size the plan decides).
-          const pauseReason = await this.deps.fingerprint.run(study, {
-            eligibleSites: () => this.eligibleSites(study),
-            stopped: () => this.stopped,
-            wait: async (ms) => void (await this.wake.wait(ms)),
-            notify: () => this.wake.notify(),
-          });
-          if (pauseReason) await this.pause(pauseReason);
-          continue;
+        try {
+          return await this.drive();
+        } catch (err) {
+          if (!isDatabaseUnavailable(err)) throw err;
+          // Every step reads its state from the database and writes before it announces, so the runner can
+          // start over once the database is back: nothing half-done is kept in memory.
+          this.unavailableFor += 1;
+          const waitMs = Math.min(1_000 * 2 ** Math.min(this.unavailableFor - 1, 4), 15_000);
+          log.warn(
+            { studyId: this.studyId, retryInMs: waitMs, err: (err as Error).message },
+            'database unreachable; the study runner retries',
+          );
+          await this.wake.wait(waitMs);
         }
-        if (!round || round.status === 'completed' || round.status === 'failed') {
-          if (study.roundsDone >= study.config.rounds) {
-            await this.finishStudy(study, null);
-            return;
-          }
-          const privacy = privacyStatus(study.config.privacy, study.roundsDone);
-          if (privacy.exhausted) {
-            await this.finishStudy(
-              study,
-              `privacy budget spent: epsilon ${privacy.epsilon.toFixed(3)} after ${study.roundsDone} round(s); one more would reach ` +
-                `${privacy.epsilonNextRound.toFixed(3)} > ${privacy.epsilonBudget} (delta ${privacy.delta})`,
-            );
-            return;
-          }
-          await this.startRound(study, (round?.index ?? 0) + 1);
-          continue;
-        }
-        if (study.config.secureAggregation && isSecAggStatus(round.status))
-          await this.secureAggregationPhase(study, round, round.status);
-        else await this.driveRound(study, round);
       }
     } catch (err) {
       log.error({ err, studyId: this.studyId }, 'study runner failed; the study is paused');
       await this.pause(`internal error: ${(err as Error).message}`).catch(() => undefined);
     } finally {
       this.offRegistry();
+    }
+  }
+
+  /** The study's rounds, one step at a time, until it stops running or the runner is stopped. */
+  private async drive(): Promise<void> {
+    while (!this.stopped) {
+      const study = await this.deps.studies.get(this.studyId);
+      this.unavailableFor = 0;
+      if (study.status !== 'running') return;
+      const round = await this.deps.rounds.latestRound(study.id);
+      if (!round && this.deps.fingerprint && needsFingerprint(study.config)) {
+        // Before round 1 (and before round 0's weights, whose network size the plan decides).
+        const pauseReason = await this.deps.fingerprint.run(study, {
+          eligibleSites: () => this.eligibleSites(study),
+          stopped: () => this.stopped,
+          wait: async (ms) => void (await this.wake.wait(ms)),
+          notify: () => this.wake.notify(),
+        });
+        if (pauseReason) await this.pause(pauseReason);
+        continue;
+      }
+      if (!round || round.status === 'completed' || round.status === 'failed') {
+        if (study.roundsDone >= study.config.rounds) {
+          await this.finishStudy(study, null);
+          return;
+        }
+        const privacy = privacyStatus(study.config.privacy, study.roundsDone);
+        if (privacy.exhausted) {
+          await this.finishStudy(
+            study,
+            `privacy budget spent: epsilon ${privacy.epsilon.toFixed(3)} after ${study.roundsDone} round(s); one more would reach ` +
+              `${privacy.epsilonNextRound.toFixed(3)} > ${privacy.epsilonBudget} (delta ${privacy.delta})`,
+          );
+          return;
+        }
+        await this.startRound(study, (round?.index ?? 0) + 1);
+        continue;
+      }
+      if (study.config.secureAggregation && isSecAggStatus(round.status))
+        await this.secureAggregationPhase(study, round, round.status);
+      else await this.driveRound(study, round);
     }
   }
 
