@@ -185,7 +185,6 @@ export class AgentGateway
         close: (reason: string) => {
           socket.emit(AgentEvents.protocolError, { code: 'SITE_REVOKED', message: reason });
           socket.disconnect(true);
-          void this.models.forget(state.site.siteId);
         },
       });
       this.log.info(

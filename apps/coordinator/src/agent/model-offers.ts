@@ -48,13 +48,6 @@ export class ModelOffers {
     return out;
   }
 
-  /** Forgets a site's offers (the site was revoked). */
-  async forget(siteId: string): Promise<void> {
-    const offers = this.bySite.get(siteId) ?? [];
-    this.bySite.delete(siteId);
-    for (const digest of offers) await this.release(digest);
-  }
-
   private spool(sha256: string, blob: Uint8Array): Promise<void> {
     if (this.sizes.get(sha256) === blob.byteLength) return Promise.resolve();
     let pending = this.spooling.get(sha256);
