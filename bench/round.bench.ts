@@ -1,6 +1,8 @@
 /**
- * `npm run bench -- round [--sites 4,16,64,128] [--rounds 3] [--secure-aggregation]`: what a round costs the
- * coordinator itself. With --secure-aggregation the sites run the masking protocol too (SecAggSite, threshold a
+ * `npm run bench -- round [--sites 4,16,64,128] [--rounds 3] [--secure-aggregation] [--postgres [adminUrl]]`: what a
+ * round costs the
+ * coordinator itself. --postgres runs it on a throwaway database of a PostgreSQL server (default
+ * postgresql://postgres@127.0.0.1:5432/postgres) instead of the embedded PGlite. With --secure-aggregation the sites run the masking protocol too (SecAggSite, threshold a
  * majority): their masking time counts as their handling time, the coordinator's unmasking as overhead.
  *
  * A real coordinator (embedded PGlite, real socket.io) runs a study of a tiny 3D U-Net with N simulated
@@ -11,9 +13,11 @@
  * time. Everything shares this process's event loop, so the figures are an upper bound on the
  * coordinator's overhead. Bytes on the wire per site and round: the task blobs down, the update blob up.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import type { Socket } from 'socket.io-client';
 import { SecAggSite, encodeUpdate } from '@fedseg/aggregation';
 import {
@@ -153,12 +157,20 @@ export async function run(args: string[]): Promise<void> {
   const rounds = Number(option(args, 'rounds') ?? 3);
   const secureAggregation = args.includes('--secure-aggregation');
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'fedseg-bench-round-'));
+  const postgres = args.includes('--postgres')
+    ? await throwawayDatabase(
+        option(args, 'postgres')?.startsWith('postgres')
+          ? option(args, 'postgres')!
+          : 'postgresql://postgres@127.0.0.1:5432/postgres',
+      )
+    : null;
   const coordinator = await startCoordinator(
     // Enrollment and connection bursts from one address are this bench's normal load, not an attack.
     CoordinatorConfig.parse({
       port: 0,
       host: '127.0.0.1',
       homeDir: home,
+      databaseUrl: postgres?.url,
       logLevel: 'silent',
       authAttemptsPerMinute: 100_000,
       connectAttemptsPerMinute: 100_000,
@@ -168,7 +180,7 @@ export async function run(args: string[]): Promise<void> {
   const token = coordinator.bootstrapAdminToken!;
   const auth = { authorization: `Bearer ${token}` };
   console.log(
-    `round: tiny 3D U-Net (base 2, depth 2), ${rounds} rounds per N, simulated sites answering at once; embedded PGlite${secureAggregation ? '; secure aggregation on (threshold a majority)' : ''}`,
+    `round: tiny 3D U-Net (base 2, depth 2), ${rounds} rounds per N, simulated sites answering at once; ${postgres ? 'PostgreSQL' : 'embedded PGlite'}${secureAggregation ? '; secure aggregation on (threshold a majority)' : ''}`,
   );
   const rows: string[][] = [];
   const results: Array<Record<string, number>> = [];
@@ -261,6 +273,7 @@ export async function run(args: string[]): Promise<void> {
     }
   } finally {
     await coordinator.close();
+    await postgres?.drop();
     fs.rmSync(home, { recursive: true, force: true });
   }
   printTable(
@@ -274,5 +287,33 @@ export async function run(args: string[]): Promise<void> {
     ],
     rows,
   );
-  console.log(JSON.stringify({ bench: 'round', rounds, secureAggregation, results }));
+  console.log(
+    JSON.stringify({
+      bench: 'round',
+      rounds,
+      secureAggregation,
+      database: postgres ? 'postgresql' : 'pglite',
+      results,
+    }),
+  );
+}
+
+/** A database of its own on a PostgreSQL server, dropped afterwards. */
+async function throwawayDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `fedseg_bench_round_${crypto.randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await client.end();
+    },
+  };
 }

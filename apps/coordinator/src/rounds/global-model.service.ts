@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Prisma } from '@prisma/client';
 import { decodeStrategyState, encodeStrategyState, type StrategyState } from '@fedseg/aggregation';
-import { decodeWeights, encodeWeights, type FlatWeights } from '@fedseg/protocol';
+import { decodeWeights, encodeWeights, weightCount, type FlatWeights } from '@fedseg/protocol';
 import { z } from 'zod';
 import { BLOB_STORE } from '../core/tokens';
 import { sha256Hex, type BlobStore } from '../storage/blob-store';
@@ -61,6 +61,15 @@ export class GlobalModelService {
       bytes: stored.bytes,
     });
     return this.remember(study.id, 0, blob, stored.sha256, null);
+  }
+
+  /**
+   * How many values the study's model has. Every round's model has the same manifest, so any model held in
+   * memory answers without reading the latest checkpoint (checked once per update, so it matters at scale).
+   */
+  async weightCount(study: StudyRecord): Promise<number> {
+    const held = this.cache.get(study.id) ?? (await this.latest(study));
+    return weightCount(held.weights.manifest);
   }
 
   /** Stores the blob; the caller writes the Checkpoint row inside its round transaction. */

@@ -5,7 +5,6 @@ import {
   MASKED_UPDATE_TENSOR,
   SECURE_AGGREGATION_CODEC,
   decodeTensors,
-  weightCount,
   type MetricsReport,
   type UpdateHeader,
   type UpdateSubmit,
@@ -112,8 +111,7 @@ export class UpdatesService {
         `The update's bytes hash to ${digest.slice(0, 12)}…, not the declared sha256.`,
       );
     }
-    const global = await this.globalModels.latest(study);
-    const expected = weightCount(global.weights.manifest);
+    const expected = await this.globalModels.weightCount(study);
     const decodedBytes = study.config.secureAggregation
       ? await this.checkMaskedUpdate(site, round.id, blob, expected)
       : this.checkPlainUpdate(study.config.compression.codec, blob, expected);
