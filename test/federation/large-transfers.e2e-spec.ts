@@ -151,7 +151,7 @@ describe('large transfers over a connection that breaks', () => {
     await fed?.close();
   });
 
-  it('resumes a cut download and a cut upload from where they stopped, and never sends a held model again', async () => {
+  it('resumes a cut download and a cut upload from where they stopped, and never sends a held model again, even after a restart', async () => {
     const { siteDirs } = await generateConsortium({
       outDir: path.join(fed.work, 'sites'),
       sites: 1,
@@ -216,5 +216,27 @@ describe('large transfers over a connection that breaks', () => {
     // Each round counted the site's update once.
     const updates = await fed.prisma.siteUpdate.findMany({ include: { round: true } });
     expect(updates.map((u) => u.round.index).sort()).toEqual([1, 2]);
+
+    // The agent restarts. A second study of the same model, seed and data trains to the same bits (training is
+    // deterministic): both of its models are on the site's disk by digest, and not one chunk travels.
+    await fed.stopAgents();
+    const again = await fed.createStudy({ ...study, name: 'e2e large transfers, again', rounds: 1 });
+    await fed.approve(again, ['site-1']);
+    await fed.startStudy(again);
+    fed.spawn('site-1', siteDirs[0]!, [
+      '--coordinator',
+      relay.url,
+      '--backend',
+      'cpu',
+      '--chunk-bytes',
+      '1024',
+    ]);
+    expect((await fed.waitForCompletion(again, 120_000)).status).toBe('completed');
+    const restarted = fs.readFileSync(fed.logOf('site-1'), 'utf8').slice(log.length);
+    expect(
+      restarted.match(/round 1: global model \w+ already on this site's disk; not downloaded/g),
+    ).toHaveLength(2);
+    expect(restarted).not.toMatch(/downloading global model/);
+    expect(relay.forwarded.get(MODEL_CHUNK_REPLY)).toBe((ROUNDS + 1) * chunksPerModel);
   });
 });
