@@ -1,27 +1,14 @@
-import {
-  AggregationError,
-  StreamingAggregator,
-  addFixedPoint,
-  applyDelta,
-  clipScale,
-  createAggregator,
-  decodeFixedPoint,
-  decodeUpdate,
-  l2Norm,
-  privacyStatus,
-  type StrategyState,
-} from '@fedseg/aggregation';
-import { decodeTensors, planHash, type MaskingContext, type SignedTask, type Task } from '@fedseg/protocol';
-import { studyPlanOf } from '../consent/consent.service';
+import { setTimeout as delay } from 'node:timers/promises';
+import { privacyStatus } from '@fedseg/aggregation';
+import type { SignedTask, Task } from '@fedseg/protocol';
 import type { Logger } from '../common/logger';
 import type { AuditRepository } from '../audit/audit.repository';
 import type { BlobStore } from '../storage/blob-store';
-import { sha256Hex } from '../storage/blob-store';
 import type { SiteRegistry } from '../sites/site-registry.service';
 import type { StudiesRepository, StudyRecord } from '../studies/studies.repository';
 import type { GlobalModel, GlobalModelService } from './global-model.service';
 import type { RoundEvents } from './round-events';
-import type { MetricInput, RoundRecord as Round, RoundsRepository, UpdateRecord } from './rounds.repository';
+import type { RoundRecord as Round, RoundsRepository } from './rounds.repository';
 import {
   RECONNECT_GRACE_MS,
   afterRoundFailure,
@@ -37,11 +24,12 @@ import {
 } from './secure-aggregation-phase';
 import type { SecureRound } from './secure-round';
 import { selectSites } from './site-selection';
-import { taskIdFor } from './task-id';
 import { Wakeup } from './wakeup';
-import { setTimeout as delay } from 'node:timers/promises';
+import { TaskDispatch } from './task-dispatch';
+import { aggregateRound } from './round-aggregation';
+import { trainingLossRows, validationMeanRows } from './round-metrics';
+import { commitTransition } from './round-transition';
 import { needsFingerprint, type FingerprintPhase } from '../fingerprint/fingerprint-phase';
-import { weightedMean } from './weighted-mean';
 import { faultPoint } from '../ops/fault-points';
 import { isDatabaseUnavailable } from '../database/unavailable';
 
@@ -75,8 +63,7 @@ export interface StudyRunnerDeps {
 export class StudyRunner {
   private readonly wake = new Wakeup();
   private stopped = false;
-  /** siteId -> connection the current task was sent on; resend when the site reconnects. */
-  private sentOn = new Map<string, string>();
+  private readonly dispatch: TaskDispatch;
   private declined = new Set<string>();
   private readonly offRegistry: () => void;
   private readonly startedAt = Date.now();
@@ -95,6 +82,7 @@ export class StudyRunner {
       deps.registry.events.off('online', onChange);
       deps.registry.events.off('released', onChange);
     };
+    this.dispatch = new TaskDispatch({ registry: deps.registry, signTask: deps.signTask });
     this.done = this.loop();
   }
 
@@ -182,26 +170,20 @@ export class StudyRunner {
   }
 
   private async pause(reason: string): Promise<void> {
-    await this.deps.rounds.transaction(async (tx) => {
-      await this.deps.studies.setStatus(this.studyId, 'paused', reason, tx);
-      await this.deps.audit.record(
-        { actor: 'system', action: 'study.paused', subject: this.studyId, details: { reason } },
-        tx,
-      );
+    await commitTransition(this.deps, {
+      write: (tx) => this.deps.studies.setStatus(this.studyId, 'paused', reason, tx),
+      audit: { actor: 'system', action: 'study.paused', subject: this.studyId, details: { reason } },
+      announce: () => [{ type: 'study-status', studyId: this.studyId, status: 'paused', reason }],
     });
-    this.deps.events.emit({ type: 'study-status', studyId: this.studyId, status: 'paused', reason });
     this.deps.log.warn({ studyId: this.studyId, reason }, 'study paused');
   }
 
   private async finishStudy(study: StudyRecord, reason: string | null): Promise<void> {
-    await this.deps.rounds.transaction(async (tx) => {
-      await this.deps.studies.setStatus(study.id, 'completed', reason, tx);
-      await this.deps.audit.record(
-        { actor: 'system', action: 'study.completed', subject: study.id, details: { reason } },
-        tx,
-      );
+    await commitTransition(this.deps, {
+      write: (tx) => this.deps.studies.setStatus(study.id, 'completed', reason, tx),
+      audit: { actor: 'system', action: 'study.completed', subject: study.id, details: { reason } },
+      announce: () => [{ type: 'study-status', studyId: study.id, status: 'completed', reason }],
     });
-    this.deps.events.emit({ type: 'study-status', studyId: study.id, status: 'completed', reason });
     this.deps.log.info({ studyId: study.id, rounds: study.roundsDone }, 'study completed');
   }
 
@@ -229,84 +211,52 @@ export class StudyRunner {
       : cfg.sitesPerRound;
     const selected = selectSites(eligible, perRound, cfg.training.seed * 100_003 + index);
     const deadlineAt = new Date(Date.now() + cfg.roundDeadlineMs);
-    const round = await this.deps.rounds.transaction(async (tx) => {
-      const created = await this.deps.rounds.createRound(
-        {
-          studyId: study.id,
-          index,
-          selectedSiteIds: selected,
-          deadlineAt,
-          ...(secure
-            ? {
-                status: 'advertising' as const,
-                phaseDeadlineAt: new Date(Date.now() + secure.phaseDeadlineMs),
-              }
-            : {}),
-        },
-        tx,
-      );
-      await this.deps.audit.record(
-        {
-          actor: 'system',
-          action: 'round.started',
-          subject: study.id,
-          details: { round: index, sites: selected },
-        },
-        tx,
-      );
-      return created;
-    });
-    this.deps.registry.markBusy(selected, study.id);
-    this.sentOn = new Map();
+    this.dispatch.reset();
     this.declined = new Set();
-    this.deps.events.emit({
-      type: 'round-started',
-      studyId: study.id,
-      round: index,
-      siteIds: selected,
-      deadlineAt: deadlineAt.toISOString(),
+    await commitTransition(this.deps, {
+      write: (tx) =>
+        this.deps.rounds.createRound(
+          {
+            studyId: study.id,
+            index,
+            selectedSiteIds: selected,
+            deadlineAt,
+            ...(secure
+              ? {
+                  status: 'advertising' as const,
+                  phaseDeadlineAt: new Date(Date.now() + secure.phaseDeadlineMs),
+                }
+              : {}),
+          },
+          tx,
+        ),
+      audit: {
+        actor: 'system',
+        action: 'round.started',
+        subject: study.id,
+        details: { round: index, sites: selected },
+      },
+      announce: () => {
+        // Busy before anyone hears of the round, so no other study takes these sites meanwhile.
+        this.deps.registry.markBusy(selected, study.id);
+        return [
+          {
+            type: 'round-started',
+            studyId: study.id,
+            round: index,
+            siteIds: selected,
+            deadlineAt: deadlineAt.toISOString(),
+          },
+        ];
+      },
     });
     this.deps.log.info({ studyId: study.id, round: index, sites: selected.length }, 'round started');
-    void round;
   }
 
   /** Online, invited, not too busy, and consenting to the current plan. */
   private async eligibleSites(study: StudyRecord): Promise<string[]> {
     const online = this.deps.registry.eligible(study.id, study.config.sites).map((s) => s.siteId);
     return this.deps.consenting(study, online);
-  }
-
-  /** Sends the task to every listed site that is online and has not had it on its current connection. */
-  private async sendTasks(
-    study: StudyRecord,
-    round: Round,
-    siteIds: Iterable<string>,
-    kind: 'train' | 'evaluate',
-    global: GlobalModel,
-    deadlineAt: Date,
-    masking?: (siteId: string) => Promise<MaskingContext>,
-  ): Promise<void> {
-    for (const siteId of siteIds) {
-      const online = this.deps.registry.get(siteId);
-      if (!online || this.sentOn.get(`${kind}:${siteId}`) === online.connection.connectionId) continue;
-      const plan = studyPlanOf(study.id, study.config);
-      const secureAggregation = kind === 'train' && masking ? await masking(siteId) : undefined;
-      const task: Task = {
-        ...(secureAggregation ? { secureAggregation } : {}),
-        kind,
-        taskId: taskIdFor(study.id, round.index, siteId, kind),
-        studyId: study.id,
-        round: round.index,
-        plan,
-        planHash: planHash(plan),
-        globalSha256: global.sha256,
-        deadlineAt: deadlineAt.toISOString(),
-        excludeNormalization: study.config.training.fedBn,
-      };
-      this.deps.registry.sendTask(siteId, this.deps.signTask(task), global.blob);
-      this.sentOn.set(`${kind}:${siteId}`, online.connection.connectionId);
-      if (kind === 'train') faultPoint('dispatch');
-    }
   }
 
   /**
@@ -339,18 +289,19 @@ export class StudyRunner {
       if (decision.kind === 'fail') return this.failRound(study, round, decision.reason);
       if (decision.kind === 'advance') return this.advanceSecureRound(study, round, decision.to);
       if (global) {
-        await this.sendTasks(study, round, decision.pending, 'train', global, round.deadlineAt, (siteId) =>
-          this.deps.secure.maskingContext(study, round, siteId, participants),
+        await this.dispatch.sendTasks(
+          study,
+          round,
+          decision.pending,
+          'train',
+          global,
+          round.deadlineAt,
+          (siteId) => this.deps.secure.maskingContext(study, round, siteId, participants),
         );
       } else {
         const phase = PHASE_OF_STATUS[status as Exclude<SecAggRoundStatus, 'training'>];
         const request = await this.deps.secure.request(study, round, phase, participants);
-        for (const siteId of decision.pending) {
-          const online = this.deps.registry.get(siteId);
-          if (!online || this.sentOn.get(`${phase}:${siteId}`) === online.connection.connectionId) continue;
-          this.deps.registry.sendSecAgg(siteId, request);
-          this.sentOn.set(`${phase}:${siteId}`, online.connection.connectionId);
-        }
+        this.dispatch.sendSecAgg(decision.pending, phase, request);
       }
       await this.wake.wait(Math.max(0, Math.min(deadline.getTime() - Date.now(), 5_000)));
       if ((await this.deps.studies.get(study.id)).status !== 'running') return;
@@ -397,7 +348,7 @@ export class StudyRunner {
           case 'send-tasks': {
             const deadline =
               effect.kind === 'train' ? round.deadlineAt : new Date(state.evaluationDeadline ?? Date.now());
-            await this.sendTasks(study, round, effect.siteIds, effect.kind, global, deadline);
+            await this.dispatch.sendTasks(study, round, effect.siteIds, effect.kind, global, deadline);
             if (effect.kind === 'evaluate' && state.reported.size > 0) faultPoint('mid-evaluation');
             break;
           }
@@ -473,28 +424,32 @@ export class StudyRunner {
    * round while its roundRetries last, or pauses for a person to look.
    */
   private async failRound(study: StudyRecord, round: Round, reason: string): Promise<void> {
-    const decision = await this.deps.rounds.transaction(async (tx) => {
-      await this.deps.rounds.setRoundStatus(round.id, 'failed', { failureReason: reason }, tx);
-      const decision = afterRoundFailure(
-        study.config.roundRetries,
-        await this.deps.rounds.trailingFailures(study.id, tx),
-      );
-      if (decision.action === 'pause') await this.deps.studies.setStatus(study.id, 'paused', reason, tx);
-      await this.deps.audit.record(
-        {
-          actor: 'system',
-          action: 'round.failed',
-          subject: study.id,
-          details: { round: round.index, reason, next: decision.action },
-        },
-        tx,
-      );
-      return decision;
+    const decision = await commitTransition(this.deps, {
+      write: async (tx) => {
+        await this.deps.rounds.setRoundStatus(round.id, 'failed', { failureReason: reason }, tx);
+        const decision = afterRoundFailure(
+          study.config.roundRetries,
+          await this.deps.rounds.trailingFailures(study.id, tx),
+        );
+        if (decision.action === 'pause') await this.deps.studies.setStatus(study.id, 'paused', reason, tx);
+        return decision;
+      },
+      audit: (decision) => ({
+        actor: 'system',
+        action: 'round.failed',
+        subject: study.id,
+        details: { round: round.index, reason, next: decision.action },
+      }),
+      announce: (decision) => {
+        this.deps.registry.release(round.selectedSiteIds, study.id);
+        return [
+          { type: 'round-failed', studyId: study.id, round: round.index, reason },
+          ...(decision.action === 'pause'
+            ? [{ type: 'study-status' as const, studyId: study.id, status: 'paused' as const, reason }]
+            : []),
+        ];
+      },
     });
-    this.deps.registry.release(round.selectedSiteIds, study.id);
-    this.deps.events.emit({ type: 'round-failed', studyId: study.id, round: round.index, reason });
-    if (decision.action === 'pause')
-      this.deps.events.emit({ type: 'study-status', studyId: study.id, status: 'paused', reason });
     this.deps.log.warn(
       { studyId: study.id, round: round.index, reason, next: decision.action },
       'round failed',
@@ -514,23 +469,9 @@ export class StudyRunner {
     const updates = (await this.deps.rounds.updatesOf(round.id))
       .filter((u) => u.status !== 'rejected' && chosen.has(u.siteId))
       .sort((a, b) => (a.siteId < b.siteId ? -1 : a.siteId > b.siteId ? 1 : 0));
-    let result: { weights: Float32Array; state: StrategyState | null };
-    if (study.config.secureAggregation) {
-      try {
-        result = await this.deps.secure.aggregate(study, round, global, updates);
-      } catch (err) {
-        if (!(err instanceof AggregationError)) throw err;
-        return `secure aggregation could not unmask round ${round.index}: ${err.message}`;
-      }
-    } else {
-      try {
-        result = await this.aggregatePlain(study, global, updates);
-      } catch (err) {
-        // A strategy that cannot aggregate these updates fails the round; retrying would fail the same way.
-        if (!(err instanceof AggregationError)) throw err;
-        return `round ${round.index} could not be aggregated: ${err.message}`;
-      }
-    }
+    const outcome = await aggregateRound(this.deps, study, round, global, updates);
+    if ('failure' in outcome) return outcome.failure;
+    const result = outcome;
     const stored = await this.deps.globalModels.store(
       study.id,
       round.index,
@@ -538,68 +479,47 @@ export class StudyRunner {
       result.state,
     );
     faultPoint('mid-aggregation');
-    const trainLoss = weightedMean(
-      updates.map((u) => ({ value: u.trainLoss ?? Number.NaN, samples: u.samples })),
-    );
-    const metrics: MetricInput[] = updates
-      .filter((u) => u.trainLoss !== null)
-      .map((u) => ({
-        studyId: study.id,
-        roundIndex: round.index,
-        siteId: u.siteId,
-        split: 'train',
-        name: 'loss',
-        value: u.trainLoss!,
-        samples: u.samples,
-      }));
-    if (trainLoss !== null) {
-      metrics.push({
-        studyId: study.id,
-        roundIndex: round.index,
-        siteId: null,
-        split: 'train',
-        name: 'loss',
-        value: trainLoss,
-        samples: updates.reduce((n, u) => n + u.samples, 0),
-      });
-    }
-    await this.deps.rounds.transaction(async (tx) => {
-      await this.deps.globalModels.commitRow(
-        {
-          studyId: study.id,
-          roundIndex: round.index,
-          roundId: round.id,
-          key: stored.key,
-          sha256: stored.sha256,
-          bytes: stored.bytes,
-          stateRef: stored.stateRef,
-        },
-        tx,
-      );
-      await this.deps.rounds.markUpdatesAggregated(
-        round.id,
-        updates.map((u) => u.id),
-        tx,
-      );
-      await this.deps.rounds.addMetrics(metrics, tx);
-      await this.deps.rounds.setRoundStatus(round.id, 'evaluating', { aggregatedAt: new Date() }, tx);
-      await this.deps.audit.record(
-        {
-          actor: 'system',
-          action: 'round.aggregated',
-          subject: study.id,
-          details: { round: round.index, updates: updates.length, sha256: stored.sha256 },
-        },
-        tx,
-      );
-    });
-    this.deps.globalModels.remember(study.id, round.index, stored.blob, stored.sha256, result.state);
-    this.deps.events.emit({
-      type: 'round-aggregated',
-      studyId: study.id,
-      round: round.index,
-      sites: updates.length,
-      trainLoss,
+    const { trainLoss, rows: metrics } = trainingLossRows(study.id, round.index, updates);
+    await commitTransition(this.deps, {
+      write: async (tx) => {
+        await this.deps.globalModels.commitRow(
+          {
+            studyId: study.id,
+            roundIndex: round.index,
+            roundId: round.id,
+            key: stored.key,
+            sha256: stored.sha256,
+            bytes: stored.bytes,
+            stateRef: stored.stateRef,
+          },
+          tx,
+        );
+        await this.deps.rounds.markUpdatesAggregated(
+          round.id,
+          updates.map((u) => u.id),
+          tx,
+        );
+        await this.deps.rounds.addMetrics(metrics, tx);
+        await this.deps.rounds.setRoundStatus(round.id, 'evaluating', { aggregatedAt: new Date() }, tx);
+      },
+      audit: {
+        actor: 'system',
+        action: 'round.aggregated',
+        subject: study.id,
+        details: { round: round.index, updates: updates.length, sha256: stored.sha256 },
+      },
+      announce: () => {
+        this.deps.globalModels.remember(study.id, round.index, stored.blob, stored.sha256, result.state);
+        return [
+          {
+            type: 'round-aggregated',
+            studyId: study.id,
+            round: round.index,
+            sites: updates.length,
+            trainLoss,
+          },
+        ];
+      },
     });
     this.deps.log.info(
       { studyId: study.id, round: round.index, updates: updates.length, trainLoss },
@@ -608,115 +528,40 @@ export class StudyRunner {
     return null;
   }
 
-  /**
-   * Plain updates, streamed: one in memory at a time. Mean-based strategies sum the weighted deltas exactly,
-   * in the same 64-bit fixed point as secure aggregation (addFixedPoint): the sum does not depend on the order
-   * of the updates, and a study gives the same model bit for bit with or without masking. Coordinator-side
-   * clipping (updateNormBound, central DP) scales each delta first, as StreamingAggregator.add would.
-   * Robust strategies (median, trimmed mean, Krum) need the individual weights.
-   */
-  private async aggregatePlain(
-    study: StudyRecord,
-    global: GlobalModel,
-    updates: readonly UpdateRecord[],
-  ): Promise<{ weights: Float32Array; state: StrategyState | null }> {
-    const { strategy, privacy } = study.config;
-    const aggregator = createAggregator(strategy, {
-      global: global.weights.data,
-      state: global.state,
-      expectedSites: updates.length,
-      privacy,
-    });
-    const deltas = async function* (blobs: BlobStore) {
-      for (const update of updates) {
-        const blob = await blobs.get(update.storageKey);
-        if (sha256Hex(blob) !== update.sha256)
-          throw new Error(`stored update ${update.id} no longer matches its digest`);
-        yield { update, delta: decodeUpdate(decodeTensors(blob)) };
-      }
-    };
-    if (aggregator instanceof StreamingAggregator) {
-      const central = privacy.mode === 'central';
-      const bounds = [
-        'updateNormBound' in strategy ? strategy.updateNormBound : undefined,
-        central ? privacy.clipNorm : undefined,
-      ].filter((b): b is number => b !== undefined);
-      const bound = bounds.length > 0 ? Math.min(...bounds) : undefined;
-      const sum = new Uint32Array(global.weights.data.length * 2);
-      let totalWeight = 0;
-      for await (const { update, delta } of deltas(this.deps.blobs)) {
-        const scale = bound === undefined ? 1 : clipScale(l2Norm(delta), bound, update.siteId);
-        // DP-FedAvg's sensitivity bound holds for equal weights only (McMahan et al., 2018).
-        const weight = central ? 1 : update.samples;
-        addFixedPoint(sum, delta, weight * scale);
-        totalWeight += weight;
-      }
-      aggregator.addSecureSum({
-        deltaSum: decodeFixedPoint(sum),
-        totalWeight,
-        siteIds: updates.map((u) => u.siteId),
-      });
-      return aggregator.finish();
-    }
-    for await (const { update, delta } of deltas(this.deps.blobs)) {
-      aggregator.add({
-        siteId: update.siteId,
-        samples: update.samples,
-        weights: applyDelta(global.weights.data, delta),
-      });
-    }
-    return aggregator.finish();
-  }
-
   private async completeRound(study: StudyRecord, round: Round): Promise<void> {
     const siteMetrics = (
       await this.deps.rounds.metricsOf(study.id, { roundIndex: round.index, split: 'val' })
     ).filter((m) => m.siteId !== null);
-    const names = [...new Set(siteMetrics.map((m) => m.name))];
-    const aggregates: MetricInput[] = [];
-    for (const name of names) {
-      const mean = weightedMean(
-        siteMetrics.filter((m) => m.name === name).map((m) => ({ value: m.value, samples: m.samples ?? 0 })),
-      );
-      if (mean !== null) {
-        aggregates.push({
-          studyId: study.id,
-          roundIndex: round.index,
-          siteId: null,
-          split: 'val',
-          name,
-          value: mean,
-          samples: siteMetrics.filter((m) => m.name === name).reduce((n, m) => n + (m.samples ?? 0), 0),
-        });
-      }
-    }
-    const updates = await this.deps.rounds.updatesOf(round.id);
-    await this.deps.rounds.transaction(async (tx) => {
-      await this.deps.rounds.addMetrics(aggregates, tx);
-      await this.deps.rounds.setRoundStatus(round.id, 'completed', { completedAt: new Date() }, tx);
-      const fresh = await this.deps.studies.get(study.id, tx);
-      const epsilon =
-        study.config.privacy.mode === 'none'
-          ? null
-          : privacyStatus(study.config.privacy, fresh.roundsDone + 1).epsilon;
-      await this.deps.studies.setRoundsDone(study.id, fresh.roundsDone + 1, epsilon, tx);
-      await this.deps.audit.record(
-        { actor: 'system', action: 'round.completed', subject: study.id, details: { round: round.index } },
-        tx,
-      );
-    });
-    this.deps.registry.release(round.selectedSiteIds, study.id);
-    const trainLoss = (
-      await this.deps.rounds.metricsOf(study.id, { roundIndex: round.index, split: 'train', siteId: null })
-    ).find((m) => m.name === 'loss');
+    const aggregates = validationMeanRows(study.id, round.index, siteMetrics);
+    const sites = (await this.deps.rounds.answeredSites(round.id)).size;
+    const trainLoss =
+      (
+        await this.deps.rounds.metricsOf(study.id, { roundIndex: round.index, split: 'train', siteId: null })
+      ).find((m) => m.name === 'loss')?.value ?? null;
     const valDice = aggregates.find((m) => m.name === 'dice')?.value ?? null;
-    this.deps.events.emit({
-      type: 'round-completed',
-      studyId: study.id,
-      round: round.index,
-      sites: updates.length,
-      trainLoss: trainLoss?.value ?? null,
-      valDice,
+    await commitTransition(this.deps, {
+      write: async (tx) => {
+        await this.deps.rounds.addMetrics(aggregates, tx);
+        await this.deps.rounds.setRoundStatus(round.id, 'completed', { completedAt: new Date() }, tx);
+        const fresh = await this.deps.studies.get(study.id, tx);
+        const epsilon =
+          study.config.privacy.mode === 'none'
+            ? null
+            : privacyStatus(study.config.privacy, fresh.roundsDone + 1).epsilon;
+        await this.deps.studies.setRoundsDone(study.id, fresh.roundsDone + 1, epsilon, tx);
+      },
+      audit: {
+        actor: 'system',
+        action: 'round.completed',
+        subject: study.id,
+        details: { round: round.index },
+      },
+      announce: () => {
+        this.deps.registry.release(round.selectedSiteIds, study.id);
+        return [
+          { type: 'round-completed', studyId: study.id, round: round.index, sites, trainLoss, valDice },
+        ];
+      },
     });
     this.deps.log.info({ studyId: study.id, round: round.index, valDice }, 'round completed');
   }
