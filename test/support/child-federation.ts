@@ -17,8 +17,8 @@ const COORDINATOR_MAIN = [
 export interface CoordinatorStart {
   /** FEDSEG_FAULT_KILL_AT for this process: it SIGKILLs itself at that fault point. */
   faultKillAt?: string;
-  /** Where this process connects; the federation's database by default (a proxy in front of it, say). */
-  databaseUrl?: string;
+  /** Reach PostgreSQL through this address instead of the server's own (a TcpProxy in front of it, say). */
+  databaseVia?: { host: string; port: number };
 }
 
 /**
@@ -58,6 +58,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
+function via(url: string, address: { host: string; port: number }): string {
+  const u = new URL(url);
+  u.hostname = address.host;
+  u.port = String(address.port);
+  return u.toString();
+}
+
 export async function startChildFederation(
   options: {
     prefix?: string;
@@ -87,7 +94,7 @@ export async function startChildFederation(
         PORT: String(port),
         HOST: '127.0.0.1',
         FEDSEG_HOME: homeDir,
-        DATABASE_URL: opts.databaseUrl ?? db.url,
+        DATABASE_URL: opts.databaseVia ? via(db.url, opts.databaseVia) : db.url,
         LOG_LEVEL: options.logLevel ?? 'warn',
         FEDSEG_FAULT_KILL_AT: opts.faultKillAt ?? '',
       },
