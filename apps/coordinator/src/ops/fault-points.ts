@@ -7,7 +7,7 @@ import { z } from 'zod';
  *   mid-upload       a site's update is part-way through its chunks
  *   before-record    an update's bytes are in the blob store but not yet in the database
  *   mid-aggregation  the new global model is in the blob store but not yet committed
- *   mid-evaluation   some sites reported their validation metrics, others not yet
+ *   mid-evaluation   a site's validation metrics are stored, its ack not yet sent (others still pending)
  */
 export const FAULT_POINTS = [
   'dispatch',

@@ -349,7 +349,6 @@ export class StudyRunner {
             const deadline =
               effect.kind === 'train' ? round.deadlineAt : new Date(state.evaluationDeadline ?? Date.now());
             await this.dispatch.sendTasks(study, round, effect.siteIds, effect.kind, global, deadline);
-            if (effect.kind === 'evaluate' && state.reported.size > 0) faultPoint('mid-evaluation');
             break;
           }
           case 'persist-status':

@@ -249,6 +249,8 @@ export class UpdatesService {
         samples: report.samples,
       }));
     await this.rounds.addMetrics(rows);
+    // A site's evaluation is stored and its ack not yet sent; with more than one evaluator, others are pending.
+    if (report.split === 'val') faultPoint('mid-evaluation');
     this.events.emit({
       type: 'metrics-received',
       studyId: report.studyId,
