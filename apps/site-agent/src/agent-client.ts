@@ -36,6 +36,9 @@ import { TaskRefusedError, type MaskUpdate, type TrainResult } from './task-resu
 import { ModelCache } from './model-cache';
 
 const AckReply = z.object({ ok: z.boolean() }).passthrough();
+/** Answers that mean "not now", not "no": nothing was stored, and the same message may be sent again. */
+const RETRY_LATER = new Set(['INTERNAL', 'UNAVAILABLE', 'RATE_LIMITED']);
+const HELLO_RETRY_MS = 5_000;
 const SUBMIT_TIMEOUT_MS = 120_000;
 /** Chunks in flight at once, each way: enough to keep a long link busy, few enough to bound memory. */
 const TRANSFER_WINDOW = 8;
@@ -79,6 +82,11 @@ export class AgentClient {
   private queue: Promise<void> = Promise.resolve();
   private readonly seenTasks = new Set<string>();
   private readonly unacked = new Map<string, Send>();
+  /** Attempts per unacked result that the coordinator asked to send again later (backoff). */
+  private readonly retries = new Map<string, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Counts connects (socket.id survives a recovered session, so it cannot tell connections apart). */
+  private connects = 0;
   private lastProgressSent = 0;
   private closed = false;
   /** True between an acknowledged hello and the next disconnect: only then may results be sent. */
@@ -97,9 +105,10 @@ export class AgentClient {
   ) {
     this.models = new ModelCache(path.join(options.home.dir, 'models'));
     this.socket = agentSocket(options.identity, options.coordinator);
-    this.socket.on('connect', () =>
-      this.hello().catch((err: Error) => this.log.warn(`hello not acknowledged (${err.message})`)),
-    );
+    this.socket.on('connect', () => {
+      this.connects += 1;
+      this.hello().catch((err: Error) => this.log.warn(`hello not acknowledged (${err.message})`));
+    });
     this.socket.on('disconnect', (reason) => {
       this.identified = false;
       if (!this.closed) this.log.warn(`connection lost (${reason}); reconnecting with backoff`);
@@ -125,6 +134,8 @@ export class AgentClient {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     for (const wake of this.identifiedWaiters.splice(0)) wake();
     await this.queue.catch(() => undefined);
     this.socket.close();
@@ -142,7 +153,17 @@ export class AgentClient {
       maxConcurrentStudies: this.options.maxConcurrentStudies,
       dataSummary: this.options.dataSummary,
     };
-    const reply = await this.request(AgentEvents.hello, hello);
+    let reply: Ack<Record<string, unknown>>;
+    try {
+      reply = await this.request(AgentEvents.hello, hello);
+    } catch (err) {
+      this.helloAgainLater(`hello not acknowledged (${(err as Error).message})`);
+      return;
+    }
+    if (!reply.ok && RETRY_LATER.has(reply.error.code)) {
+      this.helloAgainLater(`the coordinator could not take the hello now (${reply.error.code})`);
+      return;
+    }
     if (!reply.ok) {
       this.log.error(`the coordinator refused this site: ${reply.error.message}`);
       return;
@@ -154,6 +175,29 @@ export class AgentClient {
       this.log.info(`re-sending ${key} after reconnect`);
       void this.deliver(key, send);
     }
+  }
+
+  /**
+   * A connection whose hello got no answer is of no use (results wait for an acknowledged hello): say hello
+   * again on the same connection after a pause, while it stays up.
+   */
+  private helloAgainLater(why: string): void {
+    const connection = this.connects;
+    this.log.warn(`${why}; saying hello again in ${HELLO_RETRY_MS / 1000} s`);
+    this.later(HELLO_RETRY_MS, () => {
+      if (this.socket.connected && this.connects === connection && !this.identified)
+        this.hello().catch((err: Error) => this.log.warn(`hello failed (${err.message})`));
+    });
+  }
+
+  /** A timer that close() cancels. */
+  private later(ms: number, run: () => void): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.closed) run();
+    }, ms);
+    this.timers.add(timer);
   }
 
   private async request(
@@ -183,7 +227,22 @@ export class AgentClient {
         this.log.info(`${key}: the coordinator asks for a hello first; kept for re-sending`);
         return;
       }
+      if (!reply.ok && RETRY_LATER.has(reply.error.code)) {
+        // The coordinator could not take it now (its database restarting, say): nothing was stored, so the
+        // result stays here and is sent again, later and later, until it gets a definite answer.
+        const attempt = (this.retries.get(key) ?? 0) + 1;
+        this.retries.set(key, attempt);
+        const delayMs = Math.min(2_000 * 2 ** (attempt - 1), 60_000);
+        this.log.warn(
+          `${key}: the coordinator could not take it now (${reply.error.code}); retrying in ${Math.round(delayMs / 1000)} s`,
+        );
+        this.later(delayMs, () => {
+          if (this.unacked.get(key) === send) void this.deliver(key, send);
+        });
+        return;
+      }
       this.unacked.delete(key);
+      this.retries.delete(key);
       if (!reply.ok) {
         const benign = ['DUPLICATE_UPDATE', 'DUPLICATE_METRICS', 'DUPLICATE_FINGERPRINT'].includes(
           reply.error.code,

@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from '../database/unavailable';
 import { FedsegError, type ErrorBody } from '@fedseg/protocol';
 import type { Logger } from './logger';
 
@@ -5,6 +6,13 @@ import type { Logger } from './logger';
 export function toErrorBody(err: unknown, log: Logger): ErrorBody {
   if (err instanceof FedsegError)
     return { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
+  if (isDatabaseUnavailable(err)) {
+    log.warn({ err: (err as Error).message }, 'database unreachable');
+    return {
+      code: 'UNAVAILABLE',
+      message: "The coordinator's database is unreachable right now; nothing was stored. Try again shortly.",
+    };
+  }
   log.error({ err }, 'unexpected error');
   return {
     code: 'INTERNAL',
@@ -23,5 +31,6 @@ export function httpStatusOf(code: string): number {
   if (code.endsWith('_NOT_FOUND')) return 404;
   if (code.endsWith('_CONFLICT') || code.startsWith('DUPLICATE_')) return 409;
   if (code === 'INTERNAL') return 500;
+  if (code === 'UNAVAILABLE') return 503;
   return 400;
 }
