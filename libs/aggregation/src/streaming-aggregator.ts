@@ -8,6 +8,7 @@ import { fedAvgM } from './fed-avg-m';
 import { fedYogi } from './fed-yogi';
 import { addGaussianNoise } from './gaussian-noise';
 import { cryptoRng } from './rng';
+import { fixedPointAt } from './secure/ring64';
 import type { Aggregator, SiteUpdate, StrategyState } from './site-update';
 
 type StreamingStrategy = Extract<
@@ -33,7 +34,8 @@ interface Pending {
 }
 
 export class StreamingAggregator implements Aggregator {
-  private readonly acc: Float32Array;
+  /** Allocated at first use: a round summed in fixed point needs it only at the end (peak memory). */
+  private accBuffer: Float32Array | null = null;
   private readonly bound: number | undefined;
   private readonly central: boolean;
   private totalWeight = 0;
@@ -46,7 +48,6 @@ export class StreamingAggregator implements Aggregator {
     private readonly strategy: StreamingStrategy,
     private readonly context: AggregatorContext,
   ) {
-    this.acc = new Float32Array(context.global.length);
     const privacy = context.privacy;
     this.central = privacy?.mode === 'central';
     const bounds = [
@@ -54,6 +55,11 @@ export class StreamingAggregator implements Aggregator {
       privacy?.mode === 'central' ? privacy.clipNorm : undefined,
     ].filter((b): b is number => b !== undefined);
     this.bound = bounds.length > 0 ? Math.min(...bounds) : undefined;
+  }
+
+  private get acc(): Float32Array {
+    this.accBuffer ??= new Float32Array(this.context.global.length);
+    return this.accBuffer;
   }
 
   add(update: SiteUpdate): void {
@@ -88,15 +94,22 @@ export class StreamingAggregator implements Aggregator {
    * (sum of w_k * delta_k) and the sum of their weights. Sites clipped their own updates (the coordinator
    * never sees one to clip); with central DP every weight is 1, so the noise is calibrated to `siteIds.length`.
    */
-  addSecureSum(sum: { deltaSum: ArrayLike<number>; totalWeight: number; siteIds: readonly string[] }): void {
+  addSecureSum(sum: {
+    /** The sum as numbers, or still as the 64-bit fixed-point ring vector it was computed in (decoded here). */
+    deltaSum: ArrayLike<number> | { ring: Uint32Array };
+    totalWeight: number;
+    siteIds: readonly string[];
+  }): void {
     if (this.finished || this.seen.size > 0)
       throw new AggregationError(
         'A secure sum replaces every add() of the round; this aggregator already has updates.',
       );
     const { global } = this.context;
-    if (sum.deltaSum.length !== global.length)
+    const ring = 'ring' in sum.deltaSum ? sum.deltaSum.ring : null;
+    const length = ring ? ring.length / 2 : (sum.deltaSum as ArrayLike<number>).length;
+    if (length !== global.length)
       throw new AggregationError(
-        `The secure sum has ${sum.deltaSum.length} values; the global model has ${global.length}.`,
+        `The secure sum has ${length} values; the global model has ${global.length}.`,
         'UPDATE_LENGTH_MISMATCH',
       );
     if (sum.siteIds.length === 0 || !(sum.totalWeight > 0))
@@ -108,7 +121,13 @@ export class StreamingAggregator implements Aggregator {
       throw new AggregationError(
         `With central DP every site weighs 1, so ${sum.siteIds.length} sites weigh ${sum.siteIds.length}, not ${sum.totalWeight}.`,
       );
-    for (let i = 0; i < global.length; i++) this.acc[i] = global[i]! + sum.deltaSum[i]! / sum.totalWeight;
+    const acc = this.acc;
+    if (ring)
+      for (let i = 0; i < global.length; i++) acc[i] = global[i]! + fixedPointAt(ring, i) / sum.totalWeight;
+    else {
+      const deltaSum = sum.deltaSum as ArrayLike<number>;
+      for (let i = 0; i < global.length; i++) acc[i] = global[i]! + deltaSum[i]! / sum.totalWeight;
+    }
     this.totalWeight = sum.totalWeight;
     for (const id of sum.siteIds) this.seen.add(id);
   }

@@ -5,7 +5,6 @@ import {
   applyDelta,
   clipScale,
   createAggregator,
-  decodeFixedPoint,
   decodeUpdate,
   l2Norm,
   type StrategyState,
@@ -81,20 +80,19 @@ async function aggregatePlain(
       central ? privacy.clipNorm : undefined,
     ].filter((b): b is number => b !== undefined);
     const bound = bounds.length > 0 ? Math.min(...bounds) : undefined;
-    const sum = new Uint32Array(global.weights.data.length * 2);
+    let sum: Uint32Array | null = new Uint32Array(global.weights.data.length * 2);
     let totalWeight = 0;
     for await (const { update, delta } of deltas()) {
       const scale = bound === undefined ? 1 : clipScale(l2Norm(delta), bound, update.siteId);
       // DP-FedAvg's sensitivity bound holds for equal weights only (McMahan et al., 2018).
       const weight = central ? 1 : update.samples;
-      addFixedPoint(sum, delta, weight * scale);
+      addFixedPoint(sum!, delta, weight * scale);
       totalWeight += weight;
     }
-    aggregator.addSecureSum({
-      deltaSum: decodeFixedPoint(sum),
-      totalWeight,
-      siteIds: updates.map((u) => u.siteId),
-    });
+    // Decoded element by element into the aggregator, then dropped: peak memory is the fixed-point sum
+    // (8 bytes a weight), one update and the new model, not also a decoded copy of the sum.
+    aggregator.addSecureSum({ deltaSum: { ring: sum }, totalWeight, siteIds: updates.map((u) => u.siteId) });
+    sum = null;
     return aggregator.finish();
   }
   for await (const { update, delta } of deltas()) {

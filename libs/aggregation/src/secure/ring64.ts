@@ -49,8 +49,13 @@ export function addFixedPoint(acc: Uint32Array, values: ArrayLike<number>, weigh
 /** Back to numbers: the high limb read as signed. */
 export function decodeFixedPoint(ring: Uint32Array, scale = 1): Float64Array {
   const out = new Float64Array(ring.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = ((ring[2 * i + 1]! | 0) + ring[2 * i]! / TWO32) * scale;
+  for (let i = 0; i < out.length; i++) out[i] = fixedPointAt(ring, i) * scale;
   return out;
+}
+
+/** Element i of a fixed-point ring vector as a number, without decoding the whole vector (memory at scale). */
+export function fixedPointAt(ring: Uint32Array, i: number): number {
+  return (ring[2 * i + 1]! | 0) + ring[2 * i]! / TWO32;
 }
 
 function checkLengths(a: Uint32Array, b: Uint32Array): void {

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { generateIdentity, type AdvertiseKeys, type RosterEntry, type ShareKeys } from '@fedseg/protocol';
 import { PrivacyConfig, StrategyConfig } from '@fedseg/protocol';
 import { seededRng } from '../rng';
+import { addFixedPoint, decodeFixedPoint } from './ring64';
 import { StreamingAggregator } from '../streaming-aggregator';
 import { SecAggSite } from './secagg-site';
 import { simulateSecureAggregation } from './secagg-simulation';
@@ -205,6 +206,30 @@ describe('StreamingAggregator.addSecureSum', () => {
       const b = secure.finish().weights;
       for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 6);
     }
+  });
+
+  it('takes the sum still in fixed point and gives the same weights, bit for bit, as the decoded sum', () => {
+    const global = Float32Array.from({ length: 40 }, (_, i) => Math.cos(i));
+    const updates = randomUpdates(3, 40, 4);
+    const ring = new Uint32Array(80);
+    updates.forEach((d, k) => addFixedPoint(ring, d, [2, 5, 3][k]!));
+    const strategy = StrategyConfig.parse({ name: 'fedavg' }) as ConstructorParameters<
+      typeof StreamingAggregator
+    >[0];
+    const fromRing = new StreamingAggregator(strategy, { global, expectedSites: 3, state: null });
+    fromRing.addSecureSum({ deltaSum: { ring }, totalWeight: 10, siteIds: ['a', 'b', 'c'] });
+    const decoded = new StreamingAggregator(strategy, { global, expectedSites: 3, state: null });
+    decoded.addSecureSum({ deltaSum: decodeFixedPoint(ring), totalWeight: 10, siteIds: ['a', 'b', 'c'] });
+    expect(Buffer.from(fromRing.finish().weights.buffer)).toEqual(
+      Buffer.from(decoded.finish().weights.buffer),
+    );
+    expect(() =>
+      new StreamingAggregator(strategy, { global, expectedSites: 3, state: null }).addSecureSum({
+        deltaSum: { ring: new Uint32Array(78) },
+        totalWeight: 10,
+        siteIds: ['a'],
+      }),
+    ).toThrow(/39 values; the global model has 40/);
   });
 
   it('central DP: each site weighs 1 and the noise is calibrated to the number of sites, as with add()', () => {
