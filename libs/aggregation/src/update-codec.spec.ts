@@ -193,3 +193,16 @@ describe('update codecs', () => {
     expect(Array.from(applyDelta(Float32Array.of(1, 2), Float32Array.of(0.5, -1)))).toEqual([1.5, 1]);
   });
 });
+
+describe('decodeUpdate readOnly', () => {
+  it('gives an uncompressed delta as a view of the tensor (no copy) only when asked, with the same values', () => {
+    const delta = Float32Array.from({ length: 9 }, (_, i) => i - 4.5);
+    const tensors = wire(encodeUpdate(CompressionConfig.parse({ codec: 'none' }), delta, null).tensors);
+    const view = decodeUpdate(tensors, { readOnly: true });
+    const copy = decodeUpdate(tensors);
+    expect(Array.from(view)).toEqual(Array.from(delta));
+    expect(Array.from(copy)).toEqual(Array.from(delta));
+    expect(view.buffer).toBe(tensors[0]!.data.buffer);
+    expect(copy.buffer).not.toBe(tensors[0]!.data.buffer);
+  });
+});

@@ -121,15 +121,24 @@ function expectDtype<T extends NamedTensor['data']>(
   return t.data as T;
 }
 
-/** Coordinator side: the delta a site sent, from the tensors of its update blob. Refuses anything malformed. */
-export function decodeUpdate(tensors: readonly NamedTensor[]): Float32Array {
+/**
+ * Coordinator side: the delta a site sent, from the tensors of its update blob. Refuses anything malformed.
+ * `readOnly`: a caller that only reads the delta gets an uncompressed one as a view of the blob, not a copy
+ * (a copy is one more model's worth of memory per update at 50M parameters).
+ */
+export function decodeUpdate(
+  tensors: readonly NamedTensor[],
+  options: { readOnly?: boolean } = {},
+): Float32Array {
   const names = tensors
     .map((t) => t.name)
     .sort()
     .join(',');
   switch (names) {
     case 'update.f32':
-      return expectDtype(tensors[0], 'float32', Float32Array).slice();
+      return options.readOnly
+        ? expectDtype(tensors[0], 'float32', Float32Array)
+        : expectDtype(tensors[0], 'float32', Float32Array).slice();
     case 'update.f16':
       return float16ToFloat32(expectDtype(tensors[0], 'float16', Uint16Array));
     case 'update.i8,update.i8.length,update.i8.scale': {

@@ -70,7 +70,7 @@ async function aggregatePlain(
       const blob = await blobs.get(update.storageKey);
       if (sha256Hex(blob) !== update.sha256)
         throw new Error(`stored update ${update.id} no longer matches its digest`);
-      yield { update, delta: decodeUpdate(decodeTensors(blob)) };
+      yield { update, delta: decodeUpdate(decodeTensors(blob), { readOnly: true }) };
     }
   };
   if (aggregator instanceof StreamingAggregator) {

@@ -163,7 +163,7 @@ export class UpdatesService {
         throw new Error(
           `the study's codec ${codec} sends ${prefix}* tensors, not ${tensors.map((t) => t.name).join(', ')}`,
         );
-      delta = decodeUpdate(tensors);
+      delta = decodeUpdate(tensors, { readOnly: true });
     } catch (err) {
       throw new UpdateRejectedError('BAD_UPDATE', `The update does not decode: ${(err as Error).message}`);
     }
