@@ -113,7 +113,9 @@ export class AgentClient {
       this.identified = false;
       if (!this.closed) this.log.warn(`connection lost (${reason}); reconnecting with backoff`);
       if (reason === 'io server disconnect' && !this.closed)
-        this.log.error('the coordinator closed this connection (revoked?); not reconnecting');
+        this.log.error(
+          'the coordinator closed this connection (revoked, or replaced by a newer session); not reconnecting',
+        );
     });
     this.socket.on('connect_error', (err: Error & { data?: { code?: string } }) =>
       this.log.warn(
@@ -123,9 +125,14 @@ export class AgentClient {
     this.socket.on(AgentEvents.task, (payload: unknown, offer: unknown) => this.onTask(payload, offer));
     this.socket.on(AgentEvents.secAggRequest, (payload: unknown) => this.onSecAgg(payload));
     this.socket.on(AgentEvents.fingerprintRequest, (payload: unknown) => this.onFingerprint(payload));
-    this.socket.on(AgentEvents.protocolError, (e: unknown) =>
-      this.log.warn(`coordinator refused a message: ${JSON.stringify(e)}`),
-    );
+    this.socket.on(AgentEvents.protocolError, (e: unknown) => {
+      const code = z.object({ code: z.string() }).safeParse(e).data?.code;
+      if (code === 'SESSION_REPLACED')
+        this.log.error(
+          'another connection of this site replaced this one (a second agent running with this identity?); this agent stops reconnecting',
+        );
+      else this.log.warn(`coordinator refused a message: ${JSON.stringify(e)}`);
+    });
   }
 
   start(): void {

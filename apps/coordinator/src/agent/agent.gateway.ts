@@ -182,8 +182,8 @@ export class AgentGateway
         sendSecAgg: (request: SignedSecAggRequest) => socket.emit(AgentEvents.secAggRequest, request),
         sendFingerprintRequest: (request: SignedFingerprintRequest) =>
           socket.emit(AgentEvents.fingerprintRequest, request),
-        close: (reason: string) => {
-          socket.emit(AgentEvents.protocolError, { code: 'SITE_REVOKED', message: reason });
+        close: (reason: string, code = 'SITE_REVOKED') => {
+          socket.emit(AgentEvents.protocolError, { code, message: reason });
           socket.disconnect(true);
         },
       });

@@ -60,11 +60,12 @@ describe('SiteRegistry', () => {
     const closed: string[] = [];
     const tracked = (id: string) => ({
       ...connection(id),
-      close: (reason: string) => void closed.push(`${id}: ${reason}`),
+      close: (reason: string, code?: string) => void closed.push(`${id}: ${code}: ${reason}`),
     });
     registry.connect('a', hello('a', 1), tracked('old'));
     registry.connect('a', hello('a', 1), tracked('new'));
-    expect(closed).toEqual(['old: replaced by a newer connection of this site']);
+    // Its own code, so the old agent can say what happened rather than suspect a revocation.
+    expect(closed).toEqual(['old: SESSION_REPLACED: replaced by a newer connection of this site']);
     expect(registry.get('a')?.connection.connectionId).toBe('new');
     // The same connection saying hello again is not a replacement.
     registry.connect('a', hello('a', 1), tracked('new'));

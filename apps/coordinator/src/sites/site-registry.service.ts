@@ -10,8 +10,8 @@ export interface AgentConnection {
   sendSecAgg(request: SignedSecAggRequest): void;
   /** Issue 18: asks for the site's data fingerprint before round 1. */
   sendFingerprintRequest?(request: SignedFingerprintRequest): void;
-  /** Ends the connection at once (revocation), telling the agent why. */
-  close(reason: string): void;
+  /** Ends the connection at once (revocation, or a newer session of the site), telling the agent why. */
+  close(reason: string, code?: 'SITE_REVOKED' | 'SESSION_REPLACED'): void;
 }
 
 export interface OnlineSite {
@@ -44,7 +44,7 @@ export class SiteRegistry {
     this.busy.set(siteId, busyStudies);
     this.online.set(siteId, { siteId, name: hello.siteName, hello, connection, busyStudies });
     if (previous && previous.connection.connectionId !== connection.connectionId)
-      previous.connection.close('replaced by a newer connection of this site');
+      previous.connection.close('replaced by a newer connection of this site', 'SESSION_REPLACED');
     this.events.emit('online', siteId);
   }
 
