@@ -84,8 +84,8 @@ describe('closing a round', () => {
     const config = faultStudyConfig({
       rounds: 3,
       minSites: 7,
-      roundDeadlineMs: 40_000,
-      evaluationDeadlineMs: 60_000,
+      roundDeadlineMs: 25_000,
+      evaluationDeadlineMs: 45_000,
       // Five local epochs: a site is still training when the test kills it.
       training: { epochs: 5 },
     });

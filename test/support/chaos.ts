@@ -10,6 +10,7 @@ import {
   type FaultSites,
   type FaultStudy,
 } from './fault-study';
+import { waitFor } from './http';
 import { recomputeCheckpoints, type CheckpointAudit } from './recompute-checkpoints';
 
 /**
@@ -67,17 +68,17 @@ function between(rng: Rng, lo: number, hi: number): number {
 
 type Fault =
   | { kind: 'point'; point: (typeof POINTS)[number]; nth: number }
-  | { kind: 'coordinator'; afterMs: number }
+  | { kind: 'coordinator'; round: number; afterMs: number }
   | { kind: 'agent'; site: string; round: number; afterMs: number };
 
 function describeFault(f: Fault): string {
   if (f.kind === 'point') return `coordinator fault point ${f.point}@${f.nth}`;
-  if (f.kind === 'coordinator') return `coordinator SIGKILL ${f.afterMs} ms after start`;
+  if (f.kind === 'coordinator') return `coordinator SIGKILL ${f.afterMs} ms into round ${f.round}`;
   return `agent ${f.site} SIGKILL ${f.afterMs} ms into round ${f.round}`;
 }
 
-/** `studyMs`: how long the uninterrupted study took, so a timed kill lands inside a study. */
-function drawFault(rng: Rng, sites: readonly string[], rounds: number, studyMs: number): Fault {
+/** `roundMs`: how long a round of the uninterrupted study took, so a timed kill lands inside its round. */
+function drawFault(rng: Rng, sites: readonly string[], rounds: number, roundMs: number): Fault {
   const round = between(rng, 1, rounds);
   const kind = pick(rng, ['point', 'coordinator', 'agent'] as const);
   if (kind === 'point') {
@@ -87,7 +88,7 @@ function drawFault(rng: Rng, sites: readonly string[], rounds: number, studyMs: 
       point === 'before-record' ? (round - 1) * sites.length + between(rng, 1, sites.length) : round;
     return { kind, point, nth };
   }
-  if (kind === 'coordinator') return { kind, afterMs: between(rng, 200, Math.max(500, studyMs)) };
+  if (kind === 'coordinator') return { kind, round, afterMs: between(rng, 0, roundMs) };
   return { kind, site: pick(rng, sites), round, afterMs: between(rng, 0, 1_500) };
 }
 
@@ -120,15 +121,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     for (const site of agents.sites) agents.spawn(site);
 
     const referenceStudy = await createFaultStudy(fed, agents, config);
-    const started = Date.now();
     const reference = await settle(fed, referenceStudy, rounds);
-    const referenceMs = Date.now() - started;
+    // From round 1's start, not the study's: the agents' first start (tfjs loading) is no part of a run.
+    const round1 = await fed.prisma.round.findFirstOrThrow({
+      where: { studyId: referenceStudy.studyId, index: 1 },
+    });
+    const referenceMs = Date.now() - round1.startedAt.getTime();
     say(
       `reference: ${rounds} rounds, ${sites} sites, final checkpoint ${reference.sha.slice(0, 16)} (${(referenceMs / 1000).toFixed(1)} s)`,
     );
 
     for (let run = 1; run <= options.runs; run++) {
-      const fault = drawFault(rng, agents.sites, rounds, referenceMs);
+      const fault = drawFault(rng, agents.sites, rounds, Math.round(referenceMs / rounds));
       const t0 = Date.now();
       let fired = false;
       const result: ChaosRun = {
@@ -162,6 +166,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
             await fed.restart({ pauseMs: 0 });
           }
         } else if (fault.kind === 'coordinator') {
+          await waitFor(
+            `round ${fault.round} to start`,
+            async () =>
+              (await fed.prisma.round.count({ where: { studyId: study.studyId, index: fault.round } })) > 0
+                ? true
+                : undefined,
+            240_000,
+            20,
+          );
           await new Promise((r) => setTimeout(r, fault.afterMs));
           const s = (await fed.get(`/studies/${study.studyId}`)).json as { status: string };
           if (s.status !== 'completed') {

@@ -7,8 +7,8 @@ import { recomputeCheckpoints } from './recompute-checkpoints';
 
 /**
  * `npm run soak` and its CI-sized spec: one long study (minSites is every site) under random agent SIGKILLs
- * and two coordinator SIGKILLs with restarts, both early (about 10% and 15% of the rounds), so that the
- * coordinator's RSS after round 10 and after the last round are of the same process. At the end every
+ * and two coordinator SIGKILLs with restarts, both before round 10 (at about 10% and 15% of a short soak),
+ * so that the coordinator's RSS after round 10 and after the last round are of the same process. At the end every
  * committed round is recomputed from the database (recomputeCheckpoints): nothing lost, nothing counted twice.
  */
 export interface SoakOptions {
@@ -31,6 +31,8 @@ export interface SoakSummary {
   rss_mb_last: number;
   /** Which round rss_mb_round10 was measured after (10, or the last round of a shorter soak). */
   rssRound: number;
+  /** RSS after every 10th round (and after round 10 of a shorter soak), MB. */
+  rssTrend: number[];
   seconds: number;
   details: string[];
 }
@@ -47,7 +49,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const chance = options.agentKillChance ?? 0.3;
   const R = options.rounds;
   const sites = options.sites ?? 3;
-  const restartRounds = new Set([Math.max(1, Math.round(R * 0.1)), Math.max(2, Math.round(R * 0.15))]);
+  // Before round 10 however long the soak, so both RSS figures are of one process.
+  const restartRounds = new Set([
+    Math.max(1, Math.min(5, Math.round(R * 0.1))),
+    Math.max(2, Math.min(8, Math.round(R * 0.15))),
+  ]);
   const rssRound = Math.min(10, R);
   const started = Date.now();
   const fed = await startChildFederation({ prefix: 'fedseg-soak' });
@@ -58,6 +64,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     let agentKills = 0;
     let coordinatorRestarts = 0;
     let rssAt10 = Number.NaN;
+    const rssTrend: number[] = [];
     const roundsDone = async () =>
       (await fed.prisma.study.findUniqueOrThrow({ where: { id: studyId } })).roundsDone;
 
@@ -84,20 +91,23 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
         agentKills += 1;
         say(`round ${r}: agent ${site} SIGKILLed ${delay} ms into training and restarted`);
       }
-      if (r === rssRound) {
+      // Every 10 rounds, for the trend; the one after round 10 is the reference of the JSON line.
+      if (r === rssRound || r % 10 === 0) {
         await waitFor(
           `round ${r} to complete`,
           async () => ((await roundsDone()) >= r ? true : undefined),
           240_000,
           100,
         );
-        rssAt10 = rssMb(fed.coordinator!.pid!);
-        say(`round ${r}: coordinator RSS ${rssAt10} MB`);
+        const rss = rssMb(fed.coordinator!.pid!);
+        rssTrend.push(rss);
+        if (r === rssRound) rssAt10 = rss;
+        say(`round ${r}: coordinator RSS ${rss} MB`);
       }
     }
     await study.waitForStudy('the soak study to complete', (s) => s.status === 'completed', 240_000);
     const rssLast = rssMb(fed.coordinator!.pid!);
-    say(`round ${R}: coordinator RSS ${rssLast} MB`);
+    if (R % 10 !== 0) say(`round ${R}: coordinator RSS ${rssLast} MB`);
     const audit = await recomputeCheckpoints(fed.prisma, fed.homeDir, studyId, study.acks());
     return {
       rounds: audit.rounds,
@@ -109,6 +119,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       rss_mb_round10: rssAt10,
       rss_mb_last: rssLast,
       rssRound,
+      rssTrend,
       seconds: (Date.now() - started) / 1000,
       details: [
         ...audit.lost,
