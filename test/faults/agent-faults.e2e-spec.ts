@@ -17,11 +17,17 @@ const ROUNDS = 2;
 const TWO_CHUNKS = { baseFilters: 12, depth: 3 };
 const SLOW_UPLINK = 100_000;
 
-async function expectExactCheckpoints(fed: ChildFederation, study: FaultStudy): Promise<void> {
+/**
+ * `unheard`: updates the coordinator may have stored without the site hearing the ack. An agent killed
+ * part-way through an upload may already have written all its bytes into the kernel's socket buffers, and TCP
+ * delivers them after the process dies: the update is then rightly stored and counted once, though no
+ * process is left to log its ack.
+ */
+async function expectExactCheckpoints(fed: ChildFederation, study: FaultStudy, unheard = 0): Promise<void> {
   const final = await study.waitForStudy('the study to complete', (s) => s.status === 'completed', 150_000);
   expect(final.roundsDone).toBe(ROUNDS);
   const acks = study.acks();
-  expect(acks.length).toBeGreaterThanOrEqual(SITES * ROUNDS);
+  expect(acks.length).toBeGreaterThanOrEqual(SITES * ROUNDS - unheard);
   const audit = await recomputeCheckpoints(fed.prisma, fed.homeDir, study.studyId, acks);
   expect(audit).toMatchObject({ rounds: ROUNDS, aggregated: SITES * ROUNDS });
   expect(audit.mismatches).toEqual([]);
@@ -88,7 +94,7 @@ describe('sites failing during a round', () => {
 
     proxy.throttle(null);
     study.spawn(victim);
-    await expectExactCheckpoints(fed, study);
+    await expectExactCheckpoints(fed, study, 1);
   }, 240_000);
 
   it('a connection reset part-way through an upload and refused for 3 s: the agent reconnects and the update counts once', async () => {
