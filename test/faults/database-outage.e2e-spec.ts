@@ -6,15 +6,15 @@ import { recomputeCheckpoints } from '../support/recompute-checkpoints';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 
 /**
- * PostgreSQL becomes unreachable for 30 s in the middle of a round (its evaluation): the coordinator reaches it through a TCP
- * relay of this test, which resets every connection and refuses new ones for 30 s (the shared server itself
- * is never touched). The coordinator says it is not ready meanwhile and ready again after; nothing it wrote
- * is corrupt: after a restart the study completes and every committed checkpoint recomputes exactly.
+ * PostgreSQL becomes unreachable for 30 s in the middle of a round (while it evaluates): the coordinator
+ * reaches it through a TCP relay of this test, which resets every connection and refuses new ones for 30 s
+ * (the shared server itself is never touched). The coordinator says it is not ready meanwhile; the same
+ * process carries on after (its study runner retries), the sites' reports refused as UNAVAILABLE are sent
+ * again, and every committed checkpoint recomputes exactly.
  *
- * Not yet checked here: that the same process carries the study on by itself. Today the study runner's loop
- * dies on the first query that fails (P1017, "study runner failed; the study is paused"), its pause cannot
- * be written either, so the study stays `running` with its round in `training` and nothing drives it until
- * the coordinator restarts (issue 19, reported to the round engine's owner).
+ * Not yet here: the outage while updates upload. Today an update refused as UNAVAILABLE is resumed "at chunk
+ * 0/1" after the outage and refused for good as DECRYPT_FAILED, so its round fails for want of updates
+ * (reported to the transfers' owner; the spec that shows it is in the fault suite's report).
  */
 const SITES = 2;
 const ROUNDS = 3;
@@ -29,7 +29,7 @@ describe('PostgreSQL unreachable for 30 s', () => {
     await proxy?.close();
   });
 
-  it('the coordinator is unready while it lasts and survives it; after a restart the study completes with exact checkpoints', async () => {
+  it('the coordinator is unready while it lasts, then the same process completes the study with exact checkpoints', async () => {
     const server = new URL(POSTGRES_ADMIN_URL);
     proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
     fed = await startChildFederation({
@@ -38,10 +38,10 @@ describe('PostgreSQL unreachable for 30 s', () => {
     });
     const study = await startFaultStudy(fed, {
       sites: SITES,
-      config: faultStudyConfig({ rounds: ROUNDS, minSites: SITES }),
+      // A refused update is sent again with exponential backoff (2, 4, 8, 16, 32 s): after a 30 s outage the
+      // next try may come half a minute later, so the round's deadline leaves room for it.
+      config: faultStudyConfig({ rounds: ROUNDS, minSites: SITES, roundDeadlineMs: 150_000 }),
     });
-    // While round 2 evaluates: an update sent during the outage would be refused as INTERNAL and dropped by
-    // its agent for good (reported), which fails the round for want of updates, whatever the database does.
     const evaluating = { studyId: study.studyId, index: 2, aggregatedAt: { not: null } };
     await waitFor(
       'round 2 to be aggregated',
@@ -65,11 +65,9 @@ describe('PostgreSQL unreachable for 30 s', () => {
       30_000,
       200,
     );
-    // The process survived the outage.
-    expect(fed.coordinator?.pid).toBe(pid);
-
-    await fed.restart({ databaseVia: { host: '127.0.0.1', port: proxy.port } });
     await study.waitForStudy('the study to complete', (s) => s.status === 'completed', 180_000);
+    // The same process throughout: it rode out the outage rather than dying and being restarted.
+    expect(fed.coordinator?.pid).toBe(pid);
     const audit = await recomputeCheckpoints(fed.prisma, fed.homeDir, study.studyId, study.acks());
     expect(audit).toMatchObject({ rounds: ROUNDS, aggregated: SITES * ROUNDS });
     expect(audit.mismatches).toEqual([]);
