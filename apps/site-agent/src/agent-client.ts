@@ -283,6 +283,13 @@ export class AgentClient {
       this.options.chunkBytes,
     );
     const nonce = sealer.begin.header.nonce;
+    // The key is forgotten once the coordinator gave a verdict; a "not now" (or "say hello first") is no
+    // verdict: the same sealed update is sent again later and must still be sealable.
+    const settle = (reply: Ack<Record<string, unknown>>): Ack<Record<string, unknown>> => {
+      if (reply.ok || !(RETRY_LATER.has(reply.error.code) || reply.error.code === 'SITE_NOT_IDENTIFIED'))
+        sealer.dispose();
+      return reply;
+    };
     let window: ChunkWindow | undefined;
     let attempts = 0;
     return async () => {
@@ -304,8 +311,7 @@ export class AgentClient {
               message: 'the coordinator stored it before the connection dropped',
             },
           };
-        if (begun.error.code !== 'SITE_NOT_IDENTIFIED') sealer.dispose();
-        return begun;
+        return settle(begun);
       }
       const { chunks, resumeFrom } = UpdateBeginReply.parse(begun);
       window ??= new ChunkWindow(chunks, TRANSFER_WINDOW);
@@ -320,15 +326,13 @@ export class AgentClient {
         });
       } catch (err) {
         if (!(err instanceof RefusedReply)) throw err; // connection trouble: re-sent after the reconnect
-        sealer.dispose();
-        return err.reply;
+        return settle(err.reply);
       }
-      sealer.dispose();
-      return (
+      return settle(
         verdict ?? {
           ok: false,
           error: { code: 'NO_VERDICT', message: 'every chunk was acknowledged, but no verdict came' },
-        }
+        },
       );
     };
   }
