@@ -48,14 +48,7 @@ export default tseslint.config(
   {
     // Issue 19: Prisma's client, types and error codes stay inside repositories and database/.
     files: ['apps/coordinator/src/**/*.ts'],
-    ignores: [
-      'apps/coordinator/src/**/*.repository.ts',
-      'apps/coordinator/src/database/**',
-      // Until the round engine's refactor moves them behind RoundsRepository.
-      'apps/coordinator/src/rounds/global-model.service.ts',
-      'apps/coordinator/src/rounds/secure-aggregation.service.ts',
-      'apps/coordinator/src/rounds/secure-round.ts',
-    ],
+    ignores: ['apps/coordinator/src/**/*.repository.ts', 'apps/coordinator/src/database/**'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Prisma } from '@prisma/client';
+import type { Db } from '../database/transactions';
 import { decodeStrategyState, encodeStrategyState, type StrategyState } from '@fedseg/aggregation';
 import { decodeWeights, encodeWeights, weightCount, type FlatWeights } from '@fedseg/protocol';
 import { z } from 'zod';
@@ -109,7 +109,7 @@ export class GlobalModelService {
       bytes: number;
       stateRef: z.infer<typeof StateRef> | null;
     },
-    tx: Prisma.TransactionClient,
+    tx: Db,
   ): Promise<void> {
     await this.rounds.createCheckpoint(
       {

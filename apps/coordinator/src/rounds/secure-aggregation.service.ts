@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Prisma } from '@prisma/client';
+import type { Db } from '../database/transactions';
 import {
   FedsegError,
   SignatureDomains,
@@ -95,7 +95,7 @@ export class SecureAggregationService {
     roundId: string,
     selected: readonly string[],
     reply: SecAggReply,
-    tx: Prisma.TransactionClient,
+    tx: Db,
   ): Promise<void> {
     const messages = await this.rounds.secAggMessagesOf(roundId, undefined, tx);
     const updates = await this.rounds.updatesOf(roundId, tx);

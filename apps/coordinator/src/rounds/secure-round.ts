@@ -1,4 +1,3 @@
-import type { Round, SiteUpdate } from '@prisma/client';
 import {
   AggregationError,
   StreamingAggregator,
@@ -23,7 +22,7 @@ import type { BlobStore } from '../storage/blob-store';
 import { sha256Hex } from '../storage/blob-store';
 import type { StudyRecord } from '../studies/studies.repository';
 import type { GlobalModel } from './global-model.service';
-import type { RoundsRepository } from './rounds.repository';
+import type { RoundRecord as Round, RoundsRepository, UpdateRecord as SiteUpdate } from './rounds.repository';
 import { participantsOf, type Participants } from './secure-aggregation-phase';
 
 export interface SecureRoundDeps {
