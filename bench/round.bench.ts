@@ -13,16 +13,15 @@
  * time. Everything shares this process's event loop, so the figures are an upper bound on the
  * coordinator's overhead. Bytes on the wire per site and round: the task blobs down, the update blob up.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import type { Socket } from 'socket.io-client';
 import { SecAggSite, encodeUpdate } from '@fedseg/aggregation';
 import {
   CoordinatorConfig,
   RoundEvents,
+  createThrowawayDatabase,
   connectTestSite,
   enrollTestSite,
   fetchOfferedModel,
@@ -158,10 +157,11 @@ export async function run(args: string[]): Promise<void> {
   const secureAggregation = args.includes('--secure-aggregation');
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'fedseg-bench-round-'));
   const postgres = args.includes('--postgres')
-    ? await throwawayDatabase(
+    ? await createThrowawayDatabase(
         option(args, 'postgres')?.startsWith('postgres')
           ? option(args, 'postgres')!
           : 'postgresql://postgres@127.0.0.1:5432/postgres',
+        'fedseg_bench_round',
       )
     : null;
   const coordinator = await startCoordinator(
@@ -296,24 +296,4 @@ export async function run(args: string[]): Promise<void> {
       results,
     }),
   );
-}
-
-/** A database of its own on a PostgreSQL server, dropped afterwards. */
-async function throwawayDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `fedseg_bench_round_${crypto.randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await client.end();
-    },
-  };
 }

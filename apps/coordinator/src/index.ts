@@ -17,3 +17,4 @@ export {
   fetchOfferedModel,
   type TestSite,
 } from './testing/test-site';
+export { createThrowawayDatabase } from './testing/throwaway-database';
