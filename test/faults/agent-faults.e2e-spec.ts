@@ -45,6 +45,39 @@ describe('sites failing during a round', () => {
   let fed: ChildFederation | undefined;
   let proxy: TcpProxy | undefined;
 
+  /**
+   * A federation whose first site uploads through a throttled relay, returned once a third of its round-1
+   * update has passed: the moment each upload fault strikes.
+   */
+  async function uploadUnderway(
+    federation: string,
+    sitePrefix: string,
+  ): Promise<{ federation: ChildFederation; relay: TcpProxy; study: FaultStudy; victim: string }> {
+    const started = await startChildFederation({ prefix: `fedseg-${federation}` });
+    fed = started;
+    const relay = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(started.url).port) });
+    proxy = relay;
+    relay.throttle(SLOW_UPLINK);
+    const via = `http://127.0.0.1:${relay.port}`;
+    const config = faultStudyConfig({ rounds: ROUNDS, minSites: SITES, model: TWO_CHUNKS });
+    const victim = `${sitePrefix}-01`;
+    const study = await startFaultStudy(started, {
+      sites: SITES,
+      config,
+      prefix: sitePrefix,
+      agentArgs: (site) => (site === victim ? ['--coordinator', via] : []),
+    });
+    await study.waitForLog(victim, /round 1: trained/);
+    const start = relay.bytesUp;
+    await waitFor(
+      'a third of the upload',
+      async () => (relay.bytesUp - start > 300_000 ? true : undefined),
+      60_000,
+      20,
+    );
+    return { federation: started, relay, study, victim };
+  }
+
   afterEach(async () => {
     await fed?.close();
     await proxy?.close();
@@ -68,63 +101,25 @@ describe('sites failing during a round', () => {
   }, 240_000);
 
   it('an agent killed part-way through its upload: the partial transfer counts for nothing, the resent update once', async () => {
-    fed = await startChildFederation({ prefix: 'fedseg-uploadkill' });
-    proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(fed.url).port) });
-    proxy.throttle(SLOW_UPLINK);
-    const via = `http://127.0.0.1:${proxy.port}`;
-    const config = faultStudyConfig({ rounds: ROUNDS, minSites: SITES, model: TWO_CHUNKS });
-    const victim = 'upload-01';
-    const study = await startFaultStudy(fed, {
-      sites: SITES,
-      config,
-      prefix: 'upload',
-      agentArgs: (site) => (site === victim ? ['--coordinator', via] : []),
-    });
-    await study.waitForLog(victim, /round 1: trained/);
-    const start = proxy.bytesUp;
-    await waitFor(
-      'a third of the upload',
-      async () => (proxy!.bytesUp - start > 300_000 ? true : undefined),
-      60_000,
-      20,
-    );
+    const { federation, relay, study, victim } = await uploadUnderway('uploadkill', 'upload');
     await study.killAgent(victim);
-    expect(await noUpdateYet(fed, study.studyId)).toBeLessThan(SITES);
-    expect(fed.coordinatorLog()).not.toMatch(/fault point/);
+    expect(await noUpdateYet(federation, study.studyId)).toBeLessThan(SITES);
+    expect(federation.coordinatorLog()).not.toMatch(/fault point/);
 
-    proxy.throttle(null);
+    relay.throttle(null);
     study.spawn(victim);
-    await expectExactCheckpoints(fed, study, 1);
+    await expectExactCheckpoints(federation, study, 1);
   }, 240_000);
 
   it('a connection reset part-way through an upload and refused for 3 s: the agent reconnects and the update counts once', async () => {
-    fed = await startChildFederation({ prefix: 'fedseg-cut' });
-    proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(fed.url).port) });
-    proxy.throttle(SLOW_UPLINK);
-    const via = `http://127.0.0.1:${proxy.port}`;
-    const config = faultStudyConfig({ rounds: ROUNDS, minSites: SITES, model: TWO_CHUNKS });
-    const victim = 'cut-01';
-    const study = await startFaultStudy(fed, {
-      sites: SITES,
-      config,
-      prefix: 'cut',
-      agentArgs: (site) => (site === victim ? ['--coordinator', via] : []),
-    });
-    await study.waitForLog(victim, /round 1: trained/);
-    const start = proxy.bytesUp;
-    await waitFor(
-      'a third of the upload',
-      async () => (proxy!.bytesUp - start > 300_000 ? true : undefined),
-      60_000,
-      20,
-    );
-    proxy.cut();
-    expect(await noUpdateYet(fed, study.studyId)).toBeLessThan(SITES);
+    const { federation, relay, study, victim } = await uploadUnderway('cut', 'cut');
+    relay.cut();
+    expect(await noUpdateYet(federation, study.studyId)).toBeLessThan(SITES);
     await new Promise((r) => setTimeout(r, 3_000));
-    proxy.throttle(null);
-    proxy.restore();
+    relay.throttle(null);
+    relay.restore();
 
-    await expectExactCheckpoints(fed, study);
+    await expectExactCheckpoints(federation, study);
     const log = await study.waitForLog(victim, /connection lost/);
     expect(log).toMatch(/update for study \w+ round 1(?: accepted|: the coordinator already had it)/);
   }, 240_000);
