@@ -1,4 +1,11 @@
-import { decodeTensors, encodeTensors, type NamedTensor } from './tensor-codec';
+import {
+  allocateTensors,
+  decodeTensors,
+  encodeTensors,
+  readTensorManifest,
+  tensorHeaderBytes,
+  type NamedTensor,
+} from './tensor-codec';
 import { TensorCodecError } from './errors';
 
 describe('tensor codec', () => {
@@ -66,5 +73,32 @@ describe('tensor codec', () => {
     ).toThrow(/int8/);
     const a: NamedTensor = { name: 'a', shape: [1], dtype: 'float32', data: new Float32Array(1) };
     expect(() => encodeTensors([a, a])).toThrow(/twice/);
+  });
+
+  it('allocates a blob whose tensor views, once filled, hold the bytes encodeTensors gives', () => {
+    const { blob, tensors: views } = allocateTensors(
+      tensors.map(({ name, shape, dtype, meta }) => ({ name, shape, dtype, ...(meta ? { meta } : {}) })),
+    );
+    views.forEach((v, i) => v.data.set(tensors[i]!.data as never));
+    expect(Buffer.from(blob).equals(Buffer.from(encodeTensors(tensors)))).toBe(true);
+    expect(views.map((v) => v.meta)).toEqual(tensors.map((t) => t.meta));
+    for (const v of views) expect(v.data.buffer).toBe(blob.buffer);
+  });
+
+  it('reads the manifest from the header alone, with offsets from the start of the blob', () => {
+    const blob = encodeTensors(tensors);
+    const headerBytes = tensorHeaderBytes(blob.subarray(0, 12));
+    expect(headerBytes % 8).toBe(0);
+    const entries = readTensorManifest(blob.slice(0, headerBytes));
+    const decoded = decodeTensors(blob);
+    entries.forEach((e, i) => {
+      expect(e.name).toBe(decoded[i]!.name);
+      expect(e.byteOffset).toBe(decoded[i]!.data.byteOffset);
+      expect(e.byteLength).toBe(decoded[i]!.data.byteLength);
+    });
+    expect(() => readTensorManifest(blob.slice(0, headerBytes - 16))).toThrow(
+      /truncated inside its manifest/,
+    );
+    expect(() => tensorHeaderBytes(Uint8Array.of(1, 2, 3))).toThrow(TensorCodecError);
   });
 });

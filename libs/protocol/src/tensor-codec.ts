@@ -77,10 +77,43 @@ function expectedArray(dtype: TensorDtype): string {
   }[dtype];
 }
 
-export function encodeTensors(tensors: readonly NamedTensor[]): Uint8Array {
+/** What a tensor looks like before its values are known: everything of NamedTensor but the data. */
+export type TensorSpec = Omit<NamedTensor, 'data'>;
+
+/** The header (magic, version, manifest, padding) and payload size of a blob holding tensors shaped `specs`. */
+function layout(specs: readonly TensorSpec[]): { header: Uint8Array; entries: TensorEntry[]; bytes: number } {
   const entries: TensorEntry[] = [];
   const seen = new Set<string>();
   let offset = 0;
+  for (const t of specs) {
+    if (seen.has(t.name))
+      throw new TensorCodecError(`Tensor name "${t.name}" appears twice; names must be unique.`);
+    seen.add(t.name);
+    const byteLength = elementCount(t.shape) * BYTES_PER_ELEMENT[t.dtype];
+    entries.push({
+      name: t.name,
+      shape: [...t.shape],
+      dtype: t.dtype,
+      byteOffset: offset,
+      byteLength,
+      meta: t.meta,
+    });
+    offset = align8(offset + byteLength);
+  }
+  const manifestBytes = new TextEncoder().encode(
+    JSON.stringify({ tensors: entries } satisfies TensorManifest),
+  );
+  const payloadStart = align8(HEADER_BYTES + manifestBytes.length);
+  const header = new Uint8Array(payloadStart);
+  header.set(MAGIC, 0);
+  header[4] = VERSION;
+  new DataView(header.buffer).setUint32(8, manifestBytes.length, true);
+  header.set(manifestBytes, HEADER_BYTES);
+  return { header, entries, bytes: payloadStart + offset };
+}
+
+export function encodeTensors(tensors: readonly NamedTensor[]): Uint8Array {
+  const seen = new Set<string>();
   for (const t of tensors) {
     if (seen.has(t.name))
       throw new TensorCodecError(`Tensor name "${t.name}" appears twice; names must be unique.`);
@@ -96,37 +129,64 @@ export function encodeTensors(tensors: readonly NamedTensor[]): Uint8Array {
         `Tensor "${t.name}" is ${t.dtype} but its data is a ${t.data.constructor.name}.`,
       );
     }
-    const byteLength = count * BYTES_PER_ELEMENT[t.dtype];
-    entries.push({
-      name: t.name,
-      shape: [...t.shape],
-      dtype: t.dtype,
-      byteOffset: offset,
-      byteLength,
-      meta: t.meta,
-    });
-    offset = align8(offset + byteLength);
   }
-  const manifestBytes = new TextEncoder().encode(
-    JSON.stringify({ tensors: entries } satisfies TensorManifest),
-  );
-  const payloadStart = align8(HEADER_BYTES + manifestBytes.length);
-  const out = new Uint8Array(payloadStart + offset);
-  out.set(MAGIC, 0);
-  out[4] = VERSION;
-  new DataView(out.buffer).setUint32(8, manifestBytes.length, true);
-  out.set(manifestBytes, HEADER_BYTES);
+  const { header, entries, bytes } = layout(tensors);
+  const out = new Uint8Array(bytes);
+  out.set(header, 0);
   tensors.forEach((t, i) => {
     const entry = entries[i]!;
     out.set(
       new Uint8Array(t.data.buffer, t.data.byteOffset, entry.byteLength),
-      payloadStart + entry.byteOffset,
+      header.length + entry.byteOffset,
     );
   });
   return out;
 }
 
-export function decodeTensors(bytes: Uint8Array): NamedTensor[] {
+/**
+ * A blob for tensors shaped `specs`, its values still zero, and each tensor's data as a view of it: filling
+ * the views and sending the blob gives encodeTensors' bytes without its copy of every value (a model's worth
+ * of memory at 50M parameters).
+ */
+export function allocateTensors(specs: readonly TensorSpec[]): { blob: Uint8Array; tensors: NamedTensor[] } {
+  const { header, entries, bytes } = layout(specs);
+  const blob = new Uint8Array(bytes);
+  blob.set(header, 0);
+  const tensors = entries.map((e, i) => ({
+    name: e.name,
+    shape: e.shape,
+    dtype: e.dtype,
+    data: viewOf(e.dtype, blob.buffer, header.length + e.byteOffset, elementCount(e.shape)),
+    ...(specs[i]!.meta ? { meta: specs[i]!.meta } : {}),
+  }));
+  return { blob, tensors };
+}
+
+/**
+ * How many bytes a blob's header takes (up to the 8-byte aligned payload start), read from its first 12
+ * bytes: what to read before readTensorManifest when a blob is read by ranges rather than whole.
+ */
+export function tensorHeaderBytes(prefix: Uint8Array): number {
+  if (prefix.length < HEADER_BYTES || MAGIC.some((m, i) => prefix[i] !== m)) {
+    throw new TensorCodecError('Not a fedseg tensor blob: the "FSTN" magic is missing.');
+  }
+  if (prefix[4] !== VERSION)
+    throw new TensorCodecError(`Unsupported tensor blob version ${prefix[4]}; expected ${VERSION}.`);
+  const manifestLength = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength).getUint32(8, true);
+  return align8(HEADER_BYTES + manifestLength);
+}
+
+/**
+ * A blob's manifest from its header alone (the first tensorHeaderBytes bytes, or more), checked as
+ * decodeTensors checks it, with each tensor's byteOffset made absolute (from the start of the blob): where
+ * to read a tensor, or a range of it, without reading the rest. Does not check that the payload is all there.
+ */
+export function readTensorManifest(header: Uint8Array): TensorEntry[] {
+  const { payloadStart, entries } = parseManifest(header);
+  return entries.map((e) => ({ ...e, byteOffset: payloadStart + e.byteOffset }));
+}
+
+function parseManifest(bytes: Uint8Array): { payloadStart: number; entries: TensorEntry[] } {
   if (bytes.length < HEADER_BYTES || MAGIC.some((m, i) => bytes[i] !== m)) {
     throw new TensorCodecError('Not a fedseg tensor blob: the "FSTN" magic is missing.');
   }
@@ -144,14 +204,20 @@ export function decodeTensors(bytes: Uint8Array): NamedTensor[] {
   const parsed = TensorManifest.safeParse(raw);
   if (!parsed.success)
     throw new TensorCodecError(`Tensor blob manifest is invalid: ${z.prettifyError(parsed.error)}`);
-  const payloadStart = align8(HEADER_BYTES + manifestLength);
-  return parsed.data.tensors.map((e) => {
-    const count = elementCount(e.shape);
-    if (e.byteLength !== count * BYTES_PER_ELEMENT[e.dtype]) {
+  for (const e of parsed.data.tensors) {
+    if (e.byteLength !== elementCount(e.shape) * BYTES_PER_ELEMENT[e.dtype]) {
       throw new TensorCodecError(
         `Tensor "${e.name}": byteLength ${e.byteLength} does not match its shape and dtype.`,
       );
     }
+  }
+  return { payloadStart: align8(HEADER_BYTES + manifestLength), entries: parsed.data.tensors };
+}
+
+export function decodeTensors(bytes: Uint8Array): NamedTensor[] {
+  const { payloadStart, entries } = parseManifest(bytes);
+  return entries.map((e) => {
+    const count = elementCount(e.shape);
     const start = payloadStart + e.byteOffset;
     if (start + e.byteLength > bytes.length)
       throw new TensorCodecError(`Tensor blob is truncated inside "${e.name}".`);

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { TensorCodecError } from './errors';
-import { decodeTensors, elementCount, encodeTensors, type NamedTensor } from './tensor-codec';
+import {
+  allocateTensors,
+  decodeTensors,
+  elementCount,
+  encodeTensors,
+  type NamedTensor,
+} from './tensor-codec';
 
 /**
  * A model's parameters as one flat Float32Array plus the manifest that says which slice is which tensor,
@@ -48,6 +54,69 @@ export function decodeWeights(blob: Uint8Array): FlatWeights {
     offset += t.data.length;
   }
   return { manifest, data };
+}
+
+/**
+ * Flat weights that are the payload of an encoded blob (allocateWeightsBlob, decodeWeightsView): the blob they
+ * came with, kept so that encoding them again can hand back the blob instead of copying every value.
+ */
+const blobBehind = new WeakMap<Float32Array, { blob: Uint8Array; manifest: readonly WeightSpec[] }>();
+
+/**
+ * One flat Float32Array over the tensors' data when they lie back to back in one buffer, 4-byte aligned
+ * (every tensor but the last has an even element count, so the codec's 8-byte alignment adds no padding
+ * between them: true of the U-Nets, whose only odd tensor is the head's bias, last); null otherwise.
+ */
+function flatView(tensors: readonly NamedTensor[]): Float32Array | null {
+  if (tensors.length === 0 || !tensors.every((t) => t.data instanceof Float32Array)) return null;
+  const first = tensors[0]!.data;
+  let end = first.byteOffset;
+  for (const t of tensors) {
+    if (t.data.buffer !== first.buffer || t.data.byteOffset !== end) return null;
+    end += t.data.byteLength;
+  }
+  return new Float32Array(first.buffer, first.byteOffset, (end - first.byteOffset) / 4);
+}
+
+/**
+ * A weights blob for `manifest` with its values still zero, and the weights as a view of it: whoever fills
+ * `weights.data` (an aggregator's output) has filled the blob, and encodeWeights' copy of the model is saved
+ * (blobOfWeights finds the blob again). Null when the layout has padding between tensors (see flatView).
+ */
+export function allocateWeightsBlob(
+  manifest: readonly WeightSpec[],
+): { blob: Uint8Array; weights: FlatWeights } | null {
+  const { blob, tensors } = allocateTensors(
+    manifest.map((spec) => ({ name: spec.name, shape: spec.shape, dtype: 'float32' as const })),
+  );
+  const data = flatView(tensors);
+  if (!data) return null;
+  const weights = { manifest: manifest.map((s) => ({ name: s.name, shape: [...s.shape] })), data };
+  blobBehind.set(data, { blob, manifest: weights.manifest });
+  return { blob, weights };
+}
+
+/**
+ * decodeWeights without the copy where the blob's layout allows (see flatView; a blob read from disk or
+ * allocated here is aligned): `data` is then a view of `blob`, so the two share memory, and writing one
+ * writes the other. Otherwise the same copy as decodeWeights.
+ */
+export function decodeWeightsView(blob: Uint8Array): FlatWeights {
+  const tensors = decodeTensors(blob);
+  const data = flatView(tensors);
+  if (!data) return decodeWeights(blob);
+  const manifest = tensors.map((t) => ({ name: t.name, shape: t.shape }));
+  blobBehind.set(data, { blob, manifest });
+  return { manifest, data };
+}
+
+/**
+ * The encoded blob whose payload `weights.data` is (made by allocateWeightsBlob or decodeWeightsView, for the
+ * same manifest): encodeWeights(weights) would be a copy of exactly its bytes. Null for any other weights.
+ */
+export function blobOfWeights(weights: FlatWeights): Uint8Array | null {
+  const behind = blobBehind.get(weights.data);
+  return behind && sameManifest(behind.manifest, weights.manifest) ? behind.blob : null;
 }
 
 /** True when two manifests describe the same tensors in the same order. */
