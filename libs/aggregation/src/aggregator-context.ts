@@ -19,6 +19,12 @@ export interface AggregatorContext {
   rng?: Rng;
   /** FedBN: slices (normalization parameters) that keep their global values and get no server update. */
   excludedRanges?: readonly WeightRange[];
+  /**
+   * Streaming strategies: where to build the new model (their accumulator, returned by finish()), e.g. the
+   * payload of the blob it will be stored as (allocateWeightsBlob), so that storing it copies nothing. Its
+   * contents are overwritten. Allocated when absent; buffered strategies ignore it.
+   */
+  out?: Float32Array;
   /** Bound on the bytes a buffered strategy may hold (N * P * 4); default 8 GiB. */
   maxBufferedBytes?: number;
 }

@@ -2,9 +2,17 @@ import { AggregationError } from './aggregation-error';
 
 /** L2 norm of a vector, accumulated in float64. */
 export function l2Norm(v: Float32Array): number {
-  let s = 0;
+  return Math.sqrt(addSquares(0, v));
+}
+
+/**
+ * sum + the squares of v's values, accumulated in float64 in index order: l2Norm of a vector read in slices is
+ * Math.sqrt of this folded over the slices in order, the same bits as l2Norm of the whole.
+ */
+export function addSquares(sum: number, v: Float32Array): number {
+  let s = sum;
   for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  return Math.sqrt(s);
+  return s;
 }
 
 /** L2 norm of (w - g) without materializing the difference. */

@@ -43,6 +43,8 @@ export class StreamingAggregator implements Aggregator {
   private restMean = 0;
   private readonly seen = new Set<string>();
   private finished = false;
+  /** How many weights a secure sum has covered so far (addSecureSumSlice); null when there is none. */
+  private secureCovered: number | null = null;
 
   constructor(
     private readonly strategy: StreamingStrategy,
@@ -55,10 +57,16 @@ export class StreamingAggregator implements Aggregator {
       privacy?.mode === 'central' ? privacy.clipNorm : undefined,
     ].filter((b): b is number => b !== undefined);
     this.bound = bounds.length > 0 ? Math.min(...bounds) : undefined;
+    if (context.out && context.out.length !== context.global.length)
+      throw new AggregationError(
+        `The output buffer holds ${context.out.length} values; the global model has ${context.global.length}.`,
+        'UPDATE_LENGTH_MISMATCH',
+      );
   }
 
   private get acc(): Float32Array {
-    this.accBuffer ??= new Float32Array(this.context.global.length);
+    // A caller's buffer may hold anything: the running mean starts from zeros (0 * NaN would stay NaN).
+    this.accBuffer ??= this.context.out?.fill(0) ?? new Float32Array(this.context.global.length);
     return this.accBuffer;
   }
 
@@ -100,36 +108,77 @@ export class StreamingAggregator implements Aggregator {
     totalWeight: number;
     siteIds: readonly string[];
   }): void {
+    const { global } = this.context;
+    if ('ring' in sum.deltaSum) {
+      const ring = sum.deltaSum.ring;
+      if (ring.length !== global.length * 2)
+        throw new AggregationError(
+          `The secure sum has ${ring.length / 2} values; the global model has ${global.length}.`,
+          'UPDATE_LENGTH_MISMATCH',
+        );
+      this.addSecureSumSlice({ offset: 0, ring, totalWeight: sum.totalWeight, siteIds: sum.siteIds });
+      return;
+    }
+    const deltaSum = sum.deltaSum;
+    if (deltaSum.length !== global.length)
+      throw new AggregationError(
+        `The secure sum has ${deltaSum.length} values; the global model has ${global.length}.`,
+        'UPDATE_LENGTH_MISMATCH',
+      );
+    this.startSecureSum(sum.totalWeight, sum.siteIds);
+    const acc = this.acc;
+    for (let i = 0; i < global.length; i++) acc[i] = global[i]! + deltaSum[i]! / sum.totalWeight;
+    this.secureCovered = global.length;
+  }
+
+  /**
+   * addSecureSum({ deltaSum: { ring } }) one slice of the weight vector at a time, so that the caller never
+   * holds the whole sum (8 bytes a weight, twice the model): `ring` is the fixed-point sum of weights
+   * [offset, offset + ring.length / 2). Slices come in order, each where the last ended, with the same
+   * totalWeight and siteIds, until they cover the model (finish() refuses a partial sum). Each weight is
+   * decoded with the same arithmetic as addSecureSum's, so the model is the same bits however it is sliced.
+   */
+  addSecureSumSlice(slice: {
+    offset: number;
+    ring: Uint32Array;
+    totalWeight: number;
+    siteIds: readonly string[];
+  }): void {
+    const { global } = this.context;
+    const { offset, ring, totalWeight } = slice;
+    if (offset === 0 && this.secureCovered === null) this.startSecureSum(totalWeight, slice.siteIds);
+    else if (this.finished || offset !== this.secureCovered || totalWeight !== this.totalWeight)
+      throw new AggregationError(
+        `A slice of the secure sum must start at ${this.secureCovered ?? 0} with total weight ${this.totalWeight}, not at ${offset} with ${totalWeight}.`,
+      );
+    const length = ring.length / 2;
+    if (!Number.isInteger(length) || offset + length > global.length)
+      throw new AggregationError(
+        `A slice of ${length} values at ${offset} does not fit the global model's ${global.length}.`,
+        'UPDATE_LENGTH_MISMATCH',
+      );
+    const acc = this.acc;
+    for (let j = 0; j < length; j++)
+      acc[offset + j] = global[offset + j]! + fixedPointAt(ring, j) / totalWeight;
+    this.secureCovered = offset + length;
+  }
+
+  private startSecureSum(totalWeight: number, siteIds: readonly string[]): void {
     if (this.finished || this.seen.size > 0)
       throw new AggregationError(
         'A secure sum replaces every add() of the round; this aggregator already has updates.',
       );
-    const { global } = this.context;
-    const ring = 'ring' in sum.deltaSum ? sum.deltaSum.ring : null;
-    const length = ring ? ring.length / 2 : (sum.deltaSum as ArrayLike<number>).length;
-    if (length !== global.length)
-      throw new AggregationError(
-        `The secure sum has ${length} values; the global model has ${global.length}.`,
-        'UPDATE_LENGTH_MISMATCH',
-      );
-    if (sum.siteIds.length === 0 || !(sum.totalWeight > 0))
+    if (siteIds.length === 0 || !(totalWeight > 0))
       throw new AggregationError(
         'A secure sum needs at least one site with a positive weight.',
         'NO_UPDATES',
       );
-    if (this.central && sum.totalWeight !== sum.siteIds.length)
+    if (this.central && totalWeight !== siteIds.length)
       throw new AggregationError(
-        `With central DP every site weighs 1, so ${sum.siteIds.length} sites weigh ${sum.siteIds.length}, not ${sum.totalWeight}.`,
+        `With central DP every site weighs 1, so ${siteIds.length} sites weigh ${siteIds.length}, not ${totalWeight}.`,
       );
-    const acc = this.acc;
-    if (ring)
-      for (let i = 0; i < global.length; i++) acc[i] = global[i]! + fixedPointAt(ring, i) / sum.totalWeight;
-    else {
-      const deltaSum = sum.deltaSum as ArrayLike<number>;
-      for (let i = 0; i < global.length; i++) acc[i] = global[i]! + deltaSum[i]! / sum.totalWeight;
-    }
-    this.totalWeight = sum.totalWeight;
-    for (const id of sum.siteIds) this.seen.add(id);
+    this.totalWeight = totalWeight;
+    for (const id of siteIds) this.seen.add(id);
   }
 
   /** Folds the pending updates (1 to 4) into the running mean in one pass over the accumulator. */
@@ -169,6 +218,10 @@ export class StreamingAggregator implements Aggregator {
       throw new AggregationError('This round was already aggregated; create a new aggregator.');
     const count = this.seen.size;
     if (count === 0) throw new AggregationError('No updates to aggregate this round.', 'NO_UPDATES');
+    if (this.secureCovered !== null && this.secureCovered !== this.context.global.length)
+      throw new AggregationError(
+        `The secure sum covers ${this.secureCovered} of the model's ${this.context.global.length} weights; send every slice before finish().`,
+      );
     this.flush();
     this.finished = true;
     // One pass over P, not N: a diverged site's NaN/Infinity would otherwise become the global model.

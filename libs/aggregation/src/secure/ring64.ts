@@ -23,8 +23,15 @@ export function encodeFixedPoint(values: ArrayLike<number>, weight = 1): Uint32A
 /**
  * acc += encodeFixedPoint(values, weight), in one pass without the temporary: how the coordinator sums plain
  * updates exactly the way masked ones are summed, so both give the same bits whatever their order.
+ * `indexOffset`: where `values` start in the whole vector when they are a slice of it (errors name the index
+ * in the whole vector); the arithmetic is per element, so summing slice by slice gives the same bits.
  */
-export function addFixedPoint(acc: Uint32Array, values: ArrayLike<number>, weight: number): void {
+export function addFixedPoint(
+  acc: Uint32Array,
+  values: ArrayLike<number>,
+  weight: number,
+  indexOffset = 0,
+): void {
   if (acc.length !== values.length * 2)
     throw new AggregationError(
       `A sum of ${acc.length / 2} values cannot take ${values.length}.`,
@@ -34,9 +41,9 @@ export function addFixedPoint(acc: Uint32Array, values: ArrayLike<number>, weigh
     const x = values[i]! * weight;
     if (!(Math.abs(x) < MAX_ENCODED_MAGNITUDE))
       throw new AggregationError(
-        `Value ${x} at index ${i} is outside the fixed-point range (|x| < 2^20) or not finite; clip the update (strategy.updateNormBound or privacy.clipNorm).`,
+        `Value ${x} at index ${indexOffset + i} is outside the fixed-point range (|x| < 2^20) or not finite; clip the update (strategy.updateNormBound or privacy.clipNorm).`,
         'FIXED_POINT_RANGE',
-        { index: i },
+        { index: indexOffset + i },
       );
     const v = Math.round(x * SCALE);
     const hi = Math.floor(v / TWO32);
