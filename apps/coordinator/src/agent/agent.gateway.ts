@@ -41,7 +41,7 @@ import type { CoordinatorIdentity } from '../identity/coordinator-identity';
 import { COORDINATOR_IDENTITY } from '../identity/identity.tokens';
 import { RoundEvents } from '../rounds/round-events';
 import { RoundSchedulerService } from '../rounds/round-scheduler.service';
-import { UpdatesService } from '../rounds/updates.service';
+import { UpdatesService, type AdmittedUpdate } from '../rounds/updates.service';
 import { SiteRegistry } from '../sites/site-registry.service';
 import { SitesRepository } from '../sites/sites.repository';
 import { StudiesRepository } from '../studies/studies.repository';
@@ -81,7 +81,7 @@ export class AgentGateway
   /** Global models pulled in chunks by the sites their tasks went to. */
   private readonly models: ModelOffers;
   /** Update uploads in progress, resumable across a site's connections. */
-  private readonly transfers: UpdateTransfers;
+  private readonly transfers: UpdateTransfers<AdmittedUpdate>;
 
   constructor(
     private readonly sites: SitesRepository,
@@ -216,8 +216,8 @@ export class AgentGateway
         coordinatorAgreementSecretKey: this.identity.secret.agreementSecretKey,
       });
       try {
-        await this.updates.precheck(site, opener.header, this.config.maxUpdateBytes);
-        const { resumeFrom } = await this.transfers.begin(site.siteId, state.connection, opener);
+        const admitted = await this.updates.precheck(site, opener.header, this.config.maxUpdateBytes);
+        const { resumeFrom } = await this.transfers.begin(site.siteId, state.connection, opener, admitted);
         if (resumeFrom > 0)
           this.log.info(
             { site: site.name, resumeFrom, chunks: opener.header.chunks },
@@ -252,6 +252,8 @@ export class AgentGateway
         },
         outcome.plaintext,
         h.nonce,
+        outcome.admitted,
+        outcome.sha256,
       );
     });
     this.on(socket, AgentEvents.secAggReply, async ([payload]) => {

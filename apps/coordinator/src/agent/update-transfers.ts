@@ -27,8 +27,10 @@ export const DEFAULT_UPDATE_TRANSFER_LIMITS: UpdateTransferLimits = {
   idleMs: 30 * 60_000,
 };
 
-interface Transfer {
+interface Transfer<Admitted> {
   siteId: string;
+  /** What the caller's precheck found when the transfer began or last resumed; handed back with the bytes. */
+  admitted: Admitted;
   /** The connection that may send its chunks now: the latest that began or resumed it. */
   connectionId: string;
   opener: UpdateOpener;
@@ -40,8 +42,9 @@ interface Transfer {
   finishing: boolean;
 }
 
-export type ChunkOutcome =
-  { done: false; prefix: number } | { done: true; header: UpdateHeader; plaintext: Uint8Array };
+export type ChunkOutcome<Admitted> =
+  | { done: false; prefix: number }
+  | { done: true; header: UpdateHeader; plaintext: Uint8Array; sha256: string; admitted: Admitted };
 
 /**
  * Update uploads in progress, by header nonce. Decrypted chunks go straight to a partial blob at their
@@ -50,8 +53,8 @@ export type ChunkOutcome =
  * contiguous prefix stored, within the limits above. The whole update is read back only at the end, when its
  * signed sha256 gates it; the caller then decides (UpdatesService) and the transfer is gone either way.
  */
-export class UpdateTransfers {
-  private readonly open = new Map<string, Transfer>();
+export class UpdateTransfers<Admitted> {
+  private readonly open = new Map<string, Transfer<Admitted>>();
 
   constructor(
     private readonly blobs: BlobStore,
@@ -67,7 +70,12 @@ export class UpdateTransfers {
    * Opens a transfer, or resumes the site's own transfer of the same signed header from an earlier connection.
    * `opener` was built (signature checked) and prechecked by the caller. Returns the chunk to go on from.
    */
-  async begin(siteId: string, connectionId: string, opener: UpdateOpener): Promise<{ resumeFrom: number }> {
+  async begin(
+    siteId: string,
+    connectionId: string,
+    opener: UpdateOpener,
+    admitted: Admitted,
+  ): Promise<{ resumeFrom: number }> {
     await this.sweep();
     const nonce = opener.header.nonce;
     const held = this.open.get(nonce);
@@ -87,6 +95,7 @@ export class UpdateTransfers {
         );
       opener.dispose(); // the held opener keeps the chunk nonces seen so far
       held.connectionId = connectionId;
+      held.admitted = admitted;
       held.touchedAt = this.now();
       return { resumeFrom: held.ledger.rewind() };
     }
@@ -106,8 +115,9 @@ export class UpdateTransfers {
         'The coordinator holds as many partial updates as it may; try again in a few minutes.',
       );
     const key = `transfers/updates/${siteId}-${crypto.createHash('sha256').update(nonce).digest('hex').slice(0, 32)}`;
-    const transfer: Transfer = {
+    const transfer: Transfer<Admitted> = {
       siteId,
+      admitted,
       connectionId,
       opener,
       digest: Buffer.from(headerDigest(opener.header)).toString('hex'),
@@ -125,7 +135,12 @@ export class UpdateTransfers {
    * fails to open (altered, truncated, from another update) ends the transfer, as an attack would. When the
    * last chunk is stored, the whole plaintext is read back and checked against the signed sha256.
    */
-  async chunk(connectionId: string, nonce: string, index: number, sealed: Uint8Array): Promise<ChunkOutcome> {
+  async chunk(
+    connectionId: string,
+    nonce: string,
+    index: number,
+    sealed: Uint8Array,
+  ): Promise<ChunkOutcome<Admitted>> {
     const t = this.open.get(nonce);
     if (!t || t.connectionId !== connectionId)
       throw new FedsegError(
@@ -154,8 +169,9 @@ export class UpdateTransfers {
     t.finishing = true;
     try {
       const plaintext = await t.blob.read(t.opener.header.payloadBytes);
-      t.opener.checkDigest(crypto.createHash('sha256').update(plaintext).digest('hex'));
-      return { done: true, header: t.opener.header, plaintext };
+      const sha256 = crypto.createHash('sha256').update(plaintext).digest('hex');
+      t.opener.checkDigest(sha256);
+      return { done: true, header: t.opener.header, plaintext, sha256, admitted: t.admitted };
     } finally {
       await this.end(nonce, t);
     }
@@ -172,7 +188,7 @@ export class UpdateTransfers {
     for (const [nonce, t] of [...this.open]) await this.end(nonce, t);
   }
 
-  private async end(nonce: string, t: Transfer): Promise<void> {
+  private async end(nonce: string, t: Transfer<Admitted>): Promise<void> {
     if (this.open.get(nonce) === t) this.open.delete(nonce);
     t.opener.dispose();
     await t.blob.discard();

@@ -9,6 +9,7 @@ import type {
   RoundStatus,
   SecAggMessage,
   SiteUpdate,
+  Study,
 } from '@prisma/client';
 import { PRISMA } from '../core/tokens';
 import type { Db } from '../audit/audit.repository';
@@ -100,6 +101,63 @@ export class RoundsRepository {
       SELECT status::text AS status FROM "round" WHERE id = ${roundId}::uuid FOR UPDATE`;
     if (rows.length === 0) throw new Error(`round ${roundId} vanished`);
     return rows[0]!.status;
+  }
+
+  /** Like lockRoundStatus, by the round's study and index; null when there is no such round. */
+  async lockRoundByIndex(
+    studyId: string,
+    index: number,
+    tx: Prisma.TransactionClient,
+  ): Promise<{ id: string; status: RoundStatus } | null> {
+    const rows = await tx.$queryRaw<Array<{ id: string; status: RoundStatus }>>`
+      SELECT id::text AS id, status::text AS status FROM "round"
+      WHERE study_id = ${studyId}::uuid AND "index" = ${index} FOR UPDATE`;
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Everything an update's first message is checked against, in one query (it runs once per site and round):
+   * the study, its round of this index (null if none) and whether the nonce was ever used. Null when there is
+   * no such study.
+   */
+  async updateAdmission(
+    studyId: string,
+    index: number,
+    nonce: string,
+  ): Promise<{
+    study: Study;
+    round: Pick<Round, 'id' | 'index' | 'status' | 'selectedSiteIds'> | null;
+    nonceUsed: boolean;
+  } | null> {
+    const rows = await this.prisma.$queryRaw<
+      Array<
+        Omit<Study, 'status'> & {
+          status: Study['status'];
+          roundId: string | null;
+          roundStatus: RoundStatus | null;
+          selectedSiteIds: string[] | null;
+          nonceUsed: boolean;
+        }
+      >
+    >`
+      SELECT s.id::text AS id, s.name, s.status::text AS status, s.config, s.status_reason AS "statusReason",
+        s.rounds_done AS "roundsDone", s.epsilon_spent AS "epsilonSpent", s.created_at AS "createdAt",
+        s.updated_at AS "updatedAt", r.id::text AS "roundId", r.status::text AS "roundStatus",
+        r.selected_site_ids AS "selectedSiteIds",
+        EXISTS (SELECT 1 FROM "site_update" u WHERE u.nonce = ${nonce}) AS "nonceUsed"
+      FROM "study" s LEFT JOIN "round" r ON r.study_id = s.id AND r."index" = ${index}
+      WHERE s.id = ${studyId}::uuid`;
+    const row = rows[0];
+    if (!row) return null;
+    const { roundId, roundStatus, selectedSiteIds, nonceUsed, ...study } = row;
+    return {
+      study,
+      round:
+        roundId && roundStatus
+          ? { id: roundId, index, status: roundStatus, selectedSiteIds: selectedSiteIds ?? [] }
+          : null,
+      nonceUsed,
+    };
   }
 
   listRounds(studyId: string): Promise<Array<Round & { _count: { updates: number } }>> {
@@ -245,6 +303,22 @@ export class RoundsRepository {
       where: { studyId, ...filter },
       orderBy: [{ roundIndex: 'asc' }, { createdAt: 'asc' }],
     });
+  }
+
+  /** Of these sites, those that reported metrics of this round and split already. */
+  async reportedSites(
+    studyId: string,
+    roundIndex: number,
+    split: string,
+    siteIds: readonly string[],
+    db: Db,
+  ): Promise<Set<string>> {
+    const rows = await db.metric.findMany({
+      where: { studyId, roundIndex, split, siteId: { in: [...siteIds] } },
+      select: { siteId: true },
+      distinct: ['siteId'],
+    });
+    return new Set(rows.map((r) => r.siteId!));
   }
 
   async siteMetricKeys(studyId: string, roundIndex: number, split: string): Promise<Set<string>> {

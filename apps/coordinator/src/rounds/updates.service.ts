@@ -10,17 +10,18 @@ import {
   type UpdateSubmit,
 } from '@fedseg/protocol';
 import { AuditRepository } from '../audit/audit.repository';
-import { UpdateRejectedError } from '../common/errors';
+import { StudyNotFoundError, UpdateRejectedError } from '../common/errors';
 import { BLOB_STORE } from '../core/tokens';
-import { sha256Hex, type BlobStore } from '../storage/blob-store';
-import { StudiesRepository } from '../studies/studies.repository';
+import type { BlobStore } from '../storage/blob-store';
+import { studyRecordOf, type StudyRecord } from '../studies/studies.repository';
 import { GlobalModelService } from './global-model.service';
 import { RoundEvents } from './round-events';
 import { RoundSchedulerService } from './round-scheduler.service';
-import { DuplicateRowError, RoundsRepository } from './rounds.repository';
+import { DuplicateRowError, RoundsRepository, type RoundRecord } from './rounds.repository';
 import { taskIdFor } from './task-id';
-import { admitMetrics, admitUpdate } from './round-engine';
+import { admitUpdate } from './round-engine';
 import { UpdateRecorder } from './update-recorder';
+import { MetricsRecorder } from './metrics-recorder';
 import { CoordinatorMetrics } from '../ops/coordinator-metrics.service';
 import { faultPoint } from '../ops/fault-points';
 
@@ -38,6 +39,16 @@ export interface SubmittingSite {
 }
 
 /**
+ * What precheck found for an update it let begin, handed back with the update's bytes: neither the study's
+ * config nor the round's identity and selection change while a round trains, and the round's status is
+ * checked again where it counts, under the round's lock (UpdateRecorder).
+ */
+export interface AdmittedUpdate {
+  study: StudyRecord;
+  round: Pick<RoundRecord, 'id' | 'index' | 'selectedSiteIds'>;
+}
+
+/**
  * Accepts what agents send. Everything is checked before anything is written; a refused message changes
  * nothing. An accepted update is on disk and in the database before the agent's ack says so.
  */
@@ -45,7 +56,6 @@ export interface SubmittingSite {
 export class UpdatesService {
   constructor(
     private readonly rounds: RoundsRepository,
-    private readonly studies: StudiesRepository,
     private readonly audit: AuditRepository,
     private readonly globalModels: GlobalModelService,
     private readonly scheduler: RoundSchedulerService,
@@ -54,18 +64,31 @@ export class UpdatesService {
     private readonly metrics: CoordinatorMetrics,
   ) {
     this.recorder = new UpdateRecorder(rounds, audit);
+    this.metricsRecorder = new MetricsRecorder(rounds);
   }
 
-  /** Accepted updates are recorded in group commits (one transaction per burst, not per update). */
+  /** Accepted updates and metrics are recorded in group commits (one transaction per burst, not per message). */
   private readonly recorder: UpdateRecorder;
+  private readonly metricsRecorder: MetricsRecorder;
 
   /**
    * Checks a signed update header before any of its bytes are taken: the round is open and selected this
    * site, the task is this site's, the codec is the study's, the nonce was never used and the size is sane.
    */
-  async precheck(site: SubmittingSite, header: UpdateHeader, maxUpdateBytes: number): Promise<void> {
-    const study = await this.studies.get(header.studyId);
-    await this.openRoundFor(site, header.studyId, header.round);
+  async precheck(
+    site: SubmittingSite,
+    header: UpdateHeader,
+    maxUpdateBytes: number,
+  ): Promise<AdmittedUpdate> {
+    const found = await this.rounds.updateAdmission(header.studyId, header.round, header.nonce);
+    if (!found) throw new StudyNotFoundError(header.studyId);
+    const study = studyRecordOf(found.study);
+    const { round } = found;
+    if (!round)
+      throw new UpdateRejectedError('ROUND_NOT_FOUND', `Study ${study.id} has no round ${header.round}.`);
+    refuse(
+      admitUpdate({ index: round.index, status: round.status, selected: round.selectedSiteIds }, site, false),
+    );
     if (header.taskId !== taskIdFor(study.id, header.round, site.siteId, 'train'))
       throw new UpdateRejectedError(
         'TASK_MISMATCH',
@@ -82,35 +105,30 @@ export class UpdatesService {
         'UPDATE_TOO_LARGE',
         `The update is ${header.payloadBytes} bytes; this coordinator takes at most ${maxUpdateBytes}.`,
       );
-    if (await this.rounds.nonceUsed(header.nonce))
+    if (found.nonceUsed)
       throw new UpdateRejectedError(
         'NONCE_REUSED',
         'This update nonce was used before: a replay, or a sender that reuses nonces. Refused.',
       );
+    return { study, round };
   }
 
-  private async openRoundFor(site: SubmittingSite, studyId: string, index: number) {
-    const round = await this.rounds.getRound(studyId, index);
-    if (!round) throw new UpdateRejectedError('ROUND_NOT_FOUND', `Study ${studyId} has no round ${index}.`);
-    refuse(admitUpdate({ index, status: round.status, selected: round.selectedSiteIds }, site, false));
-    return round;
-  }
-
+  /**
+   * Takes a whole update that precheck admitted (`admitted`) and whose bytes were checked against the signed
+   * sha256 (`digest`, as the transfer computed it). Refuses it, storing nothing, unless it decodes to the
+   * model's size; records it in the round unless the round closed meanwhile.
+   */
   async submitUpdate(
     site: SubmittingSite,
     meta: UpdateSubmit,
     blob: Uint8Array,
     nonce: string,
+    admitted: AdmittedUpdate,
+    digest: string,
   ): Promise<{ updateId: string }> {
-    const study = await this.studies.get(meta.studyId);
-    const round = await this.openRoundFor(site, meta.studyId, meta.round);
-    const digest = sha256Hex(blob);
-    if (digest !== meta.sha256) {
-      throw new UpdateRejectedError(
-        'DIGEST_MISMATCH',
-        `The update's bytes hash to ${digest.slice(0, 12)}…, not the declared sha256.`,
-      );
-    }
+    const { study, round } = admitted;
+    if (study.id !== meta.studyId || round.index !== meta.round || digest !== meta.sha256)
+      throw new Error('submitUpdate: the update is not the one its precheck admitted'); // a caller's bug
     const expected = await this.globalModels.weightCount(study);
     const decodedBytes = study.config.secureAggregation
       ? await this.checkMaskedUpdate(site, round.id, blob, expected)
@@ -220,22 +238,6 @@ export class UpdatesService {
   }
 
   async reportMetrics(site: SubmittingSite, report: MetricsReport): Promise<void> {
-    const round = await this.rounds.getRound(report.studyId, report.round);
-    if (!round)
-      throw new UpdateRejectedError(
-        'ROUND_NOT_FOUND',
-        `Study ${report.studyId} has no round ${report.round}.`,
-      );
-    refuse(admitMetrics({ index: report.round, status: round.status }, site, report.split, false));
-    const already = await this.rounds.siteMetricKeys(report.studyId, report.round, report.split);
-    refuse(
-      admitMetrics(
-        { index: report.round, status: round.status },
-        site,
-        report.split,
-        already.has(site.siteId),
-      ),
-    );
     // `cases` is always written, so a site whose metrics are all undefined (NaN: empty masks) still counts as reported.
     const rows = Object.entries({ ...report.metrics, cases: report.samples })
       .filter(([, value]) => Number.isFinite(value))
@@ -248,7 +250,13 @@ export class UpdatesService {
         value,
         samples: report.samples,
       }));
-    await this.rounds.addMetrics(rows);
+    await this.metricsRecorder.record({
+      studyId: report.studyId,
+      round: report.round,
+      split: report.split,
+      site,
+      rows,
+    });
     // A site's evaluation is stored and its ack not yet sent; with more than one evaluator, others are pending.
     if (report.split === 'val') faultPoint('mid-evaluation');
     this.events.emit({

@@ -9,13 +9,18 @@ export interface StudyRecord extends Omit<Study, 'config'> {
   config: StudyConfigType;
 }
 
+/** A study row as the rest of the coordinator sees it: its config re-validated (the schema is the contract). */
+export function studyRecordOf(row: Study): StudyRecord {
+  return { ...row, config: StudyConfig.parse(row.config) };
+}
+
 /** The only place that queries studies. Configs are re-validated on the way out: the schema is the contract. */
 @Injectable()
 export class StudiesRepository {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
 
   private toRecord(row: Study): StudyRecord {
-    return { ...row, config: StudyConfig.parse(row.config) };
+    return studyRecordOf(row);
   }
 
   async create(config: StudyConfigType, db: Db = this.prisma): Promise<StudyRecord> {
