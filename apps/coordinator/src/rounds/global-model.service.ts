@@ -1,7 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Db } from '../database/transactions';
 import { decodeStrategyState, encodeStrategyState, type StrategyState } from '@fedseg/aggregation';
-import { decodeWeights, encodeWeights, weightCount, type FlatWeights } from '@fedseg/protocol';
+import {
+  blobOfWeights,
+  decodeWeightsView,
+  encodeWeights,
+  weightCount,
+  type FlatWeights,
+} from '@fedseg/protocol';
 import { z } from 'zod';
 import { BLOB_STORE } from '../core/tokens';
 import { sha256Hex, type BlobStore } from '../storage/blob-store';
@@ -11,6 +17,7 @@ import { createInitialWeights } from './initial-weights';
 
 export interface GlobalModel {
   roundIndex: number;
+  /** Read-only: where the layout allows (decodeWeightsView), a view of `blob`, so the model is held once. */
   weights: FlatWeights;
   /** The encoded blob exactly as stored and sent to sites. */
   blob: Uint8Array;
@@ -72,7 +79,10 @@ export class GlobalModelService {
     return weightCount(held.weights.manifest);
   }
 
-  /** Stores the blob; the caller writes the Checkpoint row inside its round transaction. */
+  /**
+   * Stores the blob; the caller writes the Checkpoint row inside its round transaction. Weights built in the
+   * payload of their own blob (allocateWeightsBlob, as aggregation does) are stored as that blob, not copied.
+   */
   async store(
     studyId: string,
     roundIndex: number,
@@ -85,7 +95,7 @@ export class GlobalModelService {
     blob: Uint8Array;
     stateRef: z.infer<typeof StateRef> | null;
   }> {
-    const blob = encodeWeights(weights);
+    const blob = blobOfWeights(weights) ?? encodeWeights(weights);
     const key = checkpointKey(studyId, roundIndex);
     const stored = await this.blobs.put(key, blob);
     let stateRef: z.infer<typeof StateRef> | null = null;
@@ -132,7 +142,8 @@ export class GlobalModelService {
     sha256 = sha256Hex(blob),
     state: StrategyState | null,
   ): GlobalModel {
-    const model = { roundIndex, weights: decodeWeights(blob), blob, sha256, state };
+    // The weights as a view of the blob where the layout allows: the model is held once, not twice.
+    const model = { roundIndex, weights: decodeWeightsView(blob), blob, sha256, state };
     this.cache.set(studyId, model);
     return model;
   }

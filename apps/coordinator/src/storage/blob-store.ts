@@ -26,12 +26,33 @@ export interface PartialBlob {
   write(offset: number, bytes: Uint8Array): Promise<void>;
   /** Everything written so far, `bytes` long. */
   read(bytes: number): Promise<Uint8Array>;
-  /** Drops what was written. */
+  /** `length` bytes from `offset` (fewer at the end): checking a large upload piece by piece, not whole. */
+  readRange(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Makes the first `bytes` written the blob under `key`, in one atomic step (a rename, as put() does), without
+   * reading them into memory; the partial blob is gone. Like put(), it replaces a blob already there.
+   */
+  commit(key: string, bytes: number): Promise<void>;
+  /** Drops what was written (nothing, after commit). */
   discard(): Promise<void>;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {
   return crypto.createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Bytes read at a time by sha256OfBlob: a blob's digest costs this much memory, not the blob's size. */
+const DIGEST_READ_BYTES = 8 * 1024 * 1024;
+
+/** The sha256 of a stored blob, read by ranges: any size of blob in DIGEST_READ_BYTES of memory. */
+export async function sha256OfBlob(store: BlobStore, key: string): Promise<string> {
+  const hash = crypto.createHash('sha256');
+  for (let at = 0; ;) {
+    const piece = await store.getRange(key, at, DIGEST_READ_BYTES);
+    hash.update(piece);
+    at += piece.length;
+    if (piece.length < DIGEST_READ_BYTES) return hash.digest('hex');
+  }
 }
 
 export class FileBlobStore implements BlobStore {
@@ -110,6 +131,18 @@ export class FileBlobStore implements BlobStore {
           at += bytesRead;
         }
         return out;
+      },
+      readRange: async (offset, length) => {
+        const out = new Uint8Array(length);
+        const { bytesRead } = await handle.read(out, 0, length, offset);
+        return out.subarray(0, bytesRead);
+      },
+      commit: async (finalKey, bytes) => {
+        const final = this.pathOf(finalKey);
+        await handle.truncate(bytes);
+        await close();
+        await fs.mkdir(path.dirname(final), { recursive: true });
+        await fs.rename(target, final);
       },
       discard: async () => {
         await close();
