@@ -26,6 +26,7 @@ import {
   type FingerprintReport,
   type MetricsReport,
   type Task,
+  type TrainTask,
 } from '@fedseg/protocol';
 import { agentSocket } from './agent-socket';
 import type { AgentLog } from './console-log';
@@ -424,24 +425,33 @@ export class AgentClient {
     this.queue = this.queue.then(() => this.runTask(task, offer.data, refusal)).catch(() => undefined);
   }
 
+  /**
+   * Trains on the task's global model. Its own frame, so the model (as large as the update) is garbage once
+   * the update is made: the upload then holds the update alone, not the model too.
+   */
+  private async train(task: TrainTask, offer: ModelOffer, label: string): Promise<TrainResult> {
+    const weights = await this.globalModel(offer, label);
+    this.log.info(`${label}: training ${task.plan.training.epochs} epoch(s)`);
+    return this.executor.train(
+      task,
+      weights,
+      (p) => this.progress(task.taskId, task.studyId, task.round, label, p),
+      task.secureAggregation ? this.masker(task) : undefined,
+    );
+  }
+
   private async runTask(task: Task, offer: ModelOffer, refusal: string | null): Promise<void> {
     const label = `study ${task.studyId.slice(0, 8)} round ${task.round}`;
     try {
       if (refusal) throw new TaskRefusedError(refusal);
-      const weights = await this.globalModel(offer, label);
       if (task.kind === 'train') {
-        this.log.info(`${label}: training ${task.plan.training.epochs} epoch(s)`);
-        const result = await this.executor.train(
-          task,
-          weights,
-          (p) => this.progress(task.taskId, task.studyId, task.round, label, p),
-          task.secureAggregation ? this.masker(task) : undefined,
-        );
+        const result = await this.train(task, offer, label);
         this.log.info(
           `${label}: trained, mean loss ${result.meta.trainLoss.toFixed(4)} on ${result.meta.samples} case(s); sending the encrypted update`,
         );
         await this.deliver(`update for ${label}`, this.sendUpdate(result, `update for ${label}`));
       } else {
+        const weights = await this.globalModel(offer, label);
         this.log.info(`${label}: scoring the global model on this site's validation cases`);
         const report: MetricsReport = await this.executor.evaluate(task, weights, (p) =>
           this.log.progress(

@@ -12,7 +12,8 @@ import { clipUpdate, encodeUpdate, privatizeUpdate, type CodecSiteState } from '
 import {
   MASKED_UPDATE_TENSOR,
   SECURE_AGGREGATION_CODEC,
-  decodeWeights,
+  allocateTensors,
+  decodeWeightsView,
   encodeTensors,
   type EvaluateTask,
   type MetricsReport,
@@ -61,7 +62,8 @@ export class TaskExecutor {
     const digest = crypto.createHash('sha256').update(blob).digest('hex');
     if (digest !== task.globalSha256)
       throw new TaskRefusedError('the global weights do not match their announced sha256');
-    const global = decodeWeights(blob);
+    // A view of the blob, not a copy (the global weights are only read): one model's worth less while training.
+    const global = decodeWeightsView(blob);
     setFlatWeights(model, global, { excludeNormalization: fedBn });
     return global;
   }
@@ -103,7 +105,9 @@ export class TaskExecutor {
     });
     const local = await readFlatWeights(model, { excludeNormalization: fedBn });
     // What leaves the site: the delta from the global model, clipped/noised for DP, then compressed.
-    const delta = new Float32Array(local.data.length);
+    // Computed in the payload of a codec-none update blob: sent uncompressed, the delta is not copied again.
+    const plain = allocateTensors([{ name: 'update.f32', shape: [local.data.length], dtype: 'float32' }]);
+    const delta = plain.tensors[0]!.data as Float32Array;
     for (let i = 0; i < delta.length; i++) delta[i] = local.data[i]! - global.data[i]!;
     privatizeUpdate(delta, task.plan.privacy);
     let encoded: Uint8Array;
@@ -134,7 +138,12 @@ export class TaskExecutor {
         },
       );
       this.codecState.set(task.studyId, encodedUpdate.siteState);
-      encoded = encodeTensors(encodedUpdate.tensors);
+      const [only, ...others] = encodedUpdate.tensors;
+      // Codec none hands back the delta itself as update.f32: its blob is the one it was computed in.
+      encoded =
+        others.length === 0 && only?.name === 'update.f32' && only.data === delta
+          ? plain.blob
+          : encodeTensors(encodedUpdate.tensors);
       codec = task.plan.compression.codec;
     }
     const meta: UpdateSubmit = {

@@ -90,3 +90,16 @@ export const ComputeReply = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('failed'), id: Id, refused: z.boolean(), message: z.string() }),
 ]);
 export type ComputeReply = z.infer<typeof ComputeReply>;
+
+/**
+ * What to list in postMessage's transfer list to move `bytes` to the other thread instead of copying them (a
+ * model or an update: 200 MB at 50M parameters, copied while both threads hold it): its buffer, when the
+ * view spans all of it (not a slice of a pooled Buffer, whose neighbours would go too) and it is not shared.
+ * The sender's view is detached afterwards, and must not be used again.
+ */
+export function movable(bytes: Uint8Array): ArrayBuffer[] {
+  const buffer = bytes.buffer;
+  return buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength
+    ? [buffer]
+    : [];
+}

@@ -4,7 +4,13 @@ import { z } from 'zod';
 import type { BackendInfo, EvaluateTask, MetricsReport, SiteFingerprint, TrainTask } from '@fedseg/protocol';
 import type { AgentLog } from '../console-log';
 import { TaskRefusedError, type MaskUpdate, type TrainResult } from '../task-result';
-import { ComputeReply, type ComputeInit, type ComputeRequest, type TrainProgress } from './compute-messages';
+import {
+  ComputeReply,
+  movable,
+  type ComputeInit,
+  type ComputeRequest,
+  type TrainProgress,
+} from './compute-messages';
 
 export type { TrainProgress };
 
@@ -16,7 +22,10 @@ export interface EvaluateProgress {
   total: number;
 }
 
-/** What the socket side (AgentClient) asks of local compute. */
+/**
+ * What the socket side (AgentClient) asks of local compute. `weights` (the global model blob) is handed over:
+ * the caller must not use it after the call (ComputeThread moves it to its thread rather than copying it).
+ */
 export interface Compute {
   train(
     task: TrainTask,
@@ -142,6 +151,7 @@ export class ComputeThread implements Compute {
         if (reply.type === 'train-progress') onProgress(reply.progress);
       },
       mask,
+      movable(weights),
     ).then((reply) => {
       if (reply.type !== 'trained') throw new Error(`unexpected compute reply ${reply.type}`);
       return { meta: reply.meta, blob: reply.blob, codec: reply.codec };
@@ -158,6 +168,8 @@ export class ComputeThread implements Compute {
       (reply) => {
         if (reply.type === 'evaluate-progress') onProgress?.(reply);
       },
+      undefined,
+      movable(weights),
     ).then((reply) => {
       if (reply.type !== 'evaluated') throw new Error(`unexpected compute reply ${reply.type}`);
       return reply.report;
@@ -183,6 +195,7 @@ export class ComputeThread implements Compute {
     request: (id: number) => ComputeRequest,
     onProgress: (reply: ComputeReply) => void,
     mask?: MaskUpdate,
+    transfer: ArrayBuffer[] = [],
   ): Promise<ComputeReply> {
     if (this.closed) throw this.closed;
     // A worker that died while loading is tried once more by the next call.
@@ -202,7 +215,7 @@ export class ComputeThread implements Compute {
     const id = this.nextId++;
     return new Promise<ComputeReply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onProgress, mask });
-      slot.worker.postMessage(request(id));
+      slot.worker.postMessage(request(id), transfer);
     });
   }
 

@@ -5,7 +5,7 @@ import type { AgentLog } from '../console-log';
 import { loadSiteData, type SiteData } from '../site-data';
 import { TaskExecutor } from '../task-executor';
 import { TaskRefusedError } from '../task-result';
-import type { ComputeReply, ComputeRequest } from './compute-messages';
+import { movable, type ComputeReply, type ComputeRequest } from './compute-messages';
 
 /**
  * The agent's compute thread (issue 18): tfjs, the site's volumes, local training and sliding-window evaluation
@@ -25,8 +25,8 @@ import type { ComputeReply, ComputeRequest } from './compute-messages';
 const port = parentPort;
 if (!port) throw new Error('compute-worker.ts runs only as a worker thread (see compute-thread.ts)');
 
-// Structured clone copies typed arrays; an update is small next to the volumes, so nothing is transferred.
-const post = (reply: ComputeReply): void => port.postMessage(reply);
+// Structured clone copies typed arrays; `transfer` moves buffers instead (the update: see movable).
+const post = (reply: ComputeReply, transfer: ArrayBuffer[] = []): void => port.postMessage(reply, transfer);
 const log: AgentLog = {
   info: (line) => post({ type: 'log', level: 'info', line }),
   warn: (line) => post({ type: 'log', level: 'warn', line }),
@@ -128,7 +128,10 @@ async function runTask(request: Extract<ComputeRequest, { type: 'train' | 'evalu
         (progress) => post({ type: 'train-progress', id, progress }),
         mask,
       );
-      post({ type: 'trained', id, meta: result.meta, blob: result.blob, codec: result.codec });
+      post(
+        { type: 'trained', id, meta: result.meta, blob: result.blob, codec: result.codec },
+        movable(result.blob),
+      );
     } else {
       const delayMs = testEvaluationDelayMs();
       if (delayMs > 0) {
