@@ -13,7 +13,7 @@
  * evaluation task in), eval download (-> weights in hand), metrics (-> study completed). Code that sends the
  * model inside the task message has no download phases: dispatch and aggregate then include them. Per phase and process: wall time and peak RSS (VmHWM, reset at each phase
  * start through /proc/<pid>/clear_refs), against the process's idle RSS (connected, study created, global model
- * built, nothing sent). Last line: one JSON object.
+ * built, nothing sent, garbage collected). Last line: one JSON object.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CoordinatorConfig, approveStudy, enrollSites, startCoordinator } from '@fedseg/coordinator';
 import {
-  encodeTensors,
+  allocateTensors,
   type EvaluateTask,
   type MetricsReport,
   type StudyConfigInput,
@@ -74,6 +74,9 @@ async function coordinatorRole(args: string[]): Promise<void> {
       void (async () => {
         const study = await coordinator.app.get(StudiesRepository).get(m.studyId!);
         const model = await coordinator.app.get(GlobalModelService).latest(study);
+        // Building it leaves garbage (the initial weights before encoding): collected, so the idle RSS is
+        // what the process holds, not what it has yet to free.
+        (globalThis as { gc?: () => void }).gc?.();
         send({
           type: 'prewarmed',
           sha256: model.sha256,
@@ -91,11 +94,12 @@ function standInCompute(values: number): Compute {
   return {
     async train(task: TrainTask): Promise<TrainResult> {
       send({ type: 'phase', name: 'update (stand-in)' });
-      const delta = new Float32Array(values);
+      // Made in place in its blob, as the compute thread makes a codec-none update (task-executor.ts) and
+      // hands it over (moved, not copied): the stand-in holds what a real compute would hand the upload, no
+      // temporary of its own.
+      const { blob, tensors } = allocateTensors([{ name: 'update.f32', shape: [values], dtype: 'float32' }]);
+      const delta = tensors[0]!.data as Float32Array;
       for (let i = 0; i < delta.length; i += 1024) delta[i] = 1e-3;
-      const blob = encodeTensors([{ name: 'update.f32', shape: [values], dtype: 'float32', data: delta }]);
-      // The stand-in's temporaries are not the upload's: collected here, so the upload phase shows what the
-      // transfer itself holds (the model the task ran on and the update).
       (globalThis as { gc?: () => void }).gc?.();
       send({ type: 'phase', name: 'upload' });
       return {
@@ -132,7 +136,10 @@ async function agentRole(args: string[]): Promise<void> {
   const chunkBytes = option(args, 'chunk-bytes');
   let downloads = 0;
   const watch = (line: string) => {
-    if (/connected to .* \(authenticated\)/.test(line)) send({ type: 'connected' });
+    if (/connected to .* \(authenticated\)/.test(line)) {
+      (globalThis as { gc?: () => void }).gc?.(); // idle RSS: what it holds, not what it has yet to free
+      send({ type: 'connected' });
+    }
     if (/downloading global model/.test(line))
       send({ type: 'phase', name: downloads++ === 0 ? 'download' : 'eval download' });
     if (/^update for .* accepted$/.test(line)) send({ type: 'phase', name: 'aggregate' });
@@ -169,7 +176,8 @@ function child(role: string, args: string[]): ChildProcess {
     {
       cwd: path.join(__dirname, '..'),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: role === 'agent' ? ['--expose-gc'] : [],
+      // gc() for the idle RSS (both) and after the agent's stand-in compute.
+      execArgv: ['--expose-gc'],
     },
   );
 }
