@@ -1,7 +1,7 @@
-import { GroupCommit, type GroupOutcome } from './group-commit';
+import { BurstBatcher, type BatchOutcome } from './burst-batcher';
 
 /** A write that records what it was given and answers each item by a rule; resolves when `release` is called. */
-function gatedWriter<T, R>(answer: (item: T) => GroupOutcome<R>) {
+function gatedWriter<T, R>(answer: (item: T) => BatchOutcome<R>) {
   const calls: T[][] = [];
   let release: () => void = () => undefined;
   let gate = new Promise<void>((resolve) => (release = resolve));
@@ -27,12 +27,12 @@ const settle = <R>(p: Promise<R>) =>
     (err: unknown) => ({ error: (err as Error).message }),
   );
 
-describe('GroupCommit', () => {
+describe('BurstBatcher (group commit)', () => {
   it('writes what arrives during a write in one next batch, grouped, and hands each caller its own outcome', async () => {
-    const writer = gatedWriter((n: number) =>
+    const writer = gatedWriter<number, number>((n) =>
       n % 5 === 0 ? { error: new Error(`refused ${n}`) } : { value: n * 10 },
     );
-    const commits = new GroupCommit<number, number>((n) => (n % 2 === 0 ? 'even' : 'odd'), writer.write);
+    const commits = new BurstBatcher<number, number>((n) => (n % 2 === 0 ? 'even' : 'odd'), writer.write);
     const first = settle(commits.submit(1)); // starts a write at once, alone
     const burst = [2, 3, 4, 5, 6, 10].map((n) => settle(commits.submit(n)));
     await new Promise((r) => setImmediate(r));
@@ -53,7 +53,7 @@ describe('GroupCommit', () => {
 
   it('fails every item of a group whose write throws, and goes on with the next group and the next submit', async () => {
     const calls: string[][] = [];
-    const commits = new GroupCommit<string, string>(
+    const commits = new BurstBatcher<string, string>(
       (s) => s[0]!,
       async (items) => {
         calls.push([...items]);
@@ -74,7 +74,7 @@ describe('GroupCommit', () => {
   it('splits a burst larger than its batch bound into several writes', async () => {
     const sizes: number[] = [];
     const writer = gatedWriter((n: number) => ({ value: n }));
-    const commits = new GroupCommit<number, number>(
+    const commits = new BurstBatcher<number, number>(
       () => 'one',
       async (items) => {
         sizes.push(items.length);
@@ -89,7 +89,7 @@ describe('GroupCommit', () => {
   });
 
   it('rejects an item the write gave no outcome for, instead of leaving its caller waiting', async () => {
-    const commits = new GroupCommit<number, number>(
+    const commits = new BurstBatcher<number, number>(
       () => 'one',
       async () => [],
     );

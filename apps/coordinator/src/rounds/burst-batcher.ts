@@ -1,5 +1,5 @@
 /** What one item of a batch came to: a value for its caller, or the error its caller gets. */
-export type GroupOutcome<R> = { value: R } | { error: unknown };
+export type BatchOutcome<R> = { value: R } | { error: unknown };
 
 interface Pending<T, R> {
   item: T;
@@ -8,18 +8,19 @@ interface Pending<T, R> {
 }
 
 /**
- * Group commit: items that arrive while one batch is being written wait for the next, which writes them all
- * at once (`write` gets the items of one group, e.g. of one round, and says what became of each). A burst of
- * N arrivals costs a handful of transactions, not N. A `write` that throws fails every item of its group.
+ * Group commit, for writes and reads alike: items that arrive while one batch is in flight wait for the next,
+ * which handles them all at once (`handle` gets the items of one group, e.g. of one round, and says what
+ * became of each). A burst of N arrivals (one per site) costs a handful of queries or transactions, not N. A
+ * `handle` that throws fails every item of its group.
  */
-export class GroupCommit<T, R> {
+export class BurstBatcher<T, R> {
   private queue: Array<Pending<T, R>> = [];
   private flushing = false;
 
   constructor(
     private readonly groupOf: (item: T) => string,
-    private readonly write: (items: readonly T[]) => Promise<ReadonlyArray<GroupOutcome<R>>>,
-    /** Bounds one write's size; a bigger burst is written in several. */
+    private readonly handle: (items: readonly T[]) => Promise<ReadonlyArray<BatchOutcome<R>>>,
+    /** Bounds one batch; a bigger burst is handled in several. */
     private readonly maxBatch = 256,
   ) {}
 
@@ -50,16 +51,16 @@ export class GroupCommit<T, R> {
   }
 
   private async writeGroup(group: ReadonlyArray<Pending<T, R>>): Promise<void> {
-    let outcomes: ReadonlyArray<GroupOutcome<R>>;
+    let outcomes: ReadonlyArray<BatchOutcome<R>>;
     try {
-      outcomes = await this.write(group.map((p) => p.item));
+      outcomes = await this.handle(group.map((p) => p.item));
     } catch (err) {
       for (const p of group) p.reject(err);
       return;
     }
     group.forEach((p, i) => {
       const outcome = outcomes[i];
-      if (!outcome) p.reject(new Error('group commit: the write returned no outcome for an item'));
+      if (!outcome) p.reject(new Error('burst batcher: the batch returned no outcome for an item'));
       else if ('value' in outcome) p.resolve(outcome.value);
       else p.reject(outcome.error);
     });

@@ -1,5 +1,5 @@
 import { UpdateRejectedError } from '../common/errors';
-import { GroupCommit, type GroupOutcome } from './group-commit';
+import { BurstBatcher, type BatchOutcome } from './burst-batcher';
 import { admitMetrics } from './round-engine';
 import type { MetricInput, RoundsRepository } from './rounds.repository';
 
@@ -13,13 +13,13 @@ export interface MetricsToRecord {
 }
 
 /**
- * Group commit of metric reports (group-commit.ts): a round's burst of evaluations is written in a few
+ * Group commit of metric reports (burst-batcher.ts): a round's burst of evaluations is written in a few
  * transactions. Each checks the round's status under its row lock (round-engine admitMetrics), so a report
  * racing the round's completion is either stored before it or refused, and a site's second report of a
  * split is refused, within the batch too.
  */
 export class MetricsRecorder {
-  private readonly commits = new GroupCommit<MetricsToRecord, void>(
+  private readonly commits = new BurstBatcher<MetricsToRecord, void>(
     (report) => `${report.studyId}/${report.round}/${report.split}`,
     (reports) => this.write(reports),
   );
@@ -31,7 +31,7 @@ export class MetricsRecorder {
     return this.commits.submit(report);
   }
 
-  private write(reports: readonly MetricsToRecord[]): Promise<Array<GroupOutcome<void>>> {
+  private write(reports: readonly MetricsToRecord[]): Promise<Array<BatchOutcome<void>>> {
     const { studyId, round: index, split } = reports[0]!;
     return this.rounds.transaction(async (tx) => {
       const round = await this.rounds.lockRoundByIndex(studyId, index, tx);
@@ -46,7 +46,7 @@ export class MetricsRecorder {
         reports.map((r) => r.site.siteId),
         tx,
       );
-      const outcomes = reports.map((report): GroupOutcome<void> => {
+      const outcomes = reports.map((report): BatchOutcome<void> => {
         const refusal = admitMetrics(
           { index, status: round.status },
           report.site,

@@ -116,27 +116,26 @@ export class RoundsRepository {
   }
 
   /**
-   * Everything an update's first message is checked against, in one query (it runs once per site and round):
-   * the study, its round of this index (null if none) and whether the nonce was ever used. Null when there is
+   * Everything the first messages of a burst of updates of one round are checked against, in one query: the
+   * study, its round of this index (null if none) and which of the nonces were ever used. Null when there is
    * no such study.
    */
   async updateAdmission(
     studyId: string,
     index: number,
-    nonce: string,
+    nonces: readonly string[],
   ): Promise<{
     study: Study;
     round: Pick<Round, 'id' | 'index' | 'status' | 'selectedSiteIds'> | null;
-    nonceUsed: boolean;
+    usedNonces: Set<string>;
   } | null> {
     const rows = await this.prisma.$queryRaw<
       Array<
-        Omit<Study, 'status'> & {
-          status: Study['status'];
+        Study & {
           roundId: string | null;
           roundStatus: RoundStatus | null;
           selectedSiteIds: string[] | null;
-          nonceUsed: boolean;
+          usedNonces: string[];
         }
       >
     >`
@@ -144,19 +143,19 @@ export class RoundsRepository {
         s.rounds_done AS "roundsDone", s.epsilon_spent AS "epsilonSpent", s.created_at AS "createdAt",
         s.updated_at AS "updatedAt", r.id::text AS "roundId", r.status::text AS "roundStatus",
         r.selected_site_ids AS "selectedSiteIds",
-        EXISTS (SELECT 1 FROM "site_update" u WHERE u.nonce = ${nonce}) AS "nonceUsed"
+        ARRAY(SELECT u.nonce FROM "site_update" u WHERE u.nonce = ANY(${[...nonces]}::text[])) AS "usedNonces"
       FROM "study" s LEFT JOIN "round" r ON r.study_id = s.id AND r."index" = ${index}
       WHERE s.id = ${studyId}::uuid`;
     const row = rows[0];
     if (!row) return null;
-    const { roundId, roundStatus, selectedSiteIds, nonceUsed, ...study } = row;
+    const { roundId, roundStatus, selectedSiteIds, usedNonces, ...study } = row;
     return {
       study,
       round:
         roundId && roundStatus
           ? { id: roundId, index, status: roundStatus, selectedSiteIds: selectedSiteIds ?? [] }
           : null,
-      nonceUsed,
+      usedNonces: new Set(usedNonces),
     };
   }
 

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { AuditRepository } from '../audit/audit.repository';
 import { verifyAuditChain } from '../audit/audit-chain';
 import { UpdateRejectedError } from '../common/errors';
@@ -87,6 +88,21 @@ describe('UpdateRecorder', () => {
     expect((await coordinator.prisma.auditEvent.count()) - auditBefore).toBe(8);
     const chain = await coordinator.app.get(AuditRepository).exportChain();
     expect(verifyAuditChain(chain)).toMatchObject({ ok: true });
+  });
+
+  it("reads a burst's admission in one query: the study, the round, and which nonces were used", async () => {
+    const found = await rounds.updateAdmission(studyId, 1, ['nonce-1', 'never-sent', 'nonce-5']);
+    expect(found?.study).toMatchObject({ id: studyId, name: 'recorder', status: 'draft', roundsDone: 0 });
+    expect(found?.study.createdAt).toBeInstanceOf(Date);
+    expect(found?.round).toEqual({
+      id: round.id,
+      index: 1,
+      status: 'training',
+      selectedSiteIds: round.selectedSiteIds,
+    });
+    expect(found?.usedNonces).toEqual(new Set(['nonce-1', 'nonce-5']));
+    expect(await rounds.updateAdmission(studyId, 2, ['nonce-1'])).toMatchObject({ round: null });
+    expect(await rounds.updateAdmission(crypto.randomUUID(), 1, [])).toBeNull();
   });
 
   it('refuses an update once the round closed, and records nothing for it', async () => {

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { AuditInput, AuditRepository } from '../audit/audit.repository';
 import { UpdateRejectedError } from '../common/errors';
 import { admitUpdate } from './round-engine';
-import { GroupCommit, type GroupOutcome } from './group-commit';
+import { BurstBatcher, type BatchOutcome } from './burst-batcher';
 import type { RoundsRepository } from './rounds.repository';
 
 /** An update whose bytes are checked and in the blob store, to be recorded as accepted by its round. */
@@ -27,7 +27,7 @@ export interface UpdateToRecord {
  * refused; duplicates (a site's second update, a reused nonce) are refused, within the batch too.
  */
 export class UpdateRecorder {
-  private readonly commits = new GroupCommit<UpdateToRecord, string>(
+  private readonly commits = new BurstBatcher<UpdateToRecord, string>(
     (update) => update.round.id,
     (updates) => this.writeRound(updates),
   );
@@ -42,7 +42,7 @@ export class UpdateRecorder {
     return this.commits.submit(update);
   }
 
-  private writeRound(pending: readonly UpdateToRecord[]): Promise<Array<GroupOutcome<string>>> {
+  private writeRound(pending: readonly UpdateToRecord[]): Promise<Array<BatchOutcome<string>>> {
     const { round } = pending[0]!;
     return this.rounds.transaction(async (tx) => {
       const status = await this.rounds.lockRoundStatus(round.id, tx);
@@ -54,7 +54,7 @@ export class UpdateRecorder {
       );
       const sites = new Set(existing.sites);
       const nonces = new Set(existing.nonces);
-      const outcomes = pending.map((update): GroupOutcome<string> => {
+      const outcomes = pending.map((update): BatchOutcome<string> => {
         const refusal = admitUpdate(
           { index: round.index, status, selected: round.selectedSiteIds },
           update.site,

@@ -22,6 +22,7 @@ import { taskIdFor } from './task-id';
 import { admitUpdate } from './round-engine';
 import { UpdateRecorder } from './update-recorder';
 import { MetricsRecorder } from './metrics-recorder';
+import { BurstBatcher } from './burst-batcher';
 import { CoordinatorMetrics } from '../ops/coordinator-metrics.service';
 import { faultPoint } from '../ops/fault-points';
 
@@ -67,6 +68,36 @@ export class UpdatesService {
     this.metricsRecorder = new MetricsRecorder(rounds);
   }
 
+  /** Updates' first messages come in bursts too (one per site): their checks read the database in batches. */
+  private readonly admissions = new BurstBatcher<
+    Pick<UpdateHeader, 'studyId' | 'round' | 'nonce'>,
+    {
+      study: StudyRecord;
+      round: Pick<RoundRecord, 'id' | 'index' | 'status' | 'selectedSiteIds'>;
+      nonceUsed: boolean;
+    }
+  >(
+    (header) => `${header.studyId}/${header.round}`,
+    async (headers) => {
+      const { studyId, round } = headers[0]!;
+      const found = await this.rounds.updateAdmission(
+        studyId,
+        round,
+        headers.map((h) => h.nonce),
+      );
+      if (!found) return headers.map(() => ({ error: new StudyNotFoundError(studyId) }));
+      const study = studyRecordOf(found.study);
+      const admission = found.round;
+      if (!admission)
+        return headers.map(() => ({
+          error: new UpdateRejectedError('ROUND_NOT_FOUND', `Study ${studyId} has no round ${round}.`),
+        }));
+      return headers.map((h) => ({
+        value: { study, round: admission, nonceUsed: found.usedNonces.has(h.nonce) },
+      }));
+    },
+  );
+
   /** Accepted updates and metrics are recorded in group commits (one transaction per burst, not per message). */
   private readonly recorder: UpdateRecorder;
   private readonly metricsRecorder: MetricsRecorder;
@@ -80,12 +111,7 @@ export class UpdatesService {
     header: UpdateHeader,
     maxUpdateBytes: number,
   ): Promise<AdmittedUpdate> {
-    const found = await this.rounds.updateAdmission(header.studyId, header.round, header.nonce);
-    if (!found) throw new StudyNotFoundError(header.studyId);
-    const study = studyRecordOf(found.study);
-    const { round } = found;
-    if (!round)
-      throw new UpdateRejectedError('ROUND_NOT_FOUND', `Study ${study.id} has no round ${header.round}.`);
+    const { study, round, nonceUsed } = await this.admissions.submit(header);
     refuse(
       admitUpdate({ index: round.index, status: round.status, selected: round.selectedSiteIds }, site, false),
     );
@@ -105,7 +131,7 @@ export class UpdatesService {
         'UPDATE_TOO_LARGE',
         `The update is ${header.payloadBytes} bytes; this coordinator takes at most ${maxUpdateBytes}.`,
       );
-    if (found.nonceUsed)
+    if (nonceUsed)
       throw new UpdateRejectedError(
         'NONCE_REUSED',
         'This update nonce was used before: a replay, or a sender that reuses nonces. Refused.',
