@@ -174,14 +174,21 @@ describe('aggregateRound (plain updates)', () => {
     const raw = fs.readFileSync(file);
     raw[raw.length - 5] ^= 1;
     fs.writeFileSync(file, raw);
-    await expect(
-      aggregateRound({ blobs, secure: noSecure }, study({}), round, global, [good, altered]),
-    ).rejects.toThrow(/u-site-1 no longer matches its digest/);
     const short = await stored('site-2', 1, none(vector(P - 1, 43, 0.01)));
-    expect(
-      await aggregateRound({ blobs, secure: noSecure }, study({}), round, global, [good, short]),
-    ).toEqual({
-      failure: `round 1 could not be aggregated: A sum of ${P} values cannot take ${P - 1}.`,
-    });
+    // Sliced (the model spans several slices) and whole (it fits one): the same verdicts.
+    for (const sliceWeights of [1000, P]) {
+      await expect(
+        aggregateRound({ blobs, secure: noSecure }, study({}), round, global, [good, altered], {
+          sliceWeights,
+        }),
+      ).rejects.toThrow(/u-site-1 no longer matches its digest/);
+      expect(
+        await aggregateRound({ blobs, secure: noSecure }, study({}), round, global, [good, short], {
+          sliceWeights,
+        }),
+      ).toEqual({
+        failure: `round 1 could not be aggregated: A sum of ${P} values cannot take ${P - 1}.`,
+      });
+    }
   });
 });

@@ -84,7 +84,10 @@ async function aggregatePlain(
       // DP-FedAvg's sensitivity bound holds for equal weights only (McMahan et al., 2018).
       weightOf: (u: UpdateRecord) => (central ? 1 : u.samples),
     };
-    const slices = await uncompressedLayouts(blobs, updates);
+    // A model that fits one slice is read whole: one read of each update instead of four (header, digest,
+    // values), which matters to a round of many small updates.
+    const slices =
+      global.weights.data.length > sliceWeights ? await uncompressedLayouts(blobs, updates) : null;
     if (slices) await sumInSlices(blobs, aggregator, global, updates, slices, summed, sliceWeights);
     else await sumWhole(blobs, aggregator, global, updates, summed);
     return aggregator.finish();
