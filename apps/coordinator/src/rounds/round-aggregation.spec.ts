@@ -166,6 +166,28 @@ describe('aggregateRound (plain updates)', () => {
     expect(bytes(got.weights).equals(bytes(expected.weights))).toBe(true);
   });
 
+  it('hands a robust strategy the whole updates: the coordinate-wise median of the sites’ weights', async () => {
+    const global = globalModel();
+    const deltas = [vector(P, 51, 0.01), vector(P, 52, 0.01), vector(P, 53, 0.01)];
+    const updates = await Promise.all(deltas.map((d, k) => stored(`site-${k}`, 1, none(d))));
+    const got = await aggregateRound(
+      { blobs, secure: noSecure },
+      study({ strategy: { name: 'median' } }),
+      round,
+      global,
+      updates,
+      { sliceWeights: 1000 },
+    );
+    if ('failure' in got) throw new Error(got.failure);
+    // Hand-made reference: the middle of the three float32 weights g + d_k at each index.
+    const g = global.weights.data;
+    const expected = Float32Array.from({ length: P }, (_, i) => {
+      const w = deltas.map((d) => Math.fround(g[i]! + d[i]!)).sort((a, b) => a - b);
+      return w[1]!;
+    });
+    expect(bytes(got.weights).equals(bytes(expected))).toBe(true);
+  });
+
   it('refuses a stored update whose bytes changed, and fails a round whose update has the wrong length', async () => {
     const global = globalModel();
     const good = await stored('site-0', 1, none(vector(P, 41, 0.01)));

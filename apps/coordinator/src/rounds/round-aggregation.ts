@@ -10,7 +10,13 @@ import {
   l2Norm,
   type StrategyState,
 } from '@fedseg/aggregation';
-import { allocateWeightsBlob, decodeTensors, readTensorManifest, tensorHeaderBytes } from '@fedseg/protocol';
+import {
+  STREAMING_STRATEGIES,
+  allocateWeightsBlob,
+  decodeTensors,
+  readTensorManifest,
+  tensorHeaderBytes,
+} from '@fedseg/protocol';
 import type { BlobStore } from '../storage/blob-store';
 import { sha256Hex, sha256OfBlob } from '../storage/blob-store';
 import type { StudyRecord } from '../studies/studies.repository';
@@ -71,7 +77,10 @@ async function aggregatePlain(
     state: global.state,
     expectedSites: updates.length,
     privacy,
-    out: allocateWeightsBlob(global.weights.manifest)?.weights.data,
+    // Streaming strategies build the model in it; buffered ones return their own array (then copied once).
+    out: STREAMING_STRATEGIES.includes(strategy.name)
+      ? allocateWeightsBlob(global.weights.manifest)?.weights.data
+      : undefined,
   });
   if (aggregator instanceof StreamingAggregator) {
     const central = privacy.mode === 'central';
