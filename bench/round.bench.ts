@@ -1,160 +1,38 @@
 /**
- * `npm run bench -- round [--sites 4,16,64,128] [--rounds 3] [--secure-aggregation] [--postgres [adminUrl]]`: what a
- * round costs the
- * coordinator itself. --postgres runs it on a throwaway database of a PostgreSQL server (default
- * postgresql://postgres@127.0.0.1:5432/postgres) instead of the embedded PGlite. With --secure-aggregation the sites run the masking protocol too (SecAggSite, threshold a
- * majority): their masking time counts as their handling time, the coordinator's unmasking as overhead.
+ * `npm run bench -- round [--sites 4,16,64,128] [--rounds 3] [--secure-aggregation] [--postgres [adminUrl]]
+ * [--sites-in-process]`: what a round costs the coordinator itself. --postgres runs it on a throwaway database
+ * of a PostgreSQL server (default postgresql://postgres@127.0.0.1:5432/postgres) instead of the embedded
+ * PGlite. With --secure-aggregation the sites run the masking protocol too (SecAggSite, threshold a majority):
+ * their masking time counts as their handling time, the coordinator's unmasking as overhead.
  *
- * A real coordinator (embedded PGlite, real socket.io) runs a study of a tiny 3D U-Net with N simulated
- * sites: enrolled sites in this process, on authenticated sockets, that approve the plan, check each task's
- * signature and answer each training task at once with a small random delta (no training), sealed and
- * signed like a real agent's, and each evaluation with fixed metrics. Round overhead = round time (round-started to
- * round-completed, both announced after their database writes) minus the slowest site's own handling
- * time. Everything shares this process's event loop, so the figures are an upper bound on the
- * coordinator's overhead. Bytes on the wire per site and round: the task blobs down, the update blob up.
+ * A real coordinator (real socket.io) runs a study of a tiny 3D U-Net with N simulated sites (round-sites.ts),
+ * which answer each task at once with a small random delta (no training), sealed and signed like a real
+ * agent's. They run on a worker thread of their own, as real sites run on machines of their own
+ * (--sites-in-process: on the coordinator's thread, so their CPU counts as the coordinator's, as before).
+ * Round overhead = round time (round-started to round-completed, both announced after their database writes)
+ * minus the slowest site's own handling time. Marginal cost per site: the least-squares slope of the overhead
+ * over N. Bytes on the wire per site and round: the task blobs down, the update blob up.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Socket } from 'socket.io-client';
-import { SecAggSite, encodeUpdate } from '@fedseg/aggregation';
 import {
   CoordinatorConfig,
   RoundEvents,
   createThrowawayDatabase,
-  connectTestSite,
   enrollTestSite,
-  fetchOfferedModel,
-  helloFor,
-  sendWithAck,
   startCoordinator,
   type RoundEvent,
-  type TestSite,
 } from '@fedseg/coordinator';
-import {
-  AgentEvents,
-  MASKED_UPDATE_TENSOR,
-  SECURE_AGGREGATION_CODEC,
-  SignatureDomains,
-  SignedSecAggRequest,
-  SignedTask,
-  decodeWeights,
-  encodeTensors,
-  sealUpdate,
-  signPlanApproval,
-  verifyMessage,
-  type StudyConfigInput,
-} from '@fedseg/protocol';
+import type { StudyConfigInput } from '@fedseg/protocol';
 import { median, option, printTable } from './bench-util';
-
-interface SiteStats {
-  downBytes: number;
-  upBytes: number;
-  handlingMs: Map<number, number>;
-}
-
-async function simulatedSite(url: string, site: TestSite, stats: SiteStats): Promise<Socket> {
-  const socket = await connectTestSite(url, site);
-  // Secure aggregation: the site's secrets of the current round, answered like a real agent (SecAggSite).
-  let secure: SecAggSite | undefined;
-  socket.on(AgentEvents.secAggRequest, (payload: unknown) => {
-    const started = performance.now();
-    const { request, signature } = SignedSecAggRequest.parse(payload);
-    if (!verifyMessage(SignatureDomains.secAggRequest, request, signature, site.coordinator.signingPublicKey))
-      throw new Error('secure-aggregation request signature does not verify');
-    if (request.phase === 'advertise')
-      secure = new SecAggSite({
-        studyId: request.studyId,
-        round: request.round,
-        siteId: site.siteId,
-        threshold: request.threshold,
-        signingSecretKey: site.keys.signingSecretKey,
-      });
-    const reply =
-      request.phase === 'advertise'
-        ? secure!.advertise()
-        : request.phase === 'share'
-          ? secure!.share(request)
-          : secure!.unmask(request);
-    stats.upBytes += JSON.stringify(reply).length;
-    stats.handlingMs.set(
-      request.round,
-      (stats.handlingMs.get(request.round) ?? 0) + performance.now() - started,
-    );
-    socket.emit(AgentEvents.secAggReply, reply, () => undefined);
-  });
-  socket.on(AgentEvents.task, async (payload: unknown, offer: unknown) => {
-    const started = performance.now();
-    const { task, signature } = SignedTask.parse(payload);
-    if (!verifyMessage(SignatureDomains.task, task, signature, site.coordinator.signingPublicKey))
-      throw new Error('task signature does not verify');
-    if (task.kind === 'train') {
-      // An evaluation needs no weights here; a training task pulls the model like an agent without a cache.
-      const blob = await fetchOfferedModel(socket, offer);
-      stats.downBytes += blob.byteLength;
-      const global = decodeWeights(blob);
-      const delta = new Float32Array(global.data.length);
-      for (let i = 0; i < delta.length; i++) delta[i] = (Math.random() - 0.5) * 1e-3;
-      const masking = task.secureAggregation;
-      const ring = masking ? secure!.mask(masking, delta, 4) : null;
-      const update = ring
-        ? encodeTensors([{ name: MASKED_UPDATE_TENSOR, shape: [ring.length], dtype: 'uint32', data: ring }])
-        : encodeTensors(
-            encodeUpdate(task.plan.compression, delta, null, { manifest: global.manifest }).tensors,
-          );
-      const sealed = sealUpdate(
-        {
-          taskId: task.taskId,
-          studyId: task.studyId,
-          round: task.round,
-          siteId: site.siteId,
-          samples: 4,
-          trainLoss: 1,
-          steps: 1,
-          codec: ring ? SECURE_AGGREGATION_CODEC : task.plan.compression.codec,
-        },
-        update,
-        {
-          coordinatorAgreementPublicKey: site.coordinator.agreementPublicKey,
-          siteSigningSecretKey: site.keys.signingSecretKey,
-        },
-      );
-      stats.upBytes += sealed.chunks.reduce((n, c) => n + c.byteLength, 0);
-      stats.handlingMs.set(task.round, (stats.handlingMs.get(task.round) ?? 0) + performance.now() - started);
-      socket.emit(AgentEvents.updateBegin, sealed.begin, () => {
-        sealed.chunks.forEach((chunk, index) =>
-          socket.emit(
-            AgentEvents.updateChunk,
-            { nonce: sealed.begin.header.nonce, index },
-            Buffer.from(chunk),
-            () => undefined,
-          ),
-        );
-      });
-    } else {
-      socket.emit(
-        AgentEvents.metricsReport,
-        {
-          taskId: task.taskId,
-          studyId: task.studyId,
-          round: task.round,
-          split: 'val',
-          samples: 1,
-          metrics: { dice: 0.5 },
-        },
-        () => undefined,
-      );
-    }
-  });
-  const reply = await sendWithAck(socket, AgentEvents.hello, { ...helloFor(site), maxConcurrentStudies: 1 });
-  if (!reply.ok) throw new Error(`hello refused: ${JSON.stringify(reply)}`);
-  return socket;
-}
+import { runSites, startSitesThread } from './round-sites';
 
 export async function run(args: string[]): Promise<void> {
   const siteCounts = (option(args, 'sites') ?? '4,16,64,128').split(',').map(Number);
   const rounds = Number(option(args, 'rounds') ?? 3);
   const secureAggregation = args.includes('--secure-aggregation');
+  const sitesInProcess = args.includes('--sites-in-process');
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'fedseg-bench-round-'));
   const postgres = args.includes('--postgres')
     ? await createThrowawayDatabase(
@@ -203,35 +81,10 @@ export async function run(args: string[]): Promise<void> {
         body: JSON.stringify(study),
       });
       const studyId = ((await created.json()) as { id: string }).id;
-      const stats = Array.from({ length: n }, (): SiteStats => ({
-        downBytes: 0,
-        upBytes: 0,
-        handlingMs: new Map(),
-      }));
-      const sites = await Promise.all(
-        stats.map((_, i) => enrollTestSite(coordinator.url, token, `bench-${n}-${i}`)),
+      const enrolled = await Promise.all(
+        Array.from({ length: n }, (_, i) => enrollTestSite(coordinator.url, token, `bench-${n}-${i}`)),
       );
-      const sockets = await Promise.all(stats.map((s, i) => simulatedSite(coordinator.url, sites[i]!, s)));
-      const plan = (await sendWithAck(sockets[0]!, AgentEvents.planGet, { studyId })) as unknown as {
-        planHash: string;
-      };
-      await Promise.all(
-        sockets.map((socket, i) =>
-          sendWithAck(
-            socket,
-            AgentEvents.planApprove,
-            signPlanApproval(
-              {
-                studyId,
-                siteId: sites[i]!.siteId,
-                planHash: plan.planHash,
-                approvedAt: new Date().toISOString(),
-              },
-              sites[i]!.keys.signingSecretKey,
-            ),
-          ),
-        ),
-      );
+      const sites = await (sitesInProcess ? runSites : startSitesThread)(coordinator.url, enrolled, studyId);
       const started = new Map<number, number>();
       const durations = new Map<number, number>();
       const done = new Promise<void>((resolve) => {
@@ -248,7 +101,7 @@ export async function run(args: string[]): Promise<void> {
       });
       await fetch(`${coordinator.url}/studies/${studyId}/start`, { method: 'POST', headers: auth });
       await done;
-      for (const s of sockets) s.close();
+      const stats = (await sites.finish()).map((s) => ({ ...s, handlingMs: new Map(s.handlingMs) }));
       const roundMs = [...durations.values()];
       const overheadMs = [...durations.entries()].map(
         ([r, ms]) => ms - Math.max(...stats.map((s) => s.handlingMs.get(r) ?? 0)),
@@ -276,6 +129,10 @@ export async function run(args: string[]): Promise<void> {
     await postgres?.drop();
     fs.rmSync(home, { recursive: true, force: true });
   }
+  const slope = leastSquaresSlope(
+    results.map((r) => r.sites),
+    results.map((r) => r.overhead_ms),
+  );
   printTable(
     [
       'sites',
@@ -287,13 +144,30 @@ export async function run(args: string[]): Promise<void> {
     ],
     rows,
   );
+  if (results.length > 1)
+    console.log(`marginal overhead per added site (least squares): ${slope.toFixed(2)} ms`);
   console.log(
     JSON.stringify({
       bench: 'round',
       rounds,
       secureAggregation,
+      sitesOnTheirOwnThread: !sitesInProcess,
+      marginal_ms_per_site: results.length > 1 ? slope : null,
       database: postgres ? 'postgresql' : 'pglite',
       results,
     }),
   );
+}
+
+/** The slope of the least-squares line through (x, y). */
+function leastSquaresSlope(x: readonly number[], y: readonly number[]): number {
+  const mx = x.reduce((a, b) => a + b, 0) / x.length;
+  const my = y.reduce((a, b) => a + b, 0) / y.length;
+  let num = 0;
+  let den = 0;
+  x.forEach((xi, i) => {
+    num += (xi - mx) * (y[i]! - my);
+    den += (xi - mx) ** 2;
+  });
+  return num / den;
 }

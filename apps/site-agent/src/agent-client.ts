@@ -38,7 +38,13 @@ import { ModelCache } from './model-cache';
 
 const AckReply = z.object({ ok: z.boolean() }).passthrough();
 /** Answers that mean "not now", not "no": nothing was stored, and the same message may be sent again. */
-const RETRY_LATER = new Set(['INTERNAL', 'UNAVAILABLE', 'RATE_LIMITED']);
+const RETRY_LATER = new Set([
+  'INTERNAL',
+  'UNAVAILABLE',
+  'RATE_LIMITED',
+  'TOO_MANY_TRANSFERS',
+  'TRANSFER_FINISHING',
+]);
 const HELLO_RETRY_MS = 5_000;
 const SUBMIT_TIMEOUT_MS = 120_000;
 /** Chunks in flight at once, each way: enough to keep a long link busy, few enough to bound memory. */

@@ -50,7 +50,7 @@ import { ConnectChallenges } from './connect-challenges';
 import { faultPoint } from '../ops/fault-points';
 import type { BlobStore } from '../storage/blob-store';
 import { ModelOffers } from './model-offers';
-import { UpdateTransfers } from './update-transfers';
+import { DEFAULT_UPDATE_TRANSFER_LIMITS, UpdateTransfers } from './update-transfers';
 
 type AckFn = (reply: Ack<Record<string, unknown>>) => void;
 
@@ -102,7 +102,10 @@ export class AgentGateway
     @Inject(BLOB_STORE) blobs: BlobStore,
   ) {
     this.models = new ModelOffers(blobs);
-    this.transfers = new UpdateTransfers(blobs);
+    this.transfers = new UpdateTransfers(blobs, {
+      ...DEFAULT_UPDATE_TRANSFER_LIMITS,
+      maxTransfers: config.maxOpenUploads,
+    });
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -21,7 +21,7 @@ export interface UpdateTransferLimits {
 }
 
 export const DEFAULT_UPDATE_TRANSFER_LIMITS: UpdateTransferLimits = {
-  maxTransfers: 64,
+  maxTransfers: 1024,
   maxPerSite: 4,
   maxBytes: 8 * 1024 * 1024 * 1024,
   idleMs: 30 * 60_000,

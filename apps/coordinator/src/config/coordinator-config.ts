@@ -21,6 +21,11 @@ export const CoordinatorConfig = z
       .int()
       .min(1024)
       .default(1024 * 1024 * 1024),
+    /**
+     * Update uploads held open at once, across all sites (each a partial blob on disk; their announced sizes
+     * are bounded too, 8 GiB in all). A site refused for this (TOO_MANY_TRANSFERS) sends its update again later.
+     */
+    maxOpenUploads: z.coerce.number().int().min(1).default(1024),
     /** The coordinator's key file (signing and agreement keys); made on first start. */
     identityFile: z.string().min(1).optional(),
     /** PEM files: with both, the coordinator serves HTTPS and WSS only. */
@@ -56,6 +61,7 @@ export function coordinatorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
       logLevel: env.LOG_LEVEL,
       maxMessageBytes: env.FEDSEG_MAX_MESSAGE_BYTES,
       maxUpdateBytes: env.FEDSEG_MAX_UPDATE_BYTES,
+      maxOpenUploads: env.FEDSEG_MAX_OPEN_UPLOADS,
       identityFile: env.FEDSEG_IDENTITY_FILE || undefined,
       tlsCertFile: env.FEDSEG_TLS_CERT || undefined,
       tlsKeyFile: env.FEDSEG_TLS_KEY || undefined,
