@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { Inject, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import {
   WebSocketGateway,
   type OnGatewayConnection,
@@ -50,7 +50,7 @@ import { ConnectChallenges } from './connect-challenges';
 import { faultPoint } from '../ops/fault-points';
 import type { BlobStore } from '../storage/blob-store';
 import { ModelOffers } from './model-offers';
-import { DEFAULT_UPDATE_TRANSFER_LIMITS, UpdateTransfers } from './update-transfers';
+import { DEFAULT_UPDATE_TRANSFER_LIMITS, TRANSFERS_FOLDER, UpdateTransfers } from './update-transfers';
 
 type AckFn = (reply: Ack<Record<string, unknown>>) => void;
 
@@ -75,7 +75,7 @@ interface SocketState {
  */
 @WebSocketGateway({ namespace: '/agent' })
 export class AgentGateway
-  implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy
+  implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleInit, OnModuleDestroy
 {
   private readonly log = childLogger('agent-gateway');
   /** Global models pulled in chunks by the sites their tasks went to. */
@@ -99,13 +99,22 @@ export class AgentGateway
     private readonly fingerprints: FingerprintService,
     @Inject(COORDINATOR_IDENTITY) private readonly identity: CoordinatorIdentity,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
-    @Inject(BLOB_STORE) blobs: BlobStore,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
   ) {
     this.models = new ModelOffers(blobs);
     this.transfers = new UpdateTransfers(blobs, {
       ...DEFAULT_UPDATE_TRANSFER_LIMITS,
       maxTransfers: config.maxOpenUploads,
     });
+  }
+
+  /**
+   * Transfers in flight live in this process's memory (which sites may fetch which model, which partial
+   * update belongs to whom): what a previous process left under transfers/ is no one's any more. A site whose
+   * upload was cut by the restart sends it again from the start (its update:begin finds nothing to resume).
+   */
+  async onModuleInit(): Promise<void> {
+    await this.blobs.deleteFolder(TRANSFERS_FOLDER);
   }
 
   async onModuleDestroy(): Promise<void> {

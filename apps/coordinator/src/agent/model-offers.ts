@@ -1,10 +1,11 @@
 import { FedsegError, chunkRange, type ModelChunkRequest, type ModelOffer } from '@fedseg/protocol';
 import type { BlobStore } from '../storage/blob-store';
+import { TRANSFERS_FOLDER } from './update-transfers';
 
 /** Models each site may fetch: the ones its latest tasks ran on (a train and an evaluate task, and a spare). */
 const OFFERS_PER_SITE = 4;
 
-const spoolKey = (sha256: string) => `transfers/models/${sha256}.fstn`;
+const spoolKey = (sha256: string) => `${TRANSFERS_FOLDER}/models/${sha256}.fstn`;
 
 /**
  * Global models that sites pull in chunks (model-transfer.ts). A model offered with a task is written once to

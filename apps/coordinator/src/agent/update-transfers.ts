@@ -20,6 +20,9 @@ export interface UpdateTransferLimits {
   idleMs: number;
 }
 
+/** Where transfers in flight keep their bytes (partial updates, models spooled for download); see AgentGateway.onModuleInit. */
+export const TRANSFERS_FOLDER = 'transfers';
+
 export const DEFAULT_UPDATE_TRANSFER_LIMITS: UpdateTransferLimits = {
   maxTransfers: 1024,
   maxPerSite: 4,
@@ -114,7 +117,7 @@ export class UpdateTransfers<Admitted> {
         'TOO_MANY_TRANSFERS',
         'The coordinator holds as many partial updates as it may; try again in a few minutes.',
       );
-    const key = `transfers/updates/${siteId}-${crypto.createHash('sha256').update(nonce).digest('hex').slice(0, 32)}`;
+    const key = `${TRANSFERS_FOLDER}/updates/${siteId}-${crypto.createHash('sha256').update(nonce).digest('hex').slice(0, 32)}`;
     const transfer: Transfer<Admitted> = {
       siteId,
       admitted,

@@ -15,6 +15,8 @@ export interface BlobStore {
   /** The blob's size, or undefined when there is none under the key. */
   size(key: string): Promise<number | undefined>;
   delete(key: string): Promise<void>;
+  /** Deletes every blob whose key starts with `folder/` (and what was being written there). */
+  deleteFolder(folder: string): Promise<void>;
   /**
    * A blob written piece by piece at any offset (a chunked upload), kept beside the real blobs and never
    * under `key` itself. Opening an existing partial blob continues it.
@@ -102,6 +104,10 @@ export class FileBlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     await fs.rm(this.pathOf(key), { force: true });
+  }
+
+  async deleteFolder(folder: string): Promise<void> {
+    await fs.rm(this.pathOf(folder), { recursive: true, force: true });
   }
 
   async openPartial(key: string): Promise<PartialBlob> {
