@@ -28,6 +28,25 @@ describe('the audit log on PGlite', () => {
     expect(verifyAuditChain(entries)).toMatchObject({ ok: true });
   });
 
+  it('appends a burst of entries recorded on their own in a few transactions, in the order they were recorded', async () => {
+    const audit = coordinator.app.get(AuditRepository);
+    const before = await coordinator.prisma.auditEvent.count();
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        audit.record({ actor: 'system', action: 'test.burst', details: { i } }),
+      ),
+    );
+    const burst = await coordinator.prisma.auditEvent.findMany({
+      where: { action: 'test.burst' },
+      orderBy: { seq: 'asc' },
+    });
+    expect(burst.map((e) => (e.details as { i: number }).i)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(await coordinator.prisma.auditEvent.count()).toBe(before + 40);
+    // One transaction stamps its entries with one time: the first went alone, the rest waited and went together.
+    expect(new Set(burst.map((e) => e.at.getTime())).size).toBeLessThanOrEqual(3);
+    expect(verifyAuditChain(await audit.exportChain())).toMatchObject({ ok: true });
+  });
+
   it.each([
     ["UPDATE audit_event SET actor = 'mallory'", "UPDATE metric SET name = 'mallory'"],
     ['DELETE FROM audit_event', 'DELETE FROM metric'],

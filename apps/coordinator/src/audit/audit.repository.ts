@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, type PrismaClient } from '@prisma/client';
 import { PRISMA } from '../core/tokens';
 import { dbOf, type Db, type Tx } from '../database/transactions';
+import { BurstBatcher } from '../common/burst-batcher';
 import { GENESIS_HASH, auditEntryHash, type AuditEntry } from './audit-chain';
 
 export type { Db } from '../database/transactions';
@@ -29,8 +30,24 @@ export class AuditRepository {
   async record(event: AuditInput, db?: Db | Tx): Promise<void> {
     if (db && db !== this.prisma)
       return this.append(event, dbOf(db, this.prisma) as Prisma.TransactionClient);
-    await this.prisma.$transaction((tx) => this.append(event, tx));
+    await this.onTheirOwn.submit(event);
   }
+
+  /**
+   * Entries in no caller's transaction (a connection, a refusal) come in bursts too (a hundred sites
+   * reconnecting): each burst is appended in one transaction, under one take of the chain's lock, instead of
+   * a hundred transactions queueing for it.
+   */
+  private readonly onTheirOwn = new BurstBatcher<AuditInput, void>(
+    () => 'audit',
+    async (events) => {
+      await this.prisma.$transaction((tx) => this.appendAll(events, tx), {
+        timeout: 30_000,
+        maxWait: 30_000,
+      });
+      return events.map(() => ({ value: undefined }));
+    },
+  );
 
   /** A refusal is recorded even though the request changed nothing else; a failure to record never masks it. */
   async refused(event: AuditInput): Promise<void> {

@@ -1,5 +1,5 @@
 import { UpdateRejectedError } from '../common/errors';
-import { BurstBatcher, type BatchOutcome } from './burst-batcher';
+import { BurstBatcher, type BatchOutcome } from '../common/burst-batcher';
 import { admitMetrics } from './round-engine';
 import type { MetricInput, RoundsRepository } from './rounds.repository';
 

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { AuditInput, AuditRepository } from '../audit/audit.repository';
 import { UpdateRejectedError } from '../common/errors';
 import { admitUpdate } from './round-engine';
-import { BurstBatcher, type BatchOutcome } from './burst-batcher';
+import { BurstBatcher, type BatchOutcome } from '../common/burst-batcher';
 import type { RoundsRepository } from './rounds.repository';
 
 /** An update whose bytes are checked and in the blob store, to be recorded as accepted by its round. */

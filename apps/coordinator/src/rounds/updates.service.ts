@@ -22,7 +22,7 @@ import { taskIdFor } from './task-id';
 import { admitUpdate } from './round-engine';
 import { UpdateRecorder } from './update-recorder';
 import { MetricsRecorder } from './metrics-recorder';
-import { BurstBatcher } from './burst-batcher';
+import { BurstBatcher } from '../common/burst-batcher';
 import { CoordinatorMetrics } from '../ops/coordinator-metrics.service';
 import { faultPoint } from '../ops/fault-points';
 
