@@ -38,7 +38,12 @@ export async function openDatabase(
     await driver.close();
     throw err;
   }
-  const prisma = new PrismaClient({ adapter: driver.adapter });
+  // Prisma's defaults (2 s to get a connection, 5 s per transaction) fail requests under a burst of audited
+  // writes, which queue for the audit chain's lock: wait longer rather than refuse (P2028, HTTP 500).
+  const prisma = new PrismaClient({
+    adapter: driver.adapter,
+    transactionOptions: { maxWait: 30_000, timeout: 60_000 },
+  });
   return {
     target,
     prisma,
