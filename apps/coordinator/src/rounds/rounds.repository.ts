@@ -221,17 +221,6 @@ export class RoundsRepository {
     );
   }
 
-  createUpdate(
-    data: Omit<Prisma.SiteUpdateUncheckedCreateInput, 'id' | 'status' | 'receivedAt'>,
-    db: Db = this.prisma,
-  ): Promise<SiteUpdate> {
-    return uniquely(db.siteUpdate.create({ data: { ...data, status: 'received' } }));
-  }
-
-  async nonceUsed(nonce: string): Promise<boolean> {
-    return (await this.prisma.siteUpdate.count({ where: { nonce } })) > 0;
-  }
-
   /** Exactly the updates that went into the checkpoint. */
   async markUpdatesAggregated(roundId: string, updateIds: readonly string[], db: Db): Promise<void> {
     await db.siteUpdate.updateMany({
